@@ -1,0 +1,42 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+
+import type { AppConfig } from './config/runtime.ts';
+import type { Database } from './db/database.ts';
+import { healthRoutes } from './health/routes.ts';
+import { installErrorHandler } from './http/error-handler.ts';
+import { loggerOptions } from './http/logger.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: AppConfig;
+    db: Database;
+  }
+}
+
+export interface AppDeps {
+  readonly config: AppConfig;
+  readonly db: Database;
+  /** Override the logger (tests pass `false` or a stream-backed pino config). */
+  readonly logger?: FastifyServerOptions['logger'];
+}
+
+/**
+ * Builds the HTTP app without listening: `main.ts` listens, tests use `inject` or listen
+ * on an ephemeral port. Feature plugins are registered explicitly, in order.
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger ?? loggerOptions(deps.config.logLevel),
+    // Behind the configured public URL; never trust client-supplied forwarding headers.
+    trustProxy: false,
+    bodyLimit: 1024 * 1024,
+    requestTimeout: 30_000,
+    return503OnClosing: true,
+  });
+  app.decorate('config', deps.config);
+  app.decorate('db', deps.db);
+  installErrorHandler(app);
+
+  await app.register(healthRoutes);
+  return app;
+}

@@ -1,0 +1,198 @@
+import { z } from 'zod';
+
+import { parseKeyring, type Keyring } from '../crypto/keyring.ts';
+
+/**
+ * The process configuration (SPEC §4). Parsed once at start from the environment; a bad
+ * value stops the process with a message naming the variable. Secret values are never
+ * echoed back in messages: only their names and what is wrong with their shape.
+ */
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface HubSpotLiveConfig {
+  readonly mode: 'live';
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly appId: string;
+  readonly apiBaseUrl: string;
+  readonly authorizeUrl: string;
+}
+
+/** No credentials configured: the app runs against the bundled HubSpot sandbox. */
+export interface HubSpotSandboxConfig {
+  readonly mode: 'sandbox';
+}
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** External origin of this backend, without a trailing slash. */
+  readonly publicBaseUrl: string;
+  readonly databaseUrl: string | undefined;
+  readonly hubspot: HubSpotLiveConfig | HubSpotSandboxConfig;
+  /** Required outside sandbox mode; sandbox mode generates and persists its own. */
+  readonly tokenEncryptionKeys: Keyring | undefined;
+  readonly sessionSecret: string | undefined;
+  readonly logLevel: LogLevel;
+  /** Where the embedded Postgres and sandbox secrets live. */
+  readonly dataDir: string;
+}
+
+export class ConfigError extends Error {
+  readonly problems: readonly { variable: string; problem: string }[];
+
+  constructor(problems: readonly { variable: string; problem: string }[]) {
+    super(
+      'Invalid configuration:\n' +
+        problems.map((p) => `  - ${p.variable}: ${p.problem}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+const emptyToUndefined = (value: unknown) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+
+const httpUrl = (what: string) =>
+  z
+    .string()
+    .refine((value) => {
+      try {
+        const url = new URL(value);
+        return (url.protocol === 'http:' || url.protocol === 'https:') && value.includes('://');
+      } catch {
+        return false;
+      }
+    }, `must be an absolute http(s) URL with a scheme (${what})`)
+    .transform((value) => value.replace(/\/+$/, ''));
+
+const EnvSchema = z.object({
+  PORT: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^\d+$/, 'must be a whole number')
+      .transform(Number)
+      .refine((n) => n >= 0 && n <= 65535, 'must be between 0 and 65535')
+      .default(3000),
+  ),
+  HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
+  PUBLIC_BASE_URL: z.preprocess(
+    emptyToUndefined,
+    httpUrl('e.g. https://lexicontract.example.com').optional(),
+  ),
+  DATABASE_URL: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .refine(
+        (value) => /^postgres(ql)?:\/\//.test(value),
+        'must be a postgres:// or postgresql:// connection string',
+      )
+      .optional(),
+  ),
+  HUBSPOT_CLIENT_ID: optionalString,
+  HUBSPOT_CLIENT_SECRET: optionalString,
+  HUBSPOT_APP_ID: z.preprocess(
+    emptyToUndefined,
+    z.string().regex(/^\d+$/, 'must be the numeric HubSpot app id').optional(),
+  ),
+  HUBSPOT_API_BASE_URL: z.preprocess(
+    emptyToUndefined,
+    httpUrl('e.g. https://api.hubapi.com').default('https://api.hubapi.com'),
+  ),
+  HUBSPOT_AUTHORIZE_URL: z.preprocess(
+    emptyToUndefined,
+    httpUrl('e.g. https://app.hubspot.com/oauth/authorize').default(
+      'https://app.hubspot.com/oauth/authorize',
+    ),
+  ),
+  TOKEN_ENCRYPTION_KEYS: optionalString,
+  SESSION_SECRET: z.preprocess(
+    emptyToUndefined,
+    z.string().min(32, 'must be at least 32 characters').optional(),
+  ),
+  LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(LOG_LEVELS).default('info')),
+});
+
+/** Parses the environment once. Throws {@link ConfigError} listing every bad variable. */
+export function loadConfig(
+  env: NodeJS.ProcessEnv,
+  options: { dataDir?: string } = {},
+): Readonly<Config> {
+  const parsed = EnvSchema.safeParse(env);
+  const problems: { variable: string; problem: string }[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      // Never include the received value: it may be a secret.
+      problems.push({ variable: String(issue.path[0] ?? 'environment'), problem: issue.message });
+    }
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+
+  const credentials = {
+    HUBSPOT_CLIENT_ID: e.HUBSPOT_CLIENT_ID,
+    HUBSPOT_CLIENT_SECRET: e.HUBSPOT_CLIENT_SECRET,
+    HUBSPOT_APP_ID: e.HUBSPOT_APP_ID,
+  };
+  const present = Object.entries(credentials).filter(([, v]) => v !== undefined);
+  const missing = Object.entries(credentials).filter(([, v]) => v === undefined);
+  if (present.length > 0 && missing.length > 0) {
+    for (const [name] of missing) {
+      problems.push({
+        variable: name,
+        problem: `missing: set all three of HUBSPOT_CLIENT_ID, HUBSPOT_CLIENT_SECRET and HUBSPOT_APP_ID, or none of them for sandbox mode`,
+      });
+    }
+  }
+  const live = present.length === 3;
+
+  let keyring: Keyring | undefined;
+  if (e.TOKEN_ENCRYPTION_KEYS !== undefined) {
+    const result = parseKeyring(e.TOKEN_ENCRYPTION_KEYS);
+    if (result.ok) keyring = result.keyring;
+    else problems.push({ variable: 'TOKEN_ENCRYPTION_KEYS', problem: result.problem });
+  } else if (live) {
+    problems.push({
+      variable: 'TOKEN_ENCRYPTION_KEYS',
+      problem: 'required when HubSpot credentials are set, e.g. k1:<base64 of 32 random bytes>',
+    });
+  }
+  if (e.SESSION_SECRET === undefined && live) {
+    problems.push({
+      variable: 'SESSION_SECRET',
+      problem: 'required when HubSpot credentials are set (at least 32 characters)',
+    });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const hubspot: HubSpotLiveConfig | HubSpotSandboxConfig = live
+    ? {
+        mode: 'live',
+        clientId: e.HUBSPOT_CLIENT_ID ?? '',
+        clientSecret: e.HUBSPOT_CLIENT_SECRET ?? '',
+        appId: e.HUBSPOT_APP_ID ?? '',
+        apiBaseUrl: e.HUBSPOT_API_BASE_URL,
+        authorizeUrl: e.HUBSPOT_AUTHORIZE_URL,
+      }
+    : { mode: 'sandbox' };
+
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`,
+    databaseUrl: e.DATABASE_URL,
+    hubspot,
+    tokenEncryptionKeys: keyring,
+    sessionSecret: e.SESSION_SECRET,
+    logLevel: e.LOG_LEVEL,
+    dataDir: options.dataDir ?? '.data',
+  });
+}

@@ -1,0 +1,36 @@
+import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
+
+import type { Database } from './database.ts';
+import * as m0001 from './migrations/0001_foundation.ts';
+
+/**
+ * Numbered, forward-only migrations. Listed explicitly (rather than read from disk) so the
+ * set is type-checked and works the same from any working directory.
+ */
+const MIGRATIONS: Record<string, Migration> = {
+  '0001_foundation': m0001,
+};
+
+class StaticMigrationProvider implements MigrationProvider {
+  getMigrations(): Promise<Record<string, Migration>> {
+    return Promise.resolve(MIGRATIONS);
+  }
+}
+
+export class MigrationFailedError extends Error {
+  readonly code = 'migration_failed';
+}
+
+export async function migrateToLatest(db: Database): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: new StaticMigrationProvider() });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error !== undefined || failed) {
+    const cause = error instanceof Error ? error.message : 'see the migration log';
+    throw new MigrationFailedError(
+      `migration ${failed?.migrationName ?? '(unknown)'} failed: ${cause}`,
+      { cause: error },
+    );
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,162 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/**
+ * The database as the application sees it: the one place where table shapes are written
+ * down, kept by hand in step with `migrations/`. `int8` columns are parsed to numbers (see
+ * database.ts); timestamps come back as Date.
+ */
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+
+export type NegotiationStatusColumn =
+  | 'pending_review'
+  | 'in_review'
+  | 'changes_requested'
+  | 'approved'
+  | 'signed'
+  | 'rejected'
+  | 'cancelled';
+
+export type ConnectionStatus = 'connected' | 'needs_reconnect' | 'disconnected';
+
+export interface OrganizationsTable {
+  id: Generated<string>;
+  name: string;
+  created_at: CreatedAt;
+}
+
+export interface UsersTable {
+  id: Generated<string>;
+  organization_id: string;
+  email: string;
+  name: string | null;
+  hubspot_user_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface ApiKeysTable {
+  id: Generated<string>;
+  organization_id: string;
+  name: string;
+  key_prefix: string;
+  key_hash: string;
+  created_at: CreatedAt;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface IntegrationsTable {
+  id: string;
+  name: string;
+  available: boolean;
+}
+
+export interface EncryptionKeysTable {
+  id: string;
+  fingerprint: string;
+  first_seen_at: CreatedAt;
+}
+
+export interface OrganizationIntegrationsTable {
+  id: Generated<string>;
+  organization_id: string;
+  integration_id: string;
+  external_account_id: string | null;
+  external_account_name: string | null;
+  status: ConnectionStatus;
+  granted_scopes: ColumnType<string[], string[] | undefined, string[]>;
+  access_token_ciphertext: Buffer | null;
+  refresh_token_ciphertext: Buffer | null;
+  token_key_id: string | null;
+  access_token_expires_at: Timestamp | null;
+  installer_user_id: string | null;
+  installer_email: string | null;
+  last_error: string | null;
+  last_error_at: Timestamp | null;
+  connected_at: Timestamp | null;
+  disconnected_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: Generated<Date>;
+}
+
+export interface ContractsTable {
+  id: Generated<string>;
+  organization_id: string;
+  title: string;
+  external_source: string | null;
+  external_id: string | null;
+  external_account_id: string | null;
+  negotiation_status: NegotiationStatusColumn;
+  status_version: Generated<number>;
+  source_snapshot: ColumnType<unknown, string | null | undefined, string | null> | null;
+  created_by_source: string;
+  created_by: string | null;
+  created_at: CreatedAt;
+  updated_at: Generated<Date>;
+}
+
+export interface ContractFilesTable {
+  id: Generated<string>;
+  contract_id: string;
+  organization_id: string;
+  name: string;
+  content_type: string;
+  size_bytes: Generated<number>;
+  sha256: string | null;
+  external_file_id: string | null;
+  state: Generated<'writing' | 'complete'>;
+  created_at: CreatedAt;
+  completed_at: Timestamp | null;
+}
+
+export interface ContractFileChunksTable {
+  file_id: string;
+  seq: number;
+  data: Buffer;
+}
+
+export interface ContractStatusChangesTable {
+  id: Generated<number>;
+  contract_id: string;
+  organization_id: string;
+  from_status: NegotiationStatusColumn | null;
+  to_status: NegotiationStatusColumn;
+  source: string;
+  actor: string | null;
+  created_at: CreatedAt;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  organization_id: string | null;
+  actor: string;
+  action: string;
+  target: string | null;
+  outcome: 'success' | 'failure' | 'refused';
+  details: ColumnType<unknown, string | undefined, never>;
+  created_at: CreatedAt;
+}
+
+export interface DB {
+  organizations: OrganizationsTable;
+  users: UsersTable;
+  api_keys: ApiKeysTable;
+  integrations: IntegrationsTable;
+  encryption_keys: EncryptionKeysTable;
+  organization_integrations: OrganizationIntegrationsTable;
+  contracts: ContractsTable;
+  contract_files: ContractFilesTable;
+  contract_file_chunks: ContractFileChunksTable;
+  contract_status_changes: ContractStatusChangesTable;
+  audit_log: AuditLogTable;
+}
+
+export type OrganizationRow = Selectable<OrganizationsTable>;
+export type OrganizationIntegrationRow = Selectable<OrganizationIntegrationsTable>;
+export type ContractRow = Selectable<ContractsTable>;
+export type NewContractRow = Insertable<ContractsTable>;
+export type ContractUpdate = Updateable<ContractsTable>;
+export type ContractFileRow = Selectable<ContractFilesTable>;
+export type ContractStatusChangeRow = Selectable<ContractStatusChangesTable>;
+export type AuditLogRow = Selectable<AuditLogTable>;

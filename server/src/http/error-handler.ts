@@ -1,0 +1,61 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+
+import { DomainError } from '../errors.ts';
+
+interface ErrorBody {
+  error: { code: string; message: string; details?: unknown };
+}
+
+/** Fastify's own client errors, given stable codes of ours. */
+const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; code: string }> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payload_too_large' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'invalid_json' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'invalid_json' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'invalid_content_length' },
+};
+
+/**
+ * One error handler for the whole app: domain errors keep their code and status, client
+ * mistakes get a 4xx with a stable code, and anything else is a 500 whose details stay in
+ * the log.
+ */
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler<FastifyError>((error, request, reply) => {
+    let status = 500;
+    let body: ErrorBody;
+    if (error instanceof DomainError) {
+      status = error.httpStatus;
+      body = { error: { code: error.code, message: error.message } };
+      if (error.details !== undefined) body.error.details = error.details;
+    } else if (error.code in FASTIFY_CLIENT_ERRORS) {
+      const known = FASTIFY_CLIENT_ERRORS[error.code] ?? { status: 400, code: 'bad_request' };
+      status = known.status;
+      body = { error: { code: known.code, message: error.message } };
+    } else if (error.validation) {
+      status = 400;
+      body = { error: { code: 'invalid_request', message: error.message } };
+    } else if (
+      typeof error.statusCode === 'number' &&
+      error.statusCode >= 400 &&
+      error.statusCode < 500
+    ) {
+      status = error.statusCode;
+      body = { error: { code: 'bad_request', message: error.message } };
+    } else {
+      body = { error: { code: 'internal_error', message: 'Something went wrong on our side.' } };
+    }
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ code: body.error.code, status }, 'request refused');
+    return reply.status(status).send(body);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    return reply.status(404).send({
+      error: {
+        code: 'not_found',
+        message: `No route for ${request.method} ${request.url.split('?')[0] ?? ''}`,
+      },
+    });
+  });
+}
