@@ -1,3 +1,5 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifyFormbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 
 import type { AppConfig } from './config/runtime.ts';
@@ -5,6 +7,7 @@ import type { Database } from './db/database.ts';
 import { healthRoutes } from './health/routes.ts';
 import { installErrorHandler } from './http/error-handler.ts';
 import { loggerOptions } from './http/logger.ts';
+import { accountRoutes } from './web/account-routes.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -37,6 +40,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('db', deps.db);
   installErrorHandler(app);
 
+  // Signed cookies (sessions, OAuth browser binding) and HTML form bodies, app-wide.
+  await app.register(fastifyCookie, { secret: deps.config.sessionSecret });
+  await app.register(fastifyFormbody, { bodyLimit: 64 * 1024 });
+
   await app.register(healthRoutes);
+  await app.register(accountRoutes);
   return app;
 }

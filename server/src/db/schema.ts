@@ -78,6 +78,11 @@ export interface OrganizationIntegrationsTable {
   disconnected_at: Timestamp | null;
   created_at: CreatedAt;
   updated_at: Generated<Date>;
+  refresh_lease_until: Timestamp | null;
+  refresh_lease_owner: string | null;
+  provisioning_status: Generated<'pending' | 'done' | 'failed'>;
+  provisioning_error: string | null;
+  provisioned_at: Timestamp | null;
 }
 
 export interface ContractsTable {
@@ -138,6 +143,36 @@ export interface AuditLogTable {
   created_at: CreatedAt;
 }
 
+export interface WebSessionsTable {
+  id_hash: string;
+  user_id: string;
+  organization_id: string;
+  csrf_token: string;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+}
+
+export interface SignInTokensTable {
+  token_hash: string;
+  user_id: string;
+  organization_id: string;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
+export interface OAuthStatesTable {
+  state_hash: string;
+  browser_binding_hash: string;
+  organization_id: string | null;
+  user_id: string | null;
+  code_verifier: string;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
 export interface DB {
   organizations: OrganizationsTable;
   users: UsersTable;
@@ -150,6 +185,9 @@ export interface DB {
   contract_file_chunks: ContractFileChunksTable;
   contract_status_changes: ContractStatusChangesTable;
   audit_log: AuditLogTable;
+  web_sessions: WebSessionsTable;
+  sign_in_tokens: SignInTokensTable;
+  oauth_states: OAuthStatesTable;
 }
 
 export type OrganizationRow = Selectable<OrganizationsTable>;

@@ -1,0 +1,56 @@
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+
+/**
+ * A cookie-keeping browser stand-in over `app.inject`, for server-rendered pages: it keeps
+ * Set-Cookie values between requests and can pull the CSRF token out of a form.
+ */
+export class WebClient {
+  readonly cookies = new Map<string, string>();
+
+  constructor(private readonly app: FastifyInstance) {}
+
+  private cookieHeader(): string | undefined {
+    if (this.cookies.size === 0) return undefined;
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  private remember(response: LightMyRequestResponse): void {
+    for (const cookie of response.cookies) {
+      if (cookie.value === '' || (cookie.maxAge !== undefined && cookie.maxAge <= 0))
+        this.cookies.delete(cookie.name);
+      else this.cookies.set(cookie.name, cookie.value);
+    }
+  }
+
+  async get(url: string): Promise<LightMyRequestResponse> {
+    const cookie = this.cookieHeader();
+    const response = await this.app.inject({
+      method: 'GET',
+      url,
+      headers: cookie ? { cookie } : {},
+    });
+    this.remember(response);
+    return response;
+  }
+
+  async postForm(url: string, form: Record<string, string>): Promise<LightMyRequestResponse> {
+    const cookie = this.cookieHeader();
+    const response = await this.app.inject({
+      method: 'POST',
+      url,
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        ...(cookie ? { cookie } : {}),
+      },
+      payload: new URLSearchParams(form).toString(),
+    });
+    this.remember(response);
+    return response;
+  }
+}
+
+export function csrfFrom(body: string): string {
+  const match = /name="_csrf" value="([^"]+)"/.exec(body);
+  if (!match?.[1]) throw new Error('no CSRF token in page');
+  return match[1];
+}
