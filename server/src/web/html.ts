@@ -29,7 +29,8 @@ function render(value: Interpolation): string {
   if (value === null || value === undefined || value === false) return '';
   if (Array.isArray(value)) return value.map((v: Interpolation) => render(v)).join('');
   if (isSafe(value)) return value.value;
-  return escapeHtml(String(value));
+  if (typeof value === 'string') return escapeHtml(value);
+  return escapeHtml(typeof value === 'number' ? value.toString() : 'true');
 }
 
 export function html(strings: TemplateStringsArray, ...values: Interpolation[]): SafeHtml {
