@@ -7,7 +7,11 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 export class WebClient {
   readonly cookies = new Map<string, string>();
 
-  constructor(private readonly app: FastifyInstance) {}
+  private readonly app: FastifyInstance;
+
+  constructor(app: FastifyInstance) {
+    this.app = app;
+  }
 
   private cookieHeader(): string | undefined {
     if (this.cookies.size === 0) return undefined;
