@@ -121,6 +121,9 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(LOG_LEVELS).default('info')),
 });
 
+/** Every environment variable the app reads (the README's table is checked against it). */
+export const CONFIG_VARIABLES = Object.keys(EnvSchema.shape);
+
 /** Parses the environment once. Throws {@link ConfigError} listing every bad variable. */
 export function loadConfig(
   env: NodeJS.ProcessEnv,
