@@ -1,14 +1,12 @@
-import path from 'node:path';
-
 import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
 
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config/env.ts';
 import { loadOrCreateSandboxSecrets, resolveAppConfig } from './config/runtime.ts';
-import { createDatabase } from './db/database.ts';
-import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './db/embedded.ts';
+import { registerKeyring, KeyringRejectedError } from './crypto/key-registry.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { openDatabaseFromConfig } from './db/open.ts';
 import { REDACTED_PATHS } from './http/logger.ts';
 
 /**
@@ -42,22 +40,15 @@ async function main(): Promise<void> {
   }
   const log = pino({ level: config.logLevel, redact: REDACTED_PATHS });
 
-  let embedded: EmbeddedPostgresHandle | undefined;
-  let databaseUrl = config.databaseUrl;
-  if (!databaseUrl) {
-    const dir = path.join(config.dataDir, 'postgres');
-    log.info({ dir }, 'DATABASE_URL not set: starting embedded PostgreSQL');
-    embedded = await startEmbeddedPostgres({
-      dir,
-      onLog: (message) => {
-        log.debug({ postgres: message.trim() }, 'embedded postgres');
-      },
-    });
-    databaseUrl = embedded.url;
+  const database = await openDatabaseFromConfig(config, { log });
+  try {
+    const applied = await migrateToLatest(database.db);
+    if (applied.length > 0) log.info({ applied }, 'database migrated');
+  } catch (error) {
+    // Stop the embedded server we may have started before giving up.
+    await database.close();
+    throw error;
   }
-  const database = createDatabase(databaseUrl);
-  const applied = await migrateToLatest(database.db);
-  if (applied.length > 0) log.info({ applied }, 'database migrated');
 
   const sandboxSecrets =
     config.hubspot.mode === 'sandbox'
@@ -72,14 +63,27 @@ async function main(): Promise<void> {
     },
   );
 
+  try {
+    const keys = await registerKeyring(database.db, appConfig.tokenEncryptionKeys);
+    if (keys.newlyRegistered.length > 0) {
+      log.info({ keyIds: keys.newlyRegistered }, 'token encryption keys registered');
+    }
+  } catch (error) {
+    await database.close();
+    if (error instanceof KeyringRejectedError) {
+      process.stderr.write(`Refusing to start: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+
   const app = await buildApp({ config: appConfig, db: database.db });
 
   closeWithGrace({ delay: 20_000 }, async ({ signal, err }) => {
     if (err) log.error({ err }, 'shutting down after an error');
     else log.info({ signal }, 'shutting down');
     await app.close();
-    await database.destroy();
-    if (embedded) await embedded.stop();
+    await database.close();
   });
 
   if (role !== 'worker') {

@@ -18,6 +18,11 @@ const USER = 'postgres';
 // Only reachable on loopback; the password keeps other local users out all the same.
 const PASSWORD = 'lexicontract-embedded';
 
+/** Connection string of an embedded server of ours listening on `port`. */
+export function embeddedDatabaseUrl(port: number): string {
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
+}
+
 export async function findFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -66,7 +71,7 @@ export async function startEmbeddedPostgres(options: {
   }
   await server.start();
   return {
-    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
+    url: embeddedDatabaseUrl(port),
     async stop() {
       await server.stop();
     },
