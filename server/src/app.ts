@@ -2,12 +2,15 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 
+import { lexiContractApi } from './api/routes.ts';
 import type { AppConfig } from './config/runtime.ts';
 import type { Database } from './db/database.ts';
 import { healthRoutes } from './health/routes.ts';
 import { installErrorHandler } from './http/error-handler.ts';
 import { loggerOptions } from './http/logger.ts';
+import { hubspotOAuthRoutes } from './hubspot/oauth/routes.ts';
 import { accountRoutes } from './web/account-routes.ts';
+import { integrationsPage } from './web/integrations-page.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -45,6 +48,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(fastifyFormbody, { bodyLimit: 64 * 1024 });
 
   await app.register(healthRoutes);
+  await app.register(lexiContractApi, { prefix: '/api/v1' });
   await app.register(accountRoutes);
+  await app.register(integrationsPage);
+  await app.register(hubspotOAuthRoutes, { prefix: '/api/v1/integrations/hubspot' });
   return app;
 }

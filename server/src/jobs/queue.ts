@@ -1,0 +1,143 @@
+import type { Kysely } from 'kysely';
+import { fromKysely, PgBoss, type Job } from 'pg-boss';
+import type { z } from 'zod';
+
+import type { DB } from '../db/schema.ts';
+
+/**
+ * Background jobs on Postgres (pg-boss): the job row lives in the application's database,
+ * so a job enqueued inside a transaction commits or rolls back with the change that caused
+ * it (the transactional outbox). Workers heartbeat; a worker that dies (even SIGKILLed)
+ * stops heartbeating and its jobs are retried by the survivors within ~1 minute. Any number
+ * of web and worker processes may share one database.
+ */
+
+export interface JobDefinition<S extends z.ZodType> {
+  readonly name: string;
+  /** Payloads are re-parsed when a job runs: they may come from older code. */
+  readonly schema: S;
+  readonly retryLimit?: number;
+  readonly retryDelaySeconds?: number;
+  readonly expireInSeconds?: number;
+  /** Jobs run at most this many at once per worker process. */
+  readonly concurrency?: number;
+  readonly policy?: 'standard' | 'singleton' | 'stately';
+}
+
+export interface JobLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export type JobHandler<S extends z.ZodType> = (
+  payload: z.output<S>,
+  job: { id: string; retryCount: number; signal: AbortSignal },
+) => Promise<void>;
+
+const HEARTBEAT_SECONDS = 10;
+
+export function defineJob<S extends z.ZodType>(definition: JobDefinition<S>): JobDefinition<S> {
+  return definition;
+}
+
+export class JobQueue {
+  private readonly boss: PgBoss;
+  private readonly log: JobLogger;
+  private readonly created = new Set<string>();
+  private started = false;
+
+  constructor(options: {
+    connectionString: string;
+    log: JobLogger;
+    worker: boolean;
+    maxConnections?: number;
+  }) {
+    this.log = options.log;
+    this.boss = new PgBoss({
+      connectionString: options.connectionString,
+      max: options.maxConnections ?? 4,
+      // Only worker processes run pg-boss's maintenance and monitoring (expiry, heartbeats).
+      supervise: options.worker,
+      schedule: false,
+    });
+    this.boss.on('error', (err: unknown) => {
+      this.log.error({ err }, 'job queue error');
+    });
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    await this.boss.start();
+    this.started = true;
+  }
+
+  private async ensureQueue(definition: JobDefinition<z.ZodType>): Promise<void> {
+    if (this.created.has(definition.name)) return;
+    await this.boss.createQueue(definition.name, {
+      policy: definition.policy ?? 'standard',
+      retryLimit: definition.retryLimit ?? 5,
+      retryDelay: definition.retryDelaySeconds ?? 5,
+      retryBackoff: true,
+      retryDelayMax: 300,
+      expireInSeconds: definition.expireInSeconds ?? 15 * 60,
+      heartbeatSeconds: HEARTBEAT_SECONDS,
+    });
+    this.created.add(definition.name);
+  }
+
+  /**
+   * Enqueues a job. Pass the transaction of the change that causes it, so both commit
+   * together; `singletonKey` dedupes while a job with that key is queued.
+   */
+  async send<S extends z.ZodType>(
+    db: Kysely<DB>,
+    definition: JobDefinition<S>,
+    payload: z.input<S>,
+    options: { singletonKey?: string; startAfterSeconds?: number } = {},
+  ): Promise<string | null> {
+    await this.ensureQueue(definition);
+    const data = definition.schema.parse(payload) as object;
+    return this.boss.send(definition.name, data, {
+      db: fromKysely(db),
+      ...(options.singletonKey !== undefined ? { singletonKey: options.singletonKey } : {}),
+      ...(options.startAfterSeconds !== undefined ? { startAfter: options.startAfterSeconds } : {}),
+    });
+  }
+
+  async work<S extends z.ZodType>(
+    definition: JobDefinition<S>,
+    handler: JobHandler<S>,
+  ): Promise<void> {
+    await this.ensureQueue(definition);
+    await this.boss.work(
+      definition.name,
+      { localConcurrency: definition.concurrency ?? 2, pollingIntervalSeconds: 0.5, batchSize: 1 },
+      async (jobs: Job[]) => {
+        for (const job of jobs) {
+          const parsed = definition.schema.safeParse(job.data);
+          if (!parsed.success) {
+            // A payload no handler can read will not get better by retrying.
+            this.log.error(
+              { job: job.id, queue: definition.name },
+              'job payload is invalid; dropping it',
+            );
+            continue;
+          }
+          await handler(parsed.data, {
+            id: job.id,
+            retryCount: job.retryCount,
+            signal: job.signal,
+          });
+        }
+      },
+    );
+  }
+
+  /** Finishes running jobs (up to `timeoutMs`), releases the rest for other workers. */
+  async stop(timeoutMs = 15_000): Promise<void> {
+    if (!this.started) return;
+    await this.boss.stop({ graceful: true, timeout: timeoutMs, close: true });
+    this.started = false;
+  }
+}
