@@ -1,0 +1,134 @@
+import { z } from 'zod';
+
+import { HubSpotErrorDetailSchema } from './errors.ts';
+
+/** CRM property values travel as strings; a requested property without a value is `null`. */
+export const CrmPropertiesSchema = z.record(z.string(), z.string().nullable());
+export type CrmProperties = z.infer<typeof CrmPropertiesSchema>;
+
+/** Property values the app writes (always strings on the wire). */
+export const CrmPropertyValuesSchema = z.record(z.string(), z.string());
+export type CrmPropertyValues = z.infer<typeof CrmPropertyValuesSchema>;
+
+export const NextPageSchema = z.object({ after: z.string(), link: z.string().optional() });
+export const PagingSchema = z.object({ next: NextPageSchema.optional() });
+export type Paging = z.infer<typeof PagingSchema>;
+
+/** `SimplePublicObject`: a deal, note or any CRM object. */
+export const CrmObjectSchema = z.object({
+  id: z.string(),
+  properties: CrmPropertiesSchema,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  archived: z.boolean(),
+  archivedAt: z.string().optional(),
+  url: z.string().optional(),
+});
+export type CrmObject = z.infer<typeof CrmObjectSchema>;
+
+/** `CollectionResponseAssociatedId` as embedded by `?associations=notes` on a single read. */
+export const EmbeddedAssociationsSchema = z.object({
+  results: z.array(z.object({ id: z.string(), type: z.string() })),
+  paging: PagingSchema.optional(),
+});
+export type EmbeddedAssociations = z.infer<typeof EmbeddedAssociationsSchema>;
+
+/** `SimplePublicObjectWithAssociations`: `GET /crm/objects/2026-03/deals/{id}`. */
+export const CrmObjectWithAssociationsSchema = CrmObjectSchema.extend({
+  associations: z.record(z.string(), EmbeddedAssociationsSchema).optional(),
+});
+export type CrmObjectWithAssociations = z.infer<typeof CrmObjectWithAssociationsSchema>;
+
+/** `PATCH /crm/objects/2026-03/deals/{id}` body. */
+export const CrmObjectPatchInputSchema = z.object({ properties: CrmPropertyValuesSchema });
+export type CrmObjectPatchInput = z.infer<typeof CrmObjectPatchInputSchema>;
+
+/** HubSpot's limit on inputs per batch call. */
+export const BATCH_INPUT_LIMIT = 100;
+
+/** `BatchReadInputSimplePublicObjectId`: `POST .../batch/read`. */
+export const BatchReadInputSchema = z.object({
+  inputs: z.array(z.object({ id: z.string().min(1) })),
+  properties: z.array(z.string()).default([]),
+  propertiesWithHistory: z.array(z.string()).default([]),
+  idProperty: z.string().optional(),
+});
+export type BatchReadInput = z.input<typeof BatchReadInputSchema>;
+
+/** `BatchInputSimplePublicObjectBatchInput`: `POST .../batch/update`. */
+export const BatchUpdateInputSchema = z.object({
+  inputs: z.array(
+    z.object({
+      id: z.string().min(1),
+      properties: CrmPropertyValuesSchema,
+      idProperty: z.string().optional(),
+      objectWriteTraceId: z.string().optional(),
+    }),
+  ),
+});
+export type BatchUpdateInput = z.infer<typeof BatchUpdateInputSchema>;
+
+/** `StandardError`: one entry of `errors[]` in a 207 batch response. */
+export const BatchErrorSchema = z.object({
+  status: z.string(),
+  category: z.string(),
+  message: z.string(),
+  subCategory: z.unknown().optional(),
+  context: z.record(z.string(), z.array(z.string())).optional(),
+  errors: z.array(HubSpotErrorDetailSchema).optional(),
+  links: z.record(z.string(), z.string()).optional(),
+  id: z.string().optional(),
+});
+export type BatchError = z.infer<typeof BatchErrorSchema>;
+
+export const BatchStatusSchema = z.enum(['CANCELED', 'COMPLETE', 'PENDING', 'PROCESSING']);
+
+/** `BatchResponseSimplePublicObject` (200) and `...WithErrors` (207) in one schema. */
+export const BatchResponseSchema = z.object({
+  status: BatchStatusSchema,
+  results: z.array(CrmObjectSchema),
+  requestedAt: z.string().optional(),
+  startedAt: z.string(),
+  completedAt: z.string(),
+  numErrors: z.number().int().optional(),
+  errors: z.array(BatchErrorSchema).optional(),
+  links: z.record(z.string(), z.string()).optional(),
+});
+export type BatchResponse = z.infer<typeof BatchResponseSchema>;
+
+/** `AssociationSpecWithLabel`. */
+export const AssociationTypeSchema = z.object({
+  category: z.enum(['HUBSPOT_DEFINED', 'INTEGRATOR_DEFINED', 'USER_DEFINED', 'WORK']),
+  typeId: z.number().int(),
+  label: z.string().nullable().optional(),
+});
+export type AssociationType = z.infer<typeof AssociationTypeSchema>;
+
+/**
+ * `CollectionResponseMultiAssociatedObjectWithLabelForwardPaging`:
+ * `GET /crm/objects/2026-03/deals/{id}/associations/notes`. `toObjectId` is a string in the
+ * 2026-03 spec (a number in v4); both are accepted and read as a string.
+ */
+export const AssociationsPageSchema = z.object({
+  results: z.array(
+    z.object({
+      toObjectId: z.union([z.string(), z.number()]).transform(String),
+      associationTypes: z.array(AssociationTypeSchema),
+    }),
+  ),
+  paging: PagingSchema.optional(),
+});
+export type AssociationsPage = z.output<typeof AssociationsPageSchema>;
+
+/** A note as returned by notes batch read; `hs_attachment_ids` is `"1;2;3"` or empty/null. */
+export const NoteSchema = CrmObjectSchema;
+export type Note = CrmObject;
+
+/** Splits a note's `hs_attachment_ids` value into file ids. */
+export function parseAttachmentIds(value: string | null | undefined): string[] {
+  if (!value) return [];
+  return value
+    .split(';')
+    .map((id) => id.trim())
+    .filter((id) => id.length > 0);
+}

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+/**
+ * `PipelineStage`. `metadata` values are strings on the wire (`{ isClosed: 'true',
+ * probability: '0.0' }` for deal stages).
+ */
+export const PipelineStageSchema = z.object({
+  id: z.string(),
+  label: z.string(),
+  displayOrder: z.number().int(),
+  metadata: z.record(z.string(), z.string()),
+  archived: z.boolean(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  writePermissions: z.string().optional(),
+});
+export type PipelineStage = z.infer<typeof PipelineStageSchema>;
+
+/** `Pipeline`. */
+export const PipelineSchema = z.object({
+  id: z.string(),
+  label: z.string(),
+  displayOrder: z.number().int(),
+  archived: z.boolean(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  stages: z.array(PipelineStageSchema),
+});
+export type Pipeline = z.infer<typeof PipelineSchema>;
+
+/** `GET /crm/pipelines/2026-03/deals`. */
+export const PipelineListSchema = z.object({ results: z.array(PipelineSchema) });
+export type PipelineList = z.infer<typeof PipelineListSchema>;
+
+/** `GET /crm/pipelines/2026-03/deals/{pipelineId}/stages`. */
+export const PipelineStageListSchema = z.object({ results: z.array(PipelineStageSchema) });
+export type PipelineStageList = z.infer<typeof PipelineStageListSchema>;
+
+/** Whether a deal stage is closed (won or lost), from its string metadata. */
+export function isClosedStage(stage: PipelineStage): boolean {
+  return stage.metadata.isClosed === 'true';
+}
