@@ -120,16 +120,14 @@ export const integrationsPage: FastifyPluginAsync = async (app) => {
           </div>
         </div>
       </div>`;
-    return reply
-      .type('text/html')
-      .send(
-        page({
-          title: 'Integrations',
-          session,
-          active: '/integrations',
-          flash: noticeFromQuery(request.query),
-          body,
-        }),
-      );
+    return reply.type('text/html').send(
+      page({
+        title: 'Integrations',
+        session,
+        active: '/integrations',
+        flash: noticeFromQuery(request.query),
+        body,
+      }),
+    );
   });
 };
