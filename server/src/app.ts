@@ -5,6 +5,8 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { lexiContractApi } from './api/routes.ts';
 import type { AppConfig } from './config/runtime.ts';
 import type { Database } from './db/database.ts';
+import type { JobQueue } from './jobs/queue.ts';
+import { hubspotContractHooks } from './hubspot/sync/contract-hooks.ts';
 import { healthRoutes } from './health/routes.ts';
 import { installErrorHandler } from './http/error-handler.ts';
 import { loggerOptions } from './http/logger.ts';
@@ -16,12 +18,15 @@ declare module 'fastify' {
   interface FastifyInstance {
     config: AppConfig;
     db: Database;
+    jobs: JobQueue;
   }
 }
 
 export interface AppDeps {
   readonly config: AppConfig;
   readonly db: Database;
+  /** Enqueues background jobs (this process need not run them). */
+  readonly jobs: JobQueue;
   /** Override the logger (tests pass `false` or a stream-backed pino config). */
   readonly logger?: FastifyServerOptions['logger'];
 }
@@ -41,6 +46,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.decorate('config', deps.config);
   app.decorate('db', deps.db);
+  app.decorate('jobs', deps.jobs);
   installErrorHandler(app);
 
   // Signed cookies (sessions, OAuth browser binding) and HTML form bodies, app-wide.
@@ -48,7 +54,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(fastifyFormbody, { bodyLimit: 64 * 1024 });
 
   await app.register(healthRoutes);
-  await app.register(lexiContractApi, { prefix: '/api/v1' });
+  await app.register(lexiContractApi, {
+    prefix: '/api/v1',
+    contractHooks: hubspotContractHooks(deps.config, deps.jobs),
+  });
   await app.register(accountRoutes);
   await app.register(integrationsPage);
   await app.register(hubspotOAuthRoutes, { prefix: '/api/v1/integrations/hubspot' });

@@ -3,11 +3,19 @@ import pino from 'pino';
 
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config/env.ts';
-import { loadOrCreateSandboxSecrets, resolveAppConfig } from './config/runtime.ts';
+import {
+  loadOrCreateSandboxSecrets,
+  resolveAppConfig,
+  type SandboxSecrets,
+} from './config/runtime.ts';
 import { registerKeyring, KeyringRejectedError } from './crypto/key-registry.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { openDatabaseFromConfig } from './db/open.ts';
 import { REDACTED_PATHS } from './http/logger.ts';
+import { REQUIRED_SCOPES } from './hubspot/oauth/scopes.ts';
+import { JobQueue } from './jobs/queue.ts';
+import { startSandbox, type SandboxHandle } from './sandbox/index.ts';
+import { startWorkers } from './worker.ts';
 
 /**
  * Process entry: `npm start` (web + worker), `npm run start:web`, `npm run start:worker`.
@@ -24,6 +32,21 @@ function parseRole(argv: readonly string[]): Role {
     process.exit(2);
   }
   return role;
+}
+
+function sandboxBanner(appUrl: string, sandboxUrl: string): string {
+  const line = '='.repeat(78);
+  return [
+    '',
+    line,
+    '  SANDBOX MODE: no HubSpot credentials are configured.',
+    '  The app talks to the bundled HubSpot sandbox, not to HubSpot.',
+    '',
+    `  Open ${appUrl}/  and press "Sign in with HubSpot": the sandbox's consent`,
+    `  page installs the app into its demo portal. Sandbox HubSpot: ${sandboxUrl}`,
+    line,
+    '',
+  ].join('\n');
 }
 
 async function main(): Promise<void> {
@@ -50,17 +73,37 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const sandboxSecrets =
-    config.hubspot.mode === 'sandbox'
-      ? await loadOrCreateSandboxSecrets(config.dataDir)
-      : undefined;
+  // Sandbox mode: no HubSpot credentials, so a local HubSpot stands in, on its own port.
+  let sandbox: SandboxHandle | undefined;
+  let sandboxSecretsInUse: SandboxSecrets | undefined;
+  if (config.hubspot.mode === 'sandbox') {
+    const secrets = await loadOrCreateSandboxSecrets(config.dataDir);
+    sandbox = await startSandbox({
+      host: config.host,
+      port: config.port === 0 ? 0 : config.port + 1,
+      seedDemoPortal: true,
+      logger: log.child({ component: 'hubspot-sandbox' }),
+      app: {
+        clientId: secrets.clientId,
+        clientSecret: secrets.clientSecret,
+        appId: secrets.appId,
+        name: 'LexiContract (sandbox)',
+        redirectUrls: [`${config.publicBaseUrl}/api/v1/integrations/hubspot/callback`],
+        requiredScopes: [...REQUIRED_SCOPES],
+        actionUrl: `${config.publicBaseUrl}/api/v1/integrations/hubspot/webhook`,
+        webhookTargetUrl: `${config.publicBaseUrl}/api/v1/integrations/hubspot/events`,
+      },
+    });
+    sandboxSecretsInUse = secrets;
+  }
   const appConfig = resolveAppConfig(
     config,
-    sandboxSecrets && {
-      secrets: sandboxSecrets,
-      apiBaseUrl: config.publicBaseUrl,
-      authorizeUrl: `${config.publicBaseUrl}/oauth/authorize`,
-    },
+    sandbox &&
+      sandboxSecretsInUse && {
+        secrets: sandboxSecretsInUse,
+        apiBaseUrl: sandbox.url,
+        authorizeUrl: sandbox.authorizeUrl,
+      },
   );
 
   try {
@@ -77,24 +120,42 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const app = await buildApp({ config: appConfig, db: database.db });
+  const jobs = new JobQueue({
+    connectionString: database.url,
+    log: log.child({ component: 'jobs' }),
+    worker: role !== 'web',
+  });
+  const app = await buildApp({ config: appConfig, db: database.db, jobs });
 
+  // SIGTERM/SIGINT: stop taking requests and drain them, let running jobs finish (or hand
+  // them back), then close the pool and the embedded server; a hard exit after 20 s.
   closeWithGrace({ delay: 20_000 }, async ({ signal, err }) => {
     if (err) log.error({ err }, 'shutting down after an error');
     else log.info({ signal }, 'shutting down');
     await app.close();
+    await jobs.stop(12_000);
+    if (sandbox) await sandbox.close();
     await database.close();
   });
+
+  if (role !== 'web') {
+    await startWorkers({
+      config: appConfig,
+      db: database.db,
+      jobs,
+      log: log.child({ component: 'worker' }),
+    });
+  }
 
   if (role !== 'worker') {
     await app.listen({ port: config.port, host: config.host });
   } else {
     await app.ready();
   }
-  if (appConfig.hubspot.sandbox) {
-    log.warn('SANDBOX MODE: no HubSpot credentials configured; using the bundled HubSpot sandbox');
-  }
   log.info({ role, url: config.publicBaseUrl }, 'LexiContract for HubSpot is running');
+  if (sandbox && role !== 'worker') {
+    process.stdout.write(sandboxBanner(config.publicBaseUrl, sandbox.url));
+  }
 }
 
 main().catch((error: unknown) => {

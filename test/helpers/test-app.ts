@@ -7,6 +7,8 @@ import { buildApp, type AppDeps } from '../../server/src/app.ts';
 import type { AppConfig, HubSpotAppConfig } from '../../server/src/config/runtime.ts';
 import { parseKeyring } from '../../server/src/crypto/keyring.ts';
 import type { Database } from '../../server/src/db/database.ts';
+import { JobQueue } from '../../server/src/jobs/queue.ts';
+import { testDatabaseUrl } from './test-db.ts';
 
 export const TEST_KEYRING_VALUE = `test1:${randomBytes(32).toString('base64')}`;
 
@@ -39,15 +41,33 @@ export function testConfig(
   };
 }
 
+const silentJobLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** A job queue on a test database (pg-boss starts lazily); stopped after the test file. */
+export function createTestJobQueue(db: Database, options: { worker?: boolean } = {}): JobQueue {
+  const jobs = new JobQueue({
+    connectionString: testDatabaseUrl(db),
+    log: silentJobLog,
+    worker: options.worker ?? false,
+    maxConnections: 3,
+  });
+  afterAll(async () => {
+    await jobs.stop(5_000);
+  });
+  return jobs;
+}
+
 /** Builds the real app against a test database; closed after the test file. */
 export async function buildTestApp(deps: {
   db: Database;
   config?: AppConfig;
+  jobs?: JobQueue;
   logger?: AppDeps['logger'];
 }): Promise<FastifyInstance> {
   const app = await buildApp({
     db: deps.db,
     config: deps.config ?? testConfig(),
+    jobs: deps.jobs ?? createTestJobQueue(deps.db),
     logger: deps.logger ?? false,
   });
   afterAll(async () => {

@@ -6,6 +6,15 @@ import { afterAll, inject } from 'vitest';
 import { createDatabase, type DatabaseHandle } from '../../server/src/db/database.ts';
 import { withDatabase } from '../setup/global-setup.ts';
 
+const urls = new WeakMap<object, string>();
+
+/** The connection string of a database made by createTestDatabase. */
+export function testDatabaseUrl(db: object): string {
+  const url = urls.get(db);
+  if (!url) throw new Error('not a test database from createTestDatabase()');
+  return url;
+}
+
 export interface TestDatabase extends DatabaseHandle {
   readonly url: string;
   readonly name: string;
@@ -38,6 +47,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const url = withDatabase(adminUrl, name);
   const handle = createDatabase(url, { maxConnections: 10 });
   const testDb: TestDatabase = { ...handle, url, name };
+  urls.set(handle.db, url);
   afterAll(async () => {
     await handle.destroy();
     const client = new pg.Client({ connectionString: adminUrl });

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import pg from 'pg';
+import { PgBoss } from 'pg-boss';
 import type { TestProject } from 'vitest/node';
 
 import { createDatabase } from '../../server/src/db/database.ts';
@@ -44,6 +45,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const handle = createDatabase(templateUrl, { maxConnections: 2 });
   await migrateToLatest(handle.db);
   await handle.destroy();
+  // pg-boss's schema, made once here so every clone starts with it.
+  const boss = new PgBoss({
+    connectionString: templateUrl,
+    max: 2,
+    supervise: false,
+    schedule: false,
+  });
+  await boss.start();
+  await boss.stop({ graceful: false, close: true });
 
   project.provide('adminDatabaseUrl', adminUrl);
   project.provide('templateDatabase', template);

@@ -3,6 +3,7 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely/migrati
 import type { Database } from './database.ts';
 import * as m0001 from './migrations/0001_foundation.ts';
 import * as m0004 from './migrations/0004_web_sessions_and_oauth.ts';
+import * as m0005 from './migrations/0005_hubspot_deal_sync.ts';
 
 /**
  * Numbered, forward-only migrations. Listed explicitly (rather than read from disk) so the
@@ -11,6 +12,7 @@ import * as m0004 from './migrations/0004_web_sessions_and_oauth.ts';
 const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0004_web_sessions_and_oauth': m0004,
+  '0005_hubspot_deal_sync': m0005,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -20,6 +20,8 @@ import {
  */
 export interface OpenedDatabase {
   readonly db: Database;
+  /** Connection string (with credentials: never log it). */
+  readonly url: string;
   /** `url` names the source without credentials, for logs. */
   readonly source: { kind: 'url' } | { kind: 'embedded'; dir: string; attached: boolean };
   /** Closes the pool, then stops the embedded server if this process started it. */
@@ -41,7 +43,12 @@ export async function openDatabaseFromConfig(
   };
   if (config.databaseUrl) {
     const handle = createDatabase(config.databaseUrl, poolOptions);
-    return { db: handle.db, source: { kind: 'url' }, close: () => handle.destroy() };
+    return {
+      db: handle.db,
+      url: config.databaseUrl,
+      source: { kind: 'url' },
+      close: () => handle.destroy(),
+    };
   }
 
   const dir = path.join(config.dataDir, 'postgres');
@@ -67,6 +74,7 @@ export async function openDatabaseFromConfig(
   const handle = createDatabase(url, poolOptions);
   return {
     db: handle.db,
+    url,
     source: { kind: 'embedded', dir, attached: embedded === undefined },
     async close() {
       try {

@@ -173,6 +173,26 @@ export interface OAuthStatesTable {
   used_at: Timestamp | null;
 }
 
+export type DealSyncState = 'pending' | 'synced' | 'failed' | 'gone';
+
+export interface HubSpotDealSyncTable {
+  portal_id: string;
+  deal_id: string;
+  organization_id: string;
+  contract_id: string | null;
+  desired_status: string;
+  desired_contract_url: string | null;
+  version: Generated<number>;
+  state: Generated<DealSyncState>;
+  attempts: Generated<number>;
+  last_error: string | null;
+  synced_version: number | null;
+  synced_status: string | null;
+  created_at: CreatedAt;
+  updated_at: Generated<Date>;
+  synced_at: Timestamp | null;
+}
+
 export interface DB {
   organizations: OrganizationsTable;
   users: UsersTable;
@@ -188,6 +208,7 @@ export interface DB {
   web_sessions: WebSessionsTable;
   sign_in_tokens: SignInTokensTable;
   oauth_states: OAuthStatesTable;
+  hubspot_deal_sync: HubSpotDealSyncTable;
 }
 
 export type OrganizationRow = Selectable<OrganizationsTable>;

@@ -45,7 +45,7 @@ export class JobQueue {
   private readonly boss: PgBoss;
   private readonly log: JobLogger;
   private readonly created = new Set<string>();
-  private started = false;
+  private starting: Promise<void> | undefined;
 
   constructor(options: {
     connectionString: string;
@@ -66,14 +66,15 @@ export class JobQueue {
     });
   }
 
+  /** Creates pg-boss's schema on first use and starts it; safe to call repeatedly. */
   async start(): Promise<void> {
-    if (this.started) return;
-    await this.boss.start();
-    this.started = true;
+    this.starting ??= this.boss.start().then(() => undefined);
+    await this.starting;
   }
 
   private async ensureQueue(definition: JobDefinition<z.ZodType>): Promise<void> {
     if (this.created.has(definition.name)) return;
+    await this.start();
     await this.boss.createQueue(definition.name, {
       policy: definition.policy ?? 'standard',
       retryLimit: definition.retryLimit ?? 5,
@@ -136,8 +137,9 @@ export class JobQueue {
 
   /** Finishes running jobs (up to `timeoutMs`), releases the rest for other workers. */
   async stop(timeoutMs = 15_000): Promise<void> {
-    if (!this.started) return;
+    if (!this.starting) return;
+    await this.starting;
     await this.boss.stop({ graceful: true, timeout: timeoutMs, close: true });
-    this.started = false;
+    this.starting = undefined;
   }
 }

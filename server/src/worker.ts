@@ -1,0 +1,22 @@
+import type { Logger } from 'pino';
+
+import type { AppConfig } from './config/runtime.ts';
+import type { Database } from './db/database.ts';
+import { registerImportWorkers } from './hubspot/import/workers.ts';
+import { registerSyncWorkers } from './hubspot/sync/workers.ts';
+import type { JobQueue } from './jobs/queue.ts';
+
+/** What background job handlers get: the same config, database and queue as the web app. */
+export interface WorkerDeps {
+  readonly config: AppConfig;
+  readonly db: Database;
+  readonly jobs: JobQueue;
+  readonly log: Logger;
+}
+
+/** Starts every background job handler in this process (`npm start`, `npm run start:worker`). */
+export async function startWorkers(deps: WorkerDeps): Promise<void> {
+  await deps.jobs.start();
+  await registerImportWorkers(deps);
+  await registerSyncWorkers(deps);
+}
