@@ -14,7 +14,7 @@ export const TEST_KEYRING_VALUE = `test1:${randomBytes(32).toString('base64')}`;
 
 /** A complete app config for tests; override what a test cares about. */
 export function testConfig(
-  overrides: Partial<AppConfig> & { hubspot?: Partial<HubSpotAppConfig> } = {},
+  overrides: Omit<Partial<AppConfig>, 'hubspot'> & { hubspot?: Partial<HubSpotAppConfig> } = {},
 ): AppConfig {
   const parsed = parseKeyring(TEST_KEYRING_VALUE);
   if (!parsed.ok) throw new Error(parsed.problem);

@@ -1,0 +1,122 @@
+import { randomBytes } from 'node:crypto';
+
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { afterAll } from 'vitest';
+
+import { buildApp } from '../../server/src/app.ts';
+import type { AppConfig } from '../../server/src/config/runtime.ts';
+import type { Database } from '../../server/src/db/database.ts';
+import { findFreePort } from '../../server/src/db/embedded.ts';
+import { upsertOrganizationIntegration } from '../../server/src/integrations/organization-integrations.ts';
+import type { HubSpotTokenDeps } from '../../server/src/hubspot/oauth/access-tokens.ts';
+import { provisionPortal } from '../../server/src/hubspot/oauth/provisioning.ts';
+import { REQUIRED_SCOPES } from '../../server/src/hubspot/oauth/scopes.ts';
+import type { JobQueue } from '../../server/src/jobs/queue.ts';
+import { createOrganization } from '../../server/src/organizations/organizations.ts';
+import {
+  startSandbox,
+  type SandboxHandle,
+  type SandboxOptions,
+} from '../../server/src/sandbox/index.ts';
+import { startWorkers } from '../../server/src/worker.ts';
+import { createTestJobQueue, testConfig } from './test-app.ts';
+
+/**
+ * The real app listening on a real port, and the HubSpot sandbox registered with that app's
+ * credentials and URLs, so the two talk over HTTP exactly as in production (the sandbox
+ * calls the app's workflow-action and webhook endpoints; the app calls the sandbox's API).
+ */
+export interface HubSpotTestEnv {
+  readonly app: FastifyInstance;
+  readonly sandbox: SandboxHandle;
+  readonly config: AppConfig;
+  readonly jobs: JobQueue;
+  /** `http://127.0.0.1:<port>`: the app's PUBLIC_BASE_URL. */
+  readonly baseUrl: string;
+  readonly tokenDeps: HubSpotTokenDeps;
+  /** Runs this process's job handlers (import, sync) against the test database. */
+  startWorkers(): Promise<void>;
+  /**
+   * A new organization connected to a new sandbox portal (installed through the sandbox,
+   * tokens stored encrypted, LexiContract properties provisioned).
+   */
+  connectPortal(options?: {
+    name?: string;
+    provision?: boolean;
+  }): Promise<{ organizationId: string; portalId: string }>;
+}
+
+export async function startHubSpotTestEnv(options: {
+  db: Database;
+  sandbox?: Partial<Omit<SandboxOptions, 'app'>>;
+  config?: Omit<Partial<AppConfig>, 'hubspot'>;
+}): Promise<HubSpotTestEnv> {
+  const port = await findFreePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const credentials = {
+    clientId: `test-${randomBytes(4).toString('hex')}`,
+    clientSecret: randomBytes(24).toString('base64url'),
+    appId: String(100_000 + Math.floor(Math.random() * 800_000)),
+  };
+  const sandbox = await startSandbox({
+    ...options.sandbox,
+    app: {
+      ...credentials,
+      name: 'LexiContract (test)',
+      redirectUrls: [`${baseUrl}/api/v1/integrations/hubspot/callback`],
+      requiredScopes: [...REQUIRED_SCOPES],
+      actionUrl: `${baseUrl}/api/v1/integrations/hubspot/webhook`,
+      webhookTargetUrl: `${baseUrl}/api/v1/integrations/hubspot/events`,
+    },
+  });
+  const config = testConfig({
+    ...options.config,
+    publicBaseUrl: baseUrl,
+    hubspot: { ...credentials, apiBaseUrl: sandbox.url, authorizeUrl: sandbox.authorizeUrl },
+  });
+  const jobs = createTestJobQueue(options.db, { worker: true });
+  const app = await buildApp({ db: options.db, config, jobs, logger: false });
+  await app.listen({ port, host: '127.0.0.1' });
+  const tokenDeps: HubSpotTokenDeps = {
+    db: options.db,
+    keyring: config.tokenEncryptionKeys,
+    hubspot: config.hubspot,
+  };
+  afterAll(async () => {
+    await app.close();
+    await sandbox.close();
+  });
+
+  return {
+    app,
+    sandbox,
+    config,
+    jobs,
+    baseUrl,
+    tokenDeps,
+    async startWorkers() {
+      await startWorkers({ config, db: options.db, jobs, log: pino({ level: 'silent' }) });
+    },
+    async connectPortal(connect = {}) {
+      const { portalId } = sandbox.control.createPortal({ name: connect.name ?? 'Test portal' });
+      const tokens = sandbox.control.installApp(portalId);
+      const organization = await createOrganization(
+        options.db,
+        connect.name ?? `Org of portal ${portalId}`,
+      );
+      await upsertOrganizationIntegration(options.db, config.tokenEncryptionKeys, {
+        organizationId: organization.id,
+        integrationId: 'hubspot',
+        externalAccountId: String(portalId),
+        externalAccountName: `portal-${portalId}.sandbox.hubspot`,
+        accessToken: tokens.access_token,
+        refreshToken: tokens.refresh_token,
+        accessTokenExpiresAt: new Date(Date.now() + tokens.expires_in * 1000),
+        grantedScopes: tokens.scopes ?? [...REQUIRED_SCOPES],
+      });
+      if (connect.provision !== false) await provisionPortal(tokenDeps, String(portalId));
+      return { organizationId: organization.id, portalId: String(portalId) };
+    },
+  };
+}
