@@ -18,7 +18,7 @@ describe('the HubSpot test environment', () => {
       PropertySchema,
     );
     expect(body.name).toBe('lexicontract_status');
-    expect(body.options?.map((o) => o.value)).toEqual([
+    expect(body.options.map((o) => o.value)).toEqual([
       'importing',
       'import_failed',
       'pending_review',
