@@ -8,6 +8,7 @@ import { buildApp } from '../../server/src/app.ts';
 import type { AppConfig } from '../../server/src/config/runtime.ts';
 import type { Database } from '../../server/src/db/database.ts';
 import { findFreePort } from '../../server/src/db/embedded.ts';
+import { loggerOptions } from '../../server/src/http/logger.ts';
 import { upsertOrganizationIntegration } from '../../server/src/integrations/organization-integrations.ts';
 import type { HubSpotTokenDeps } from '../../server/src/hubspot/oauth/access-tokens.ts';
 import { provisionPortal } from '../../server/src/hubspot/oauth/provisioning.ts';
@@ -51,6 +52,8 @@ export async function startHubSpotTestEnv(options: {
   db: Database;
   sandbox?: Partial<Omit<SandboxOptions, 'app'>>;
   config?: Omit<Partial<AppConfig>, 'hubspot'>;
+  /** Capture the app's logs (with production redaction) into this stream. */
+  logStream?: NodeJS.WritableStream;
 }): Promise<HubSpotTestEnv> {
   const port = await findFreePort();
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -76,7 +79,10 @@ export async function startHubSpotTestEnv(options: {
     hubspot: { ...credentials, apiBaseUrl: sandbox.url, authorizeUrl: sandbox.authorizeUrl },
   });
   const jobs = createTestJobQueue(options.db, { worker: true });
-  const app = await buildApp({ db: options.db, config, jobs, logger: false });
+  const logger = options.logStream
+    ? { ...(loggerOptions('debug') as object), stream: options.logStream }
+    : false;
+  const app = await buildApp({ db: options.db, config, jobs, logger });
   await app.listen({ port, host: '127.0.0.1' });
   const tokenDeps: HubSpotTokenDeps = {
     db: options.db,
