@@ -12,6 +12,7 @@ import { installErrorHandler } from './http/error-handler.ts';
 import { loggerOptions } from './http/logger.ts';
 import { hubspotOAuthRoutes } from './hubspot/oauth/routes.ts';
 import { accountRoutes } from './web/account-routes.ts';
+import { contractsPages } from './web/contracts-pages.ts';
 import { integrationsPage } from './web/integrations-page.ts';
 
 declare module 'fastify' {
@@ -60,6 +61,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(accountRoutes);
   await app.register(integrationsPage);
+  await app.register(contractsPages);
   await app.register(hubspotOAuthRoutes, { prefix: '/api/v1/integrations/hubspot' });
   return app;
 }

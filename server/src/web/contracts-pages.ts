@@ -1,0 +1,517 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+
+import { attachmentDisposition } from '../api/presenters.ts';
+import { openContractFileStream } from '../contracts/contract-files.ts';
+import { changeContractStatus, getContractDetail } from '../contracts/contracts-service.ts';
+import { InvalidStatusTransitionError, StatusVersionConflictError } from '../contracts/errors.ts';
+import {
+  allowedNextStatuses,
+  NEGOTIATION_STATUSES,
+  NegotiationStatusSchema,
+  type NegotiationStatus,
+} from '../contracts/status.ts';
+import { parseInput } from '../http/validation.ts';
+import { enqueueDealSync } from '../hubspot/sync/deal-sync-outbox.ts';
+import { contractUrl, hubspotContractHooks } from '../hubspot/sync/contract-hooks.ts';
+import { isUuid } from '../organizations/organizations.ts';
+import { html, type SafeHtml } from './html.ts';
+import { page, type Flash } from './layout.ts';
+import { requireCsrf, requirePageSession, sessionOf } from './session-plugin.ts';
+
+/**
+ * The LexiContract contracts pages: the organization's contracts (filter by status, search
+ * by deal), and one contract with its deal snapshot, files, status history, HubSpot sync
+ * state and a status change form offering only the allowed next statuses.
+ */
+
+const STATUS_LABELS: Record<NegotiationStatus, string> = {
+  pending_review: 'Pending review',
+  in_review: 'In review',
+  changes_requested: 'Changes requested',
+  approved: 'Approved',
+  signed: 'Signed',
+  rejected: 'Rejected',
+  cancelled: 'Cancelled',
+};
+
+function statusBadge(status: string): SafeHtml {
+  const kind =
+    status === 'approved' || status === 'signed'
+      ? 'ok'
+      : status === 'rejected' || status === 'cancelled'
+        ? 'bad'
+        : status === 'changes_requested'
+          ? 'warn'
+          : '';
+  const label = (STATUS_LABELS as Record<string, string>)[status] ?? status;
+  return html`<span class="badge ${kind}" data-testid="contract-status">${label}</span>`;
+}
+
+function when(date: Date | null | undefined): string {
+  return date ? `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '—';
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+const ListQuerySchema = z.object({
+  status: z.union([NegotiationStatusSchema, z.literal('')]).optional(),
+  q: z.string().trim().max(200).optional(),
+  notice: z.string().optional(),
+});
+
+const SYNC_NOTICES: Record<string, Flash> = {
+  status_changed: {
+    kind: 'success',
+    message: 'Status changed. HubSpot is updated in the background.',
+  },
+  sync_retried: { kind: 'info', message: 'The HubSpot update is queued again.' },
+  transition_refused: {
+    kind: 'error',
+    message: 'That status change is not allowed from the current status.',
+  },
+  changed_meanwhile: {
+    kind: 'error',
+    message: 'Someone changed this contract meanwhile. Review and try again.',
+  },
+};
+
+interface DealSyncView {
+  state: string;
+  desired_status: string;
+  synced_status: string | null;
+  last_error: string | null;
+  attempts: number;
+  updated_at: Date;
+  synced_at: Date | null;
+}
+
+function syncStateCell(sync: DealSyncView | undefined): SafeHtml {
+  if (!sync) return html`<span class="muted">—</span>`;
+  if (sync.state === 'synced')
+    return html`<span class="badge ok" data-testid="sync-state">Synced</span>`;
+  if (sync.state === 'pending')
+    return html`<span class="badge" data-testid="sync-state">Pending</span>`;
+  if (sync.state === 'gone')
+    return html`<span class="badge bad" data-testid="sync-state">Deal deleted</span>`;
+  return html`<span class="badge bad" data-testid="sync-state">Failed</span>`;
+}
+
+export const contractsPages: FastifyPluginAsync = async (app) => {
+  const hooks = hubspotContractHooks(app.config, app.jobs);
+
+  app.get('/contracts', { preHandler: requirePageSession }, async (request, reply) => {
+    const session = sessionOf(request);
+    const query = parseInput(ListQuerySchema, request.query, 'filters');
+    let select = app.db
+      .selectFrom('contracts as c')
+      .leftJoin('hubspot_deal_sync as s', (join) =>
+        join
+          .onRef('s.portal_id', '=', 'c.external_account_id')
+          .onRef('s.deal_id', '=', 'c.external_id'),
+      )
+      .select([
+        'c.id',
+        'c.title',
+        'c.negotiation_status',
+        'c.external_source',
+        'c.external_id',
+        'c.updated_at',
+        's.state as sync_state',
+        's.desired_status',
+        's.synced_status',
+        's.last_error',
+        's.attempts',
+        's.updated_at as sync_updated_at',
+        's.synced_at',
+      ])
+      .where('c.organization_id', '=', session.organizationId)
+      .orderBy('c.created_at', 'desc')
+      .limit(200);
+    if (query.status) select = select.where('c.negotiation_status', '=', query.status);
+    if (query.q) {
+      const term = query.q;
+      select = select.where((eb) =>
+        eb.or([
+          eb('c.external_id', '=', term),
+          eb('c.title', 'ilike', `%${term.replace(/[\\%_]/g, (m) => `\\${m}`)}%`),
+        ]),
+      );
+    }
+    const rows = await select.execute();
+    const body = html` <h1>Contracts</h1>
+      <p class="sub">Contracts sent to legal review, newest first.</p>
+      <form method="get" action="/contracts" class="row" style="margin-bottom:16px">
+        <input
+          type="search"
+          name="q"
+          value="${query.q ?? ''}"
+          placeholder="Deal id or title"
+          class="grow"
+        />
+        <select name="status">
+          <option value="">Any status</option>
+          ${NEGOTIATION_STATUSES.map((s) => html`<option value="${s}" ${query.status === s ? html`selected` : null}>${STATUS_LABELS[s]}</option>`)}
+        </select>
+        <button type="submit" class="secondary">Filter</button>
+      </form>
+      <table>
+        <thead>
+          <tr>
+            <th>Contract</th>
+            <th>Status</th>
+            <th>Source</th>
+            <th>HubSpot deal</th>
+            <th>HubSpot sync</th>
+            <th>Updated</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${
+            rows.length === 0
+              ? html`<tr>
+                  <td colspan="6" class="muted">
+                    No
+                    contracts${query.q || query.status ? ' match these filters' : ' yet. Send a deal to legal review from HubSpot'}.
+                  </td>
+                </tr>`
+              : null
+          }
+          ${rows.map(
+            (r) =>
+              html`<tr>
+                <td><a href="/contracts/${r.id}">${r.title}</a></td>
+                <td>${statusBadge(r.negotiation_status)}</td>
+                <td>${r.external_source ?? 'LexiContract'}</td>
+                <td>${r.external_id ?? '—'}</td>
+                <td>
+                  ${
+                    r.sync_state
+                      ? syncStateCell({
+                          state: r.sync_state,
+                          desired_status: r.desired_status ?? '',
+                          synced_status: r.synced_status,
+                          last_error: r.last_error,
+                          attempts: r.attempts ?? 0,
+                          updated_at: r.sync_updated_at ?? r.updated_at,
+                          synced_at: r.synced_at,
+                        })
+                      : html`<span class="muted">—</span>`
+                  }
+                </td>
+                <td>${when(r.updated_at)}</td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>`;
+    return reply
+      .type('text/html')
+      .send(
+        page({
+          title: 'Contracts',
+          session,
+          active: '/contracts',
+          flash: query.notice ? (SYNC_NOTICES[query.notice] ?? null) : null,
+          body,
+        }),
+      );
+  });
+
+  app.get('/contracts/:id', { preHandler: requirePageSession }, async (request, reply) => {
+    const session = sessionOf(request);
+    const { id } = parseInput(z.object({ id: z.string().max(100) }), request.params, 'contract id');
+    const { notice } = parseInput(
+      z.object({ notice: z.string().max(50).optional() }),
+      request.query,
+      'query',
+    );
+    const detail = await getContractDetail(app.db, session.organizationId, id);
+    const { contract } = detail;
+    const sync =
+      contract.externalSource === 'hubspot' && contract.externalAccountId && contract.externalId
+        ? await app.db
+            .selectFrom('hubspot_deal_sync')
+            .select([
+              'state',
+              'desired_status',
+              'synced_status',
+              'last_error',
+              'attempts',
+              'updated_at',
+              'synced_at',
+            ])
+            .where('portal_id', '=', contract.externalAccountId)
+            .where('deal_id', '=', contract.externalId)
+            .where('organization_id', '=', session.organizationId)
+            .executeTakeFirst()
+        : undefined;
+    const next = allowedNextStatuses(contract.negotiationStatus);
+    const csrf = html`<input type="hidden" name="_csrf" value="${session.csrfToken}" />`;
+    const snapshot =
+      contract.sourceSnapshot && typeof contract.sourceSnapshot === 'object'
+        ? Object.entries(contract.sourceSnapshot as Record<string, unknown>).filter(
+            ([, v]) => v !== null && v !== undefined && typeof v !== 'object',
+          )
+        : [];
+
+    const body = html` <p><a href="/contracts">← Contracts</a></p>
+      <div class="row">
+        <div class="grow">
+          <h1>${contract.title}</h1>
+          <p class="sub">
+            ${statusBadge(contract.negotiationStatus)} · created ${when(contract.createdAt)} from
+            ${contract.createdBySource}
+          </p>
+        </div>
+      </div>
+
+      <div class="card">
+        <h2>Change status</h2>
+        ${
+          next.length === 0
+            ? html`<p class="muted">
+                This contract is ${STATUS_LABELS[contract.negotiationStatus].toLowerCase()}: a final
+                status.
+              </p>`
+            : html`<form method="post" action="/contracts/${contract.id}/status" class="row">
+                ${csrf}
+                <input type="hidden" name="expected_version" value="${contract.statusVersion}" />
+                <select name="negotiation_status" data-testid="next-status">
+                  ${next.map((s) => html`<option value="${s}">${STATUS_LABELS[s]}</option>`)}
+                </select>
+                <button type="submit" data-testid="change-status">Change status</button>
+              </form>`
+        }
+      </div>
+
+      ${
+        contract.externalSource === 'hubspot'
+          ? html`<div class="card" data-testid="hubspot-sync">
+              <h2>HubSpot deal ${contract.externalId ?? ''}</h2>
+              <dl>
+                <dt>Portal</dt>
+                <dd>${contract.externalAccountId ?? '—'}</dd>
+                <dt>Sync state</dt>
+                <dd>
+                  ${syncStateCell(sync)}
+                  ${sync?.state === 'synced' ? html` <span class="muted">deal shows <code>${sync.synced_status ?? ''}</code> since ${when(sync.synced_at)}</span>` : null}
+                  ${sync?.state === 'pending' ? html` <span class="muted">sending <code>${sync.desired_status}</code></span>` : null}
+                </dd>
+                ${
+                  sync?.last_error
+                    ? html`<dt>Last problem</dt>
+                        <dd>${sync.last_error}</dd>`
+                    : null
+                }
+              </dl>
+              ${
+                sync && sync.state !== 'synced'
+                  ? html`<form
+                      method="post"
+                      action="/contracts/${contract.id}/sync"
+                      style="margin-top:12px"
+                    >
+                      ${csrf}<button class="secondary" type="submit">Retry now</button>
+                    </form>`
+                  : null
+              }
+              ${
+                snapshot.length > 0
+                  ? html`<h2 style="margin-top:18px">Deal at import</h2>
+                      <dl>
+                        ${snapshot.map(
+                          ([k, v]) =>
+                            html`<dt>${k}</dt>
+                              <dd>${String(v as string | number | boolean)}</dd>`,
+                        )}
+                      </dl>`
+                  : null
+              }
+            </div>`
+          : null
+      }
+
+      <div class="card">
+        <h2>Files</h2>
+        ${
+          detail.files.length === 0
+            ? html`<p class="muted">No files.</p>`
+            : html`<table>
+                <thead>
+                  <tr>
+                    <th>Name</th>
+                    <th>Type</th>
+                    <th>Size</th>
+                    <th>SHA-256</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${detail.files.map(
+                    (f) =>
+                      html`<tr>
+                        <td>
+                          <a
+                            href="/contracts/${contract.id}/files/${f.id}"
+                            data-testid="contract-file"
+                            >${f.name}</a
+                          >
+                        </td>
+                        <td>${f.contentType}</td>
+                        <td>${formatBytes(f.sizeBytes)}</td>
+                        <td><code>${f.sha256.slice(0, 12)}…</code></td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>`
+        }
+      </div>
+
+      <div class="card">
+        <h2>Status history</h2>
+        <table>
+          <thead>
+            <tr>
+              <th>When</th>
+              <th>From</th>
+              <th>To</th>
+              <th>Source</th>
+              <th>Who</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${[...detail.history].reverse().map(
+              (h) =>
+                html`<tr>
+                  <td>${when(h.at)}</td>
+                  <td>
+                    ${h.from ? statusBadge(h.from) : html`<span class="muted">created</span>`}
+                  </td>
+                  <td>${statusBadge(h.to)}</td>
+                  <td>${h.source}</td>
+                  <td>${h.actor ?? '—'}</td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>
+      </div>`;
+    return reply
+      .type('text/html')
+      .send(
+        page({
+          title: contract.title,
+          session,
+          active: '/contracts',
+          flash: notice ? (SYNC_NOTICES[notice] ?? null) : null,
+          body,
+        }),
+      );
+  });
+
+  app.post(
+    '/contracts/:id/status',
+    { preHandler: [requirePageSession, requireCsrf] },
+    async (request, reply) => {
+      const session = sessionOf(request);
+      const { id } = parseInput(
+        z.object({ id: z.string().max(100) }),
+        request.params,
+        'contract id',
+      );
+      const form = parseInput(
+        z.object({
+          _csrf: z.string(),
+          negotiation_status: NegotiationStatusSchema,
+          expected_version: z.coerce.number().int().positive(),
+        }),
+        request.body,
+        'status form',
+      );
+      try {
+        await changeContractStatus(
+          app.db,
+          {
+            organizationId: session.organizationId,
+            contractId: id,
+            to: form.negotiation_status,
+            source: 'web',
+            actor: `user:${session.userId}`,
+            expectedVersion: form.expected_version,
+          },
+          hooks,
+        );
+      } catch (error) {
+        if (error instanceof InvalidStatusTransitionError)
+          return reply.redirect(`/contracts/${id}?notice=transition_refused`);
+        if (error instanceof StatusVersionConflictError)
+          return reply.redirect(`/contracts/${id}?notice=changed_meanwhile`);
+        throw error;
+      }
+      return reply.redirect(`/contracts/${id}?notice=status_changed`);
+    },
+  );
+
+  app.post(
+    '/contracts/:id/sync',
+    { preHandler: [requirePageSession, requireCsrf] },
+    async (request, reply) => {
+      const session = sessionOf(request);
+      const { id } = parseInput(
+        z.object({ id: z.string().max(100) }),
+        request.params,
+        'contract id',
+      );
+      const { contract } = await getContractDetail(app.db, session.organizationId, id);
+      if (
+        contract.externalSource === 'hubspot' &&
+        contract.externalAccountId &&
+        contract.externalId
+      ) {
+        await app.db.transaction().execute(async (trx) => {
+          await enqueueDealSync(trx, app.jobs, {
+            organizationId: contract.organizationId,
+            portalId: contract.externalAccountId ?? '',
+            dealId: contract.externalId ?? '',
+            contractId: contract.id,
+            status: contract.negotiationStatus,
+            contractUrl: contractUrl(app.config.publicBaseUrl, contract.id),
+          });
+        });
+      }
+      return reply.redirect(`/contracts/${id}?notice=sync_retried`);
+    },
+  );
+
+  app.get(
+    '/contracts/:id/files/:fileId',
+    { preHandler: requirePageSession },
+    async (request, reply) => {
+      const session = sessionOf(request);
+      const params = parseInput(
+        z.object({ id: z.string().max(100), fileId: z.string().max(100) }),
+        request.params,
+        'file',
+      );
+      if (!isUuid(params.id) || !isUuid(params.fileId)) {
+        return reply
+          .status(404)
+          .send({ error: { code: 'contract_file_not_found', message: 'No such file' } });
+      }
+      const { file, stream } = await openContractFileStream(
+        app.db,
+        session.organizationId,
+        params.id,
+        params.fileId,
+      );
+      return reply
+        .header('content-type', file.contentType)
+        .header('content-length', String(file.sizeBytes))
+        .header('content-disposition', attachmentDisposition(file.name))
+        .header('x-content-type-options', 'nosniff')
+        .send(stream);
+    },
+  );
+};

@@ -1,0 +1,141 @@
+import { Readable } from 'node:stream';
+
+import { describe, expect, it } from 'vitest';
+
+import { writeContractFile } from '../../../server/src/contracts/contract-files.ts';
+import { createContract } from '../../../server/src/contracts/contracts-service.ts';
+import { createOrganization } from '../../../server/src/organizations/organizations.ts';
+import { createSignInLink } from '../../../server/src/web/sign-in-links.ts';
+import { buildTestApp } from '../../helpers/test-app.ts';
+import { createTestDatabase } from '../../helpers/test-db.ts';
+import { csrfFrom, WebClient } from '../../helpers/web-client.ts';
+
+const database = await createTestDatabase();
+const app = await buildTestApp({ db: database.db });
+
+async function signedIn(name: string) {
+  const org = await createOrganization(database.db, name);
+  const link = await createSignInLink(
+    database.db,
+    { publicBaseUrl: 'https://lexicontract.test' },
+    { organizationId: org.id, email: `legal@${name.toLowerCase()}.test` },
+  );
+  const client = new WebClient(app);
+  await client.postForm('/sign-in/link', {
+    token: new URL(link.url).searchParams.get('token') ?? '',
+  });
+  return { client, org };
+}
+
+async function hubspotContract(organizationId: string, dealId: string) {
+  return createContract(database.db, {
+    organizationId,
+    title: `Deal ${dealId} MSA`,
+    externalSource: 'hubspot',
+    externalId: dealId,
+    externalAccountId: '777001',
+    createdBySource: 'hubspot_workflow',
+    actor: 'hubspot:portal:777001',
+    sourceSnapshot: { dealname: `Deal ${dealId}`, amount: '12000' },
+  });
+}
+
+describe('contracts pages', () => {
+  it('lists the organization’s contracts with filters and shows one with its files and history', async () => {
+    const { client, org } = await signedIn('Contoso');
+    const contract = await hubspotContract(org.id, '5551');
+    await hubspotContract(org.id, '5552');
+    await writeContractFile(
+      database.db,
+      {
+        organizationId: org.id,
+        contractId: contract.id,
+        name: 'MSA.pdf',
+        contentType: 'application/pdf',
+      },
+      Readable.from([Buffer.from('%PDF-1.4 test contract')]),
+    );
+
+    const list = await client.get('/contracts');
+    expect(list.statusCode).toBe(200);
+    expect(list.body).toContain('Deal 5551 MSA');
+    expect(list.body).toContain('Deal 5552 MSA');
+    const searched = await client.get('/contracts?q=5551');
+    expect(searched.body).toContain('Deal 5551 MSA');
+    expect(searched.body).not.toContain('Deal 5552 MSA');
+    const filtered = await client.get('/contracts?status=signed');
+    // Rendered text, whitespace collapsed as a browser shows it.
+    expect(filtered.body.replace(/\s+/g, ' ')).toContain('No contracts match these filters');
+
+    const detail = await client.get(`/contracts/${contract.id}`);
+    expect(detail.statusCode).toBe(200);
+    expect(detail.body).toContain('MSA.pdf');
+    expect(detail.body).toContain('12000');
+    // Only the allowed next statuses are offered.
+    const options = [...detail.body.matchAll(/<option value="([a-z_]+)">/g)].map((m) => m[1]);
+    expect(options.sort()).toEqual(['cancelled', 'in_review', 'rejected']);
+
+    const fileId = /href="\/contracts\/[^/]+\/files\/([^"]+)"/.exec(detail.body)?.[1] ?? '';
+    const file = await client.get(`/contracts/${contract.id}/files/${fileId}`);
+    expect(file.statusCode).toBe(200);
+    expect(file.body).toBe('%PDF-1.4 test contract');
+    expect(file.headers['content-disposition']).toContain('MSA.pdf');
+  });
+
+  it('changes status from the form: history, audit and the HubSpot outbox row commit together', async () => {
+    const { client, org } = await signedIn('Fabrikam');
+    const contract = await hubspotContract(org.id, '6001');
+    const csrf = csrfFrom((await client.get(`/contracts/${contract.id}`)).body);
+    const changed = await client.postForm(`/contracts/${contract.id}/status`, {
+      _csrf: csrf,
+      negotiation_status: 'in_review',
+      expected_version: '1',
+    });
+    expect(changed.headers.location).toBe(`/contracts/${contract.id}?notice=status_changed`);
+    const outbox = await database.db
+      .selectFrom('hubspot_deal_sync')
+      .selectAll()
+      .where('deal_id', '=', '6001')
+      .executeTakeFirstOrThrow();
+    expect(outbox).toMatchObject({
+      desired_status: 'in_review',
+      state: 'pending',
+      organization_id: org.id,
+    });
+    expect(outbox.desired_contract_url).toBe(`https://lexicontract.test/contracts/${contract.id}`);
+    const page = await client.get(`/contracts/${contract.id}`);
+    expect(page.body).toContain('data-testid="sync-state">Pending');
+
+    // A stale form (version 1 again) is refused and changes nothing.
+    const stale = await client.postForm(`/contracts/${contract.id}/status`, {
+      _csrf: csrf,
+      negotiation_status: 'approved',
+      expected_version: '1',
+    });
+    expect(stale.headers.location).toBe(`/contracts/${contract.id}?notice=changed_meanwhile`);
+    const row = await database.db
+      .selectFrom('contracts')
+      .select('negotiation_status')
+      .where('id', '=', contract.id)
+      .executeTakeFirstOrThrow();
+    expect(row.negotiation_status).toBe('in_review');
+  });
+
+  it('never shows another organization’s contract or file', async () => {
+    const owner = await signedIn('Tailspin');
+    const contract = await hubspotContract(owner.org.id, '7001');
+    const intruder = await signedIn('Wingtip');
+    const detail = await intruder.client.get(`/contracts/${contract.id}`);
+    expect(detail.statusCode).toBe(404);
+    expect(detail.body).not.toContain('Deal 7001');
+    const list = await intruder.client.get('/contracts');
+    expect(list.body).not.toContain('Deal 7001');
+    const csrf = csrfFrom((await intruder.client.get('/contracts')).body);
+    const change = await intruder.client.postForm(`/contracts/${contract.id}/status`, {
+      _csrf: csrf,
+      negotiation_status: 'cancelled',
+      expected_version: '1',
+    });
+    expect(change.statusCode).toBe(404);
+  });
+});
