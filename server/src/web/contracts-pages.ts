@@ -208,17 +208,15 @@ export const contractsPages: FastifyPluginAsync = async (app) => {
           )}
         </tbody>
       </table>`;
-    return reply
-      .type('text/html')
-      .send(
-        page({
-          title: 'Contracts',
-          session,
-          active: '/contracts',
-          flash: query.notice ? (SYNC_NOTICES[query.notice] ?? null) : null,
-          body,
-        }),
-      );
+    return reply.type('text/html').send(
+      page({
+        title: 'Contracts',
+        session,
+        active: '/contracts',
+        flash: query.notice ? (SYNC_NOTICES[query.notice] ?? null) : null,
+        body,
+      }),
+    );
   });
 
   app.get('/contracts/:id', { preHandler: requirePageSession }, async (request, reply) => {
@@ -398,17 +396,15 @@ export const contractsPages: FastifyPluginAsync = async (app) => {
           </tbody>
         </table>
       </div>`;
-    return reply
-      .type('text/html')
-      .send(
-        page({
-          title: contract.title,
-          session,
-          active: '/contracts',
-          flash: notice ? (SYNC_NOTICES[notice] ?? null) : null,
-          body,
-        }),
-      );
+    return reply.type('text/html').send(
+      page({
+        title: contract.title,
+        session,
+        active: '/contracts',
+        flash: notice ? (SYNC_NOTICES[notice] ?? null) : null,
+        body,
+      }),
+    );
   });
 
   app.post(
