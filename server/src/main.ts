@@ -43,7 +43,8 @@ function sandboxBanner(appUrl: string, sandboxUrl: string): string {
     '  The app talks to the bundled HubSpot sandbox, not to HubSpot.',
     '',
     `  Open ${appUrl}/  and press "Sign in with HubSpot": the sandbox's consent`,
-    `  page installs the app into its demo portal. Sandbox HubSpot: ${sandboxUrl}`,
+    `  page installs the app into its demo portal.`,
+    `  Then open the sandbox's deal records (standing in for HubSpot): ${sandboxUrl}/`,
     line,
     '',
   ].join('\n');
@@ -92,6 +93,7 @@ async function main(): Promise<void> {
         requiredScopes: [...REQUIRED_SCOPES],
         actionUrl: `${config.publicBaseUrl}/api/v1/integrations/hubspot/webhook`,
         webhookTargetUrl: `${config.publicBaseUrl}/api/v1/integrations/hubspot/events`,
+        appBaseUrl: config.publicBaseUrl,
       },
     });
     sandboxSecretsInUse = secrets;

@@ -2,6 +2,7 @@ import Fastify, { type FastifyError } from 'fastify';
 
 import { SandboxControlError, SandboxHttpError, hubspotError, oauthError } from './errors.ts';
 import { controlRoutes, createControl } from './control.ts';
+import { dealPages } from './deal-pages.ts';
 import { seedDemoPortal, type DemoPortal } from './demo.ts';
 import { WebhookDispatcher } from './outbound.ts';
 import { apiRoutes } from './api-routes.ts';
@@ -120,6 +121,7 @@ export async function startSandbox(options: SandboxOptions): Promise<SandboxHand
     await oauthRoutes(scope, runtime);
     await apiRoutes(scope, runtime);
     await controlRoutes(scope, control, runtime);
+    await dealPages(scope, runtime, control, { appBaseUrl: options.app.appBaseUrl });
   });
 
   await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });

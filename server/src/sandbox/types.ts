@@ -22,6 +22,8 @@ export interface SandboxAppRegistration {
   /** Workflow action target. */
   actionUrl?: string;
   webhookTargetUrl?: string;
+  /** The app's public base URL; the deal-record pages call its card endpoints there. */
+  appBaseUrl?: string;
 }
 
 export interface SandboxWebhookOptions {
