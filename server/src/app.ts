@@ -1,6 +1,10 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyServerOptions,
+} from 'fastify';
 
 import { lexiContractApi } from './api/routes.ts';
 import type { AppConfig } from './config/runtime.ts';
@@ -11,6 +15,9 @@ import { healthRoutes } from './health/routes.ts';
 import { installErrorHandler } from './http/error-handler.ts';
 import { loggerOptions } from './http/logger.ts';
 import { hubspotOAuthRoutes } from './hubspot/oauth/routes.ts';
+import { hubspotSyncRoutes } from './hubspot/webhooks/routes.ts';
+import { hubspotWorkflowRoutes } from './hubspot/workflow/routes.ts';
+import { hubspotUiExtensionRoutes } from './hubspot/card/plugin.ts';
 import { accountRoutes } from './web/account-routes.ts';
 import { contractsPages } from './web/contracts-pages.ts';
 import { integrationsPage } from './web/integrations-page.ts';
@@ -44,6 +51,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: 1024 * 1024,
     requestTimeout: 30_000,
     return503OnClosing: true,
+    // Errors Fastify raises before routing (e.g. a malformed percent-encoding in the URL)
+    // get the same JSON envelope as everything else.
+    frameworkErrors: (error, _request, reply) => {
+      const body = JSON.stringify({
+        error: {
+          code: error.code === 'FST_ERR_BAD_URL' ? 'invalid_url' : 'bad_request',
+          message: 'The request URL is malformed.',
+        },
+      });
+      (reply as unknown as FastifyReply).status(400).type('application/json').send(body);
+    },
   });
   app.decorate('config', deps.config);
   app.decorate('db', deps.db);
@@ -63,5 +81,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(integrationsPage);
   await app.register(contractsPages);
   await app.register(hubspotOAuthRoutes, { prefix: '/api/v1/integrations/hubspot' });
+  await app.register(hubspotSyncRoutes, { prefix: '/api/v1/integrations/hubspot' });
+  await app.register(hubspotWorkflowRoutes, { prefix: '/api/v1/integrations/hubspot' });
+  await app.register(hubspotUiExtensionRoutes, { prefix: '/api/v1/integrations/hubspot' });
   return app;
 }
