@@ -10,6 +10,8 @@ export default tseslint.config(
       '.test-artifacts/**',
       'bench-results/**',
       'hubspot-app/**/node_modules/**',
+      // The UI extension folders' own ESLint configs (HubSpot's template, run by `hs project lint`).
+      'hubspot-app/**/eslint.config.js',
     ],
   },
   js.configs.recommended,

@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    // `.tsx`: the HubSpot UI extension tests (Deal card, settings page).
+    include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
     globalSetup: ['test/setup/global-setup.ts'],
     // Each test file gets its own database cloned from a migrated template, so files run in
     // parallel and no test depends on another's rows or on order.

@@ -15,6 +15,9 @@ import { healthRoutes } from './health/routes.ts';
 import { installErrorHandler } from './http/error-handler.ts';
 import { loggerOptions } from './http/logger.ts';
 import { hubspotOAuthRoutes } from './hubspot/oauth/routes.ts';
+import { hubspotSyncRoutes } from './hubspot/webhooks/routes.ts';
+import { hubspotWorkflowRoutes } from './hubspot/workflow/routes.ts';
+import { hubspotUiExtensionRoutes } from './hubspot/card/plugin.ts';
 import { accountRoutes } from './web/account-routes.ts';
 import { contractsPages } from './web/contracts-pages.ts';
 import { integrationsPage } from './web/integrations-page.ts';
@@ -78,5 +81,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(integrationsPage);
   await app.register(contractsPages);
   await app.register(hubspotOAuthRoutes, { prefix: '/api/v1/integrations/hubspot' });
+  await app.register(hubspotSyncRoutes, { prefix: '/api/v1/integrations/hubspot' });
+  await app.register(hubspotWorkflowRoutes, { prefix: '/api/v1/integrations/hubspot' });
+  await app.register(hubspotUiExtensionRoutes, { prefix: '/api/v1/integrations/hubspot' });
   return app;
 }

@@ -89,7 +89,10 @@ export async function startHubSpotTestEnv(options: {
     keyring: config.tokenEncryptionKeys,
     hubspot: config.hubspot,
   };
+  // Jobs first: a running job talking to an already closed sandbox would wait out its
+  // timeouts and retries before the queue could stop.
   afterAll(async () => {
+    await jobs.stop(5_000);
     await app.close();
     await sandbox.close();
   });

@@ -12,6 +12,9 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** Largest HubSpot attachment the deal import downloads (100 MB). */
+export const DEFAULT_IMPORT_MAX_FILE_BYTES = 100 * 1024 * 1024;
+
 export interface HubSpotLiveConfig {
   readonly mode: 'live';
   readonly clientId: string;
@@ -39,6 +42,8 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Where the embedded Postgres and sandbox secrets live. */
   readonly dataDir: string;
+  /** Attachments larger than this are skipped by the deal import; default 100 MB. */
+  readonly importMaxFileBytes?: number;
 }
 
 export class ConfigError extends Error {
@@ -119,6 +124,15 @@ const EnvSchema = z.object({
     z.string().min(32, 'must be at least 32 characters').optional(),
   ),
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(LOG_LEVELS).default('info')),
+  IMPORT_MAX_FILE_BYTES: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^\d+$/, 'must be a whole number of bytes')
+      .transform(Number)
+      .refine((n) => n >= 1 && Number.isSafeInteger(n), 'must be at least 1')
+      .default(DEFAULT_IMPORT_MAX_FILE_BYTES),
+  ),
 });
 
 /** Every environment variable the app reads (the README's table is checked against it). */
@@ -197,5 +211,6 @@ export function loadConfig(
     sessionSecret: e.SESSION_SECRET,
     logLevel: e.LOG_LEVEL,
     dataDir: options.dataDir ?? '.data',
+    importMaxFileBytes: e.IMPORT_MAX_FILE_BYTES,
   });
 }

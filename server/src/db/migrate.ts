@@ -4,6 +4,9 @@ import type { Database } from './database.ts';
 import * as m0001 from './migrations/0001_foundation.ts';
 import * as m0004 from './migrations/0004_web_sessions_and_oauth.ts';
 import * as m0005 from './migrations/0005_hubspot_deal_sync.ts';
+import * as m0006 from './migrations/0006_hubspot_import.ts';
+import * as m0007 from './migrations/0007_hubspot_sync_webhooks.ts';
+import * as m0008 from './migrations/0008_hubspot_card_and_settings.ts';
 
 /**
  * Numbered, forward-only migrations. Listed explicitly (rather than read from disk) so the
@@ -13,6 +16,9 @@ const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0004_web_sessions_and_oauth': m0004,
   '0005_hubspot_deal_sync': m0005,
+  '0006_hubspot_import': m0006,
+  '0007_hubspot_sync_webhooks': m0007,
+  '0008_hubspot_card_and_settings': m0008,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

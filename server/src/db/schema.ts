@@ -99,7 +99,13 @@ export interface ContractsTable {
   created_by: string | null;
   created_at: CreatedAt;
   updated_at: Generated<Date>;
+  /** Deal imports (0006): null for contracts not imported from a CRM. */
+  import_state: ContractImportState | null;
+  import_error: string | null;
+  import_summary: ColumnType<unknown, string | null | undefined, string | null> | null;
 }
+
+export type ContractImportState = 'importing' | 'complete' | 'failed';
 
 export interface ContractFilesTable {
   id: Generated<string>;
@@ -191,6 +197,98 @@ export interface HubSpotDealSyncTable {
   created_at: CreatedAt;
   updated_at: Generated<Date>;
   synced_at: Timestamp | null;
+  /** 0007: the claim lease of the sync worker that is sending this row. */
+  claim_token: string | null;
+  claimed_until: Timestamp | null;
+  /** 0007: why the row is `failed` or `gone` (`deal_not_found`, `validation_error`, …). */
+  failure_cause: string | null;
+}
+
+export interface HubSpotRateSendsTable {
+  id: Generated<number>;
+  portal_id: string;
+  lane: string;
+  sent_at: Date;
+}
+
+export interface HubSpotRatePausesTable {
+  portal_id: string;
+  paused_until: Date;
+  reason: string | null;
+}
+
+export interface HubSpotWebhookEventsTable {
+  id: Generated<number>;
+  portal_id: string;
+  organization_id: string;
+  subscription_id: number;
+  event_id: number;
+  occurred_at: number;
+  object_id: string;
+  property_name: Generated<string>;
+  subscription_type: string;
+  property_value: string | null;
+  change_source: string | null;
+  source_id: string | null;
+  received_at: CreatedAt;
+  processed_at: Timestamp | null;
+  outcome: string | null;
+}
+
+export type DecisionCallbackState = 'waiting' | 'completing' | 'completed' | 'expired';
+
+export interface HubSpotDecisionCallbacksTable {
+  portal_id: string;
+  callback_id: string;
+  organization_id: string;
+  deal_id: string;
+  state: Generated<DecisionCallbackState>;
+  decision: string | null;
+  contract_id: string | null;
+  expires_at: Date;
+  attempts: Generated<number>;
+  last_error: string | null;
+  created_at: CreatedAt;
+  completed_at: Timestamp | null;
+}
+
+export type WorkflowExecutionState = 'blocked' | 'completed' | 'completion_failed';
+
+export interface HubSpotWorkflowExecutionsTable {
+  portal_id: string;
+  callback_id: string;
+  organization_id: string;
+  deal_id: string;
+  contract_id: string | null;
+  response: ColumnType<unknown, string, string>;
+  state: Generated<WorkflowExecutionState>;
+  completion: ColumnType<unknown, string | null | undefined, string | null> | null;
+  completion_error: string | null;
+  created_at: CreatedAt;
+  completed_at: Timestamp | null;
+}
+
+export type ClosedLostBehavior = 'cancel_contract' | 'do_nothing';
+
+export interface HubSpotPortalSettingsTable {
+  organization_id: string;
+  closed_lost_behavior: Generated<ClosedLostBehavior>;
+  attachment_filter_mode: Generated<'all' | 'matching'>;
+  attachment_name_pattern: string | null;
+  updated_by: string | null;
+  created_at: CreatedAt;
+  updated_at: Generated<Date>;
+}
+
+export interface HubSpotCardRequestsTable {
+  portal_id: string;
+  idempotency_key: string;
+  organization_id: string;
+  deal_id: string;
+  hubspot_user_id: string;
+  contract_id: string | null;
+  response: ColumnType<unknown, string | null | undefined, string | null> | null;
+  created_at: CreatedAt;
 }
 
 export interface DB {
@@ -209,6 +307,13 @@ export interface DB {
   sign_in_tokens: SignInTokensTable;
   oauth_states: OAuthStatesTable;
   hubspot_deal_sync: HubSpotDealSyncTable;
+  hubspot_rate_sends: HubSpotRateSendsTable;
+  hubspot_rate_pauses: HubSpotRatePausesTable;
+  hubspot_webhook_events: HubSpotWebhookEventsTable;
+  hubspot_decision_callbacks: HubSpotDecisionCallbacksTable;
+  hubspot_workflow_executions: HubSpotWorkflowExecutionsTable;
+  hubspot_portal_settings: HubSpotPortalSettingsTable;
+  hubspot_card_requests: HubSpotCardRequestsTable;
 }
 
 export type OrganizationRow = Selectable<OrganizationsTable>;

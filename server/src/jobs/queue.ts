@@ -60,6 +60,10 @@ export class JobQueue {
       // Only worker processes run pg-boss's maintenance and monitoring (expiry, heartbeats).
       supervise: options.worker,
       schedule: false,
+      // A SIGKILLed worker stops heartbeating; check every 10 s (default 60) so its jobs are
+      // failed and retried well within 90 s (heartbeat 10 s + check 10 s + retry delay).
+      monitorIntervalSeconds: 10,
+      superviseIntervalSeconds: 10,
     });
     this.boss.on('error', (err: unknown) => {
       this.log.error({ err }, 'job queue error');

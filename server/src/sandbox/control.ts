@@ -41,8 +41,9 @@ export function createControl(deps: ControlDeps): SandboxControl {
     dealId: string,
     inputFields: Record<string, unknown>,
     callbackId: string | undefined,
+    actionUrl?: string,
   ): Promise<WorkflowActionResult> => {
-    const target = state.app.actionUrl;
+    const target = actionUrl ?? state.app.actionUrl;
     if (!target) throw new SandboxControlError('the app has no actionUrl registered', 400);
     const deal = state.deal(portalId, dealId);
     executionIndex += 1;
@@ -171,7 +172,7 @@ export function createControl(deps: ControlDeps): SandboxControl {
       return state.portal(portalId).pipelines;
     },
     fireWorkflowAction(portalId, dealId, inputFields = {}, opts = {}) {
-      return fireAction(portalId, dealId, inputFields, opts.callbackId);
+      return fireAction(portalId, dealId, inputFields, opts.callbackId, opts.actionUrl);
     },
     workflowExecutions() {
       return [...runtime.workflowExecutions];

@@ -233,7 +233,8 @@ export interface SandboxControl {
     portalId: number,
     dealId: string,
     inputFields?: Record<string, unknown>,
-    opts?: { callbackId?: string },
+    /** `actionUrl`: another custom action of the app (default: the registered actionUrl). */
+    opts?: { callbackId?: string; actionUrl?: string },
   ): Promise<WorkflowActionResult>;
   workflowExecutions(): WorkflowActionResult[];
   callbackCompletions(callbackId?: string): CallbackCompletionRecord[];

@@ -4,10 +4,11 @@ import {
   getOrganizationIntegration,
   toOrganizationIntegrationView,
 } from '../integrations/organization-integrations.ts';
+import { getSyncHealth, retryFailedSyncs, type SyncHealth } from '../hubspot/sync/health.ts';
 import { html, type SafeHtml } from './html.ts';
 import { page } from './layout.ts';
 import { noticeFromQuery } from './notices.ts';
-import { requirePageSession, sessionOf } from './session-plugin.ts';
+import { requireCsrf, requirePageSession, sessionOf } from './session-plugin.ts';
 
 function when(date: Date | null): string {
   return date ? `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '—';
@@ -22,8 +23,65 @@ const STATUS_BADGES: Record<string, SafeHtml> = {
   none: html`<span class="badge" data-testid="hubspot-status">Not connected</span>`,
 };
 
+function syncHealthSection(health: SyncHealth, csrf: SafeHtml): SafeHtml {
+  return html`<h2 style="margin-top:20px">Sync health</h2>
+    <dl data-testid="sync-health">
+      <dt>Last update written to HubSpot</dt>
+      <dd>${when(health.lastOutboundAt)}</dd>
+      <dt>Last update from HubSpot</dt>
+      <dd>${when(health.lastInboundAt)}</dd>
+      <dt>Waiting to be written</dt>
+      <dd>${health.pendingCount}</dd>
+      <dt>Failed</dt>
+      <dd>
+        ${
+          health.failedCount === 0
+            ? html`<span class="badge ok">None</span>`
+            : html`<span class="badge bad">${health.failedCount}</span>
+                ${health.failuresByCause.map((c) => html` <code>${c.cause}</code> × ${c.count}`)}
+                <form method="post" action="/integrations/hubspot/retry-failed" class="inline">
+                  ${csrf}<button class="secondary" type="submit">Retry failed</button>
+                </form>`
+        }
+      </dd>
+    </dl>
+    ${
+      health.failedDeals.length > 0
+        ? html`<table style="margin-top:10px">
+            <thead>
+              <tr>
+                <th>Deal</th>
+                <th>Why</th>
+                <th>When</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${health.failedDeals.slice(0, 10).map(
+                (f) =>
+                  html`<tr>
+                    <td>${f.dealId}</td>
+                    <td>${f.reason}</td>
+                    <td>${when(f.at)}</td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>`
+        : null
+    }`;
+}
+
 /** The LexiContract integrations page: connect, watch and disconnect HubSpot. */
 export const integrationsPage: FastifyPluginAsync = async (app) => {
+  app.post(
+    '/integrations/hubspot/retry-failed',
+    { preHandler: [requirePageSession, requireCsrf] },
+    async (request, reply) => {
+      const session = sessionOf(request);
+      await retryFailedSyncs(app.db, app.jobs, session.organizationId);
+      return reply.redirect('/integrations?notice=sync_retried');
+    },
+  );
+
   app.get('/integrations', { preHandler: requirePageSession }, async (request, reply) => {
     const session = sessionOf(request);
     const row = await getOrganizationIntegration(app.db, session.organizationId, 'hubspot');
@@ -31,6 +89,7 @@ export const integrationsPage: FastifyPluginAsync = async (app) => {
     const status = view?.status ?? 'none';
     const csrf = html`<input type="hidden" name="_csrf" value="${session.csrfToken}" />`;
     const provisioning = row?.provisioning_status ?? 'pending';
+    const health = view ? await getSyncHealth(app.db, session.organizationId) : undefined;
 
     const actions =
       status === 'connected'
@@ -110,7 +169,7 @@ export const integrationsPage: FastifyPluginAsync = async (app) => {
               </div>`
             : null
         }
-        ${details}
+        ${details} ${health ? syncHealthSection(health, csrf) : null}
       </div>
       <div class="card">
         <div class="row">

@@ -40,6 +40,7 @@ const NOTICES: Record<string, Flash> = {
   },
   hubspot_not_connected: { kind: 'error', message: 'HubSpot is not connected.' },
   provisioning_retried: { kind: 'info', message: 'Setting up the HubSpot portal again.' },
+  sync_retried: { kind: 'info', message: 'Failed HubSpot updates are queued again.' },
   api_key_revoked: { kind: 'info', message: 'The API key was revoked.' },
   signed_out: { kind: 'info', message: 'You are signed out.' },
 };

@@ -1,6 +1,12 @@
 import type { WorkerDeps } from '../../worker.ts';
+import { handleCompleteWorkflowCallback } from '../workflow/callback-completion.ts';
+import { handleImportDealJob } from './import-job.ts';
+import { completeWorkflowCallbackJob, importDealJob } from './job-definitions.ts';
 
-/** Registers the deal-import job handlers (the import issue fills this in). */
-export async function registerImportWorkers(_deps: WorkerDeps): Promise<void> {
-  // No import jobs yet.
+/** Registers the deal-import job and the workflow callback completion job. */
+export async function registerImportWorkers(deps: WorkerDeps): Promise<void> {
+  await deps.jobs.work(importDealJob, (payload, job) => handleImportDealJob(deps, payload, job));
+  await deps.jobs.work(completeWorkflowCallbackJob, (payload, job) =>
+    handleCompleteWorkflowCallback(deps, payload, job, completeWorkflowCallbackJob.retryLimit ?? 0),
+  );
 }

@@ -21,6 +21,7 @@ import {
 } from '../../web/session-plugin.ts';
 import { HubSpotApiError, hubspotRequest } from '../client/hubspot-http.ts';
 import type { HubSpotTokenDeps } from './access-tokens.ts';
+import { resumePortalSync } from '../sync/portal-sync.ts';
 import { completeInstall } from './install-service.ts';
 import {
   consumeInstallState,
@@ -231,6 +232,8 @@ export const hubspotOAuthRoutes: FastifyPluginAsync = async (app) => {
       });
     }
     await runProvisioning(hubspotTokenDeps(request), outcome.integrationId, portalId, request.log);
+    // Deal writes that waited while the portal needed reconnecting go out now.
+    if (outcome.reconnected) await resumePortalSync(app.db, app.jobs, portalId);
     return reply
       .header('referrer-policy', 'no-referrer')
       .redirect(

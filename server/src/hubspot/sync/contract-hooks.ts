@@ -1,6 +1,7 @@
 import type { AppConfig } from '../../config/runtime.ts';
 import type { ContractStatusHooks } from '../../contracts/contracts-service.ts';
 import type { JobQueue } from '../../jobs/queue.ts';
+import { recordDecision } from '../decision/decision-callbacks.ts';
 import { enqueueDealSync } from './deal-sync-outbox.ts';
 
 /** Where a contract lives in the LexiContract web app (also written onto the deal). */
@@ -11,7 +12,8 @@ export function contractUrl(publicBaseUrl: string, contractId: string): string {
 /**
  * Connects the contract domain to HubSpot without the domain knowing HubSpot: a status
  * change of a contract imported from a HubSpot deal enqueues the deal's sync in the same
- * transaction, whatever made the change (API, web page, workflow, webhook).
+ * transaction, whatever made the change (API, web page, workflow, webhook), and a decision
+ * releases the workflows waiting for it ("wait for legal decision").
  */
 export function hubspotContractHooks(
   config: Pick<AppConfig, 'publicBaseUrl'>,
@@ -32,6 +34,12 @@ export function hubspotContractHooks(
         contractId: contract.id,
         status: contract.negotiationStatus,
         contractUrl: contractUrl(config.publicBaseUrl, contract.id),
+      });
+      await recordDecision(trx, jobs, {
+        portalId: contract.externalAccountId,
+        dealId: contract.externalId,
+        contractId: contract.id,
+        status: contract.negotiationStatus,
       });
     },
   };

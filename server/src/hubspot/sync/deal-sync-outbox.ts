@@ -16,6 +16,12 @@ export interface DealSyncRequest {
 }
 
 /**
+ * How long a sync job waits after the first change before it claims rows: changes that
+ * arrive meanwhile coalesce into the same batches.
+ */
+export const SYNC_BATCHING_WINDOW_SECONDS = 1;
+
+/**
  * Records that a deal should show `status` (and the contract link), and makes sure a sync
  * job for the portal is queued. Pass the transaction of the change that causes it: the
  * outbox row and the job commit or vanish with it. Later calls for the same deal replace the
@@ -26,40 +32,87 @@ export async function enqueueDealSync(
   jobs: JobQueue,
   request: DealSyncRequest,
 ): Promise<void> {
-  await trx
-    .insertInto('hubspot_deal_sync')
-    .values({
-      portal_id: request.portalId,
-      deal_id: request.dealId,
-      organization_id: request.organizationId,
-      contract_id: request.contractId,
-      desired_status: request.status,
-      desired_contract_url: request.contractUrl ?? null,
-    })
-    .onConflict((oc) =>
-      oc.columns(['portal_id', 'deal_id']).doUpdateSet((eb) => ({
-        organization_id: eb.ref('excluded.organization_id'),
-        contract_id: eb.fn.coalesce(
-          eb.ref('excluded.contract_id'),
-          eb.ref('hubspot_deal_sync.contract_id'),
-        ),
-        desired_status: eb.ref('excluded.desired_status'),
-        desired_contract_url:
-          request.contractUrl === undefined
+  await enqueueDealSyncs(trx, jobs, [request]);
+}
+
+const CHUNK = 1000;
+
+async function upsertRows(
+  trx: Kysely<DB>,
+  requests: readonly DealSyncRequest[],
+  keepContractUrl: boolean,
+): Promise<void> {
+  for (let i = 0; i < requests.length; i += CHUNK) {
+    const chunk = requests.slice(i, i + CHUNK);
+    await trx
+      .insertInto('hubspot_deal_sync')
+      .values(
+        chunk.map((request) => ({
+          portal_id: request.portalId,
+          deal_id: request.dealId,
+          organization_id: request.organizationId,
+          contract_id: request.contractId,
+          desired_status: request.status,
+          desired_contract_url: request.contractUrl ?? null,
+        })),
+      )
+      .onConflict((oc) =>
+        oc.columns(['portal_id', 'deal_id']).doUpdateSet((eb) => ({
+          organization_id: eb.ref('excluded.organization_id'),
+          contract_id: eb.fn.coalesce(
+            eb.ref('excluded.contract_id'),
+            eb.ref('hubspot_deal_sync.contract_id'),
+          ),
+          desired_status: eb.ref('excluded.desired_status'),
+          desired_contract_url: keepContractUrl
             ? eb.ref('hubspot_deal_sync.desired_contract_url')
             : eb.ref('excluded.desired_contract_url'),
-        version: sql<number>`nextval('hubspot_deal_sync_version_seq')`,
-        state: 'pending',
-        attempts: 0,
-        last_error: null,
-        updated_at: new Date(),
-      })),
-    )
-    .execute();
-  await jobs.send(
+          version: sql<number>`nextval('hubspot_deal_sync_version_seq')`,
+          state: 'pending',
+          attempts: 0,
+          last_error: null,
+          failure_cause: null,
+          updated_at: new Date(),
+        })),
+      )
+      .execute();
+  }
+}
+
+/**
+ * Many deal syncs in one go (same semantics as `enqueueDealSync`, in request order: for a
+ * deal named twice, the later request wins). One upsert per 1,000 deals, one job per portal.
+ */
+export async function enqueueDealSyncs(
+  trx: Kysely<DB>,
+  jobs: JobQueue,
+  requests: readonly DealSyncRequest[],
+): Promise<void> {
+  if (requests.length === 0) return;
+  // One statement cannot touch a row twice: keep the last request per deal.
+  const latest = new Map<string, DealSyncRequest>();
+  for (const request of requests) {
+    const key = `${request.portalId}:${request.dealId}`;
+    latest.delete(key);
+    latest.set(key, request);
+  }
+  const unique = [...latest.values()];
+  await upsertRows(
     trx,
-    syncPortalDealsJob,
-    { portalId: request.portalId },
-    { singletonKey: request.portalId },
+    unique.filter((r) => r.contractUrl !== undefined),
+    false,
   );
+  await upsertRows(
+    trx,
+    unique.filter((r) => r.contractUrl === undefined),
+    true,
+  );
+  for (const portalId of new Set(unique.map((r) => r.portalId))) {
+    await jobs.send(
+      trx,
+      syncPortalDealsJob,
+      { portalId },
+      { singletonKey: portalId, startAfterSeconds: SYNC_BATCHING_WINDOW_SECONDS },
+    );
+  }
 }

@@ -1,0 +1,220 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
+import pino from 'pino';
+
+import { buildApp } from '../server/src/app.ts';
+import type { AppConfig } from '../server/src/config/runtime.ts';
+import { registerKeyring } from '../server/src/crypto/key-registry.ts';
+import { parseKeyring } from '../server/src/crypto/keyring.ts';
+import { createDatabase, type Database } from '../server/src/db/database.ts';
+import { findFreePort, startEmbeddedPostgres } from '../server/src/db/embedded.ts';
+import { migrateToLatest } from '../server/src/db/migrate.ts';
+import { loggerOptions } from '../server/src/http/logger.ts';
+import type { HubSpotTokenDeps } from '../server/src/hubspot/oauth/access-tokens.ts';
+import { provisionPortal } from '../server/src/hubspot/oauth/provisioning.ts';
+import { REQUIRED_SCOPES } from '../server/src/hubspot/oauth/scopes.ts';
+import { upsertOrganizationIntegration } from '../server/src/integrations/organization-integrations.ts';
+import { JobQueue } from '../server/src/jobs/queue.ts';
+import { createOrganization } from '../server/src/organizations/organizations.ts';
+import { startSandbox, type SandboxHandle } from '../server/src/sandbox/index.ts';
+
+/**
+ * The system under test, all in this process: Postgres (embedded in a temp dir, or a fresh
+ * database on DATABASE_URL's server), migrations, the HubSpot sandbox, and the real app
+ * listening on a real port with its production logger (level `info`, written to a file in
+ * the temp dir so the terminal stays readable). Workers are started per scenario.
+ */
+export interface BenchEnv {
+  readonly app: FastifyInstance;
+  readonly sandbox: SandboxHandle;
+  readonly config: AppConfig;
+  readonly db: Database;
+  readonly databaseUrl: string;
+  /** The app's queue (enqueue only; workers use their own queue, see `startWorkerQueue`). */
+  readonly jobs: JobQueue;
+  readonly baseUrl: string;
+  readonly tokenDeps: HubSpotTokenDeps;
+  readonly tempDir: string;
+  /** The app's log file (production logger, level info). */
+  readonly logFile: string;
+  readonly postgres: string;
+  /** TOKEN_ENCRYPTION_KEYS value of this run (child processes rebuild the config from it). */
+  readonly keyringValue: string;
+  newJobQueue(worker: boolean): JobQueue;
+  connectPortal(options?: { provision?: boolean }): Promise<{
+    organizationId: string;
+    portalId: string;
+  }>;
+  close(): Promise<void>;
+}
+
+const silentJobLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+export async function startBenchEnv(options: { importMaxFileBytes: number }): Promise<BenchEnv> {
+  const tempDir = await mkdtemp(path.join(tmpdir(), 'lexicontract-bench-'));
+  const cleanups: (() => Promise<void>)[] = [];
+
+  // Postgres: a fresh database on DATABASE_URL's server, else an embedded server.
+  let databaseUrl: string;
+  let postgres: string;
+  const external = process.env.DATABASE_URL;
+  if (external) {
+    const name = `lexicontract_bench_${randomBytes(4).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: external });
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    const version = await admin.query<{ server_version: string }>('show server_version');
+    await admin.end();
+    databaseUrl = withDatabase(external, name);
+    postgres = `PostgreSQL ${version.rows[0]?.server_version ?? '?'} (DATABASE_URL, database ${name})`;
+    cleanups.push(async () => {
+      const client = new pg.Client({ connectionString: external });
+      await client.connect();
+      await client.query(`drop database if exists ${name} with (force)`);
+      await client.end();
+    });
+  } else {
+    const embedded = await startEmbeddedPostgres({ dir: path.join(tempDir, 'postgres') });
+    databaseUrl = embedded.url;
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    const version = await client.query<{ server_version: string }>('show server_version');
+    await client.end();
+    postgres = `PostgreSQL ${version.rows[0]?.server_version ?? '?'} (embedded, temp dir, default durability)`;
+    cleanups.push(() => embedded.stop());
+  }
+
+  const handle = createDatabase(databaseUrl, { maxConnections: 20 });
+  const db = handle.db;
+  cleanups.push(() => handle.destroy());
+  await migrateToLatest(db);
+
+  const keyringValue = `bench1:${randomBytes(32).toString('base64')}`;
+  const keyring = parseKeyring(keyringValue);
+  if (!keyring.ok) throw new Error(keyring.problem);
+  await registerKeyring(db, keyring.keyring);
+
+  const port = await findFreePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const credentials = {
+    clientId: `bench-${randomBytes(4).toString('hex')}`,
+    clientSecret: randomBytes(24).toString('base64url'),
+    appId: String(100_000 + Math.floor(Math.random() * 800_000)),
+  };
+  const sandbox = await startSandbox({
+    app: {
+      ...credentials,
+      name: 'LexiContract (bench)',
+      redirectUrls: [`${baseUrl}/api/v1/integrations/hubspot/callback`],
+      requiredScopes: [...REQUIRED_SCOPES],
+      actionUrl: `${baseUrl}/api/v1/integrations/hubspot/webhook`,
+      webhookTargetUrl: `${baseUrl}/api/v1/integrations/hubspot/events`,
+      appBaseUrl: baseUrl,
+    },
+  });
+  cleanups.push(() => sandbox.close());
+
+  const config: AppConfig = {
+    port,
+    host: '127.0.0.1',
+    publicBaseUrl: baseUrl,
+    databaseUrl,
+    logLevel: 'info',
+    dataDir: path.join(tempDir, 'data'),
+    tokenEncryptionKeys: keyring.keyring,
+    sessionSecret: randomBytes(32).toString('base64url'),
+    importMaxFileBytes: options.importMaxFileBytes,
+    hubspot: {
+      sandbox: true,
+      ...credentials,
+      apiBaseUrl: sandbox.url,
+      authorizeUrl: sandbox.authorizeUrl,
+    },
+  };
+
+  const newJobQueue = (worker: boolean): JobQueue => {
+    const queue = new JobQueue({
+      connectionString: databaseUrl,
+      log: silentJobLog,
+      worker,
+      maxConnections: worker ? 6 : 4,
+    });
+    cleanups.push(() => queue.stop(5_000));
+    return queue;
+  };
+  const jobs = newJobQueue(false);
+  await jobs.start();
+
+  const logFile = path.join(tempDir, 'app.log');
+  const destination = pino.destination({ dest: logFile, sync: false, mkdir: true });
+  const app = await buildApp({
+    db,
+    config,
+    jobs,
+    logger: { ...(loggerOptions('info') as object), stream: destination },
+  });
+  await app.listen({ port, host: '127.0.0.1' });
+  cleanups.push(() => app.close());
+
+  const tokenDeps: HubSpotTokenDeps = {
+    db,
+    keyring: config.tokenEncryptionKeys,
+    hubspot: config.hubspot,
+  };
+
+  return {
+    app,
+    sandbox,
+    config,
+    db,
+    databaseUrl,
+    jobs,
+    baseUrl,
+    tokenDeps,
+    tempDir,
+    logFile,
+    postgres,
+    keyringValue,
+    newJobQueue,
+    async connectPortal(connect = {}) {
+      const { portalId } = sandbox.control.createPortal({ name: 'Bench portal' });
+      const tokens = sandbox.control.installApp(portalId);
+      const organization = await createOrganization(db, `Bench org of portal ${portalId}`);
+      await upsertOrganizationIntegration(db, config.tokenEncryptionKeys, {
+        organizationId: organization.id,
+        integrationId: 'hubspot',
+        externalAccountId: String(portalId),
+        externalAccountName: `portal-${portalId}.sandbox.hubspot`,
+        accessToken: tokens.access_token,
+        refreshToken: tokens.refresh_token,
+        accessTokenExpiresAt: new Date(Date.now() + tokens.expires_in * 1000),
+        grantedScopes: tokens.scopes ?? [...REQUIRED_SCOPES],
+      });
+      if (connect.provision !== false) await provisionPortal(tokenDeps, String(portalId));
+      return { organizationId: organization.id, portalId: String(portalId) };
+    },
+    async close() {
+      for (const cleanup of cleanups.reverse()) {
+        try {
+          await cleanup();
+        } catch {
+          // best effort: the temp dir goes anyway
+        }
+      }
+      destination.flushSync();
+      destination.end();
+      await rm(tempDir, { recursive: true, force: true });
+    },
+  };
+}

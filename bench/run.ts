@@ -1,0 +1,213 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+import pino from 'pino';
+
+import { startWorkers } from '../server/src/worker.ts';
+import { startBenchEnv, type BenchEnv } from './env.ts';
+import { startHelloServer } from './hello.ts';
+import { LoadGenerator } from './load.ts';
+import { formatTable, machineInfo, notAvailable, type BenchRow } from './report.ts';
+import { benchImport } from './scenarios/import.ts';
+import { benchCard, benchWorkflowAction } from './scenarios/interactive.ts';
+import { benchSync } from './scenarios/sync.ts';
+import { benchWebhookIntake } from './scenarios/webhook-intake.ts';
+
+/**
+ * `npm run bench` (small, fast defaults) / `npm run bench -- --full` (full sizes, more and
+ * longer rounds): measures the SPEC §9 bars against the real app on real Postgres and the
+ * HubSpot sandbox, prints a table with each figure beside its same-run baseline and target,
+ * and writes it as JSON to bench-results/<timestamp>.json and bench-results/latest.json.
+ * `--only=webhook,sync,import,card,workflow` runs a subset.
+ *
+ * Placement: the app, the sandbox, the hello-world baseline and (for the sync run) the
+ * workers live in this process; the load generator is a child process (autocannon, with a
+ * fresh HMAC per request); each import runs in its own child process so its RSS is its own.
+ */
+
+const SCENARIOS = ['sync', 'webhook', 'workflow', 'card', 'import'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+function parseArgs(argv: readonly string[]): { full: boolean; only: Set<Scenario> } {
+  const full = argv.includes('--full');
+  const onlyArg = argv.find((a) => a.startsWith('--only='));
+  const only = new Set<Scenario>(
+    onlyArg
+      ? onlyArg
+          .slice('--only='.length)
+          .split(',')
+          .filter((s): s is Scenario => (SCENARIOS as readonly string[]).includes(s))
+      : SCENARIOS,
+  );
+  return { full, only };
+}
+
+function out(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+async function guarded(
+  name: string,
+  fallback: BenchRow[],
+  run: () => Promise<BenchRow[]>,
+): Promise<BenchRow[]> {
+  try {
+    return await run();
+  } catch (error) {
+    const why = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
+    out(`  ${name} failed: ${error instanceof Error ? (error.stack ?? why) : why}`);
+    return fallback.map((r) => ({ ...r, note: `scenario failed: ${why.slice(0, 300)}` }));
+  }
+}
+
+async function main(): Promise<void> {
+  const { full, only } = parseArgs(process.argv.slice(2));
+  const machine = machineInfo();
+  const sizes = full ? [50, 200, 600] : [50, 200];
+  out(`LexiContract bench (${full ? 'full' : 'default'} size) — ${new Date().toISOString()}`);
+  out(
+    `Machine: ${machine.cpu}, ${String(machine.cores)} cores, ${String(machine.memoryGiB)} GiB, Node ${machine.node}, ${machine.platform}, load average ${String(machine.loadAverage1m)} at start`,
+  );
+
+  const env: BenchEnv = await startBenchEnv({ importMaxFileBytes: 700 * 1024 * 1024 });
+  out(`Postgres: ${env.postgres}`);
+  const hello = await startHelloServer();
+  const load = new LoadGenerator();
+  const rows: BenchRow[] = [];
+  const started = Date.now();
+  try {
+    // 1. Sync first, with the workers of this process running; they are stopped afterwards
+    //    so the HTTP figures measure the web path alone (verify + store + enqueue).
+    if (only.has('sync')) {
+      out('Sync…');
+      const workerQueue = env.newJobQueue(true);
+      await startWorkers({
+        config: env.config,
+        db: env.db,
+        jobs: workerQueue,
+        log: pino({ level: 'silent' }),
+      });
+      rows.push(
+        ...(await guarded(
+          'sync',
+          [
+            notAvailable('Sync (distinct deals)', 'batch/update calls', 'exactly 100', ''),
+            notAvailable('Sync (distinct deals)', '429s', '0', ''),
+            notAvailable('Sync (distinct deals)', '% of ceiling', '≥ 90 %', ''),
+            notAvailable('Sync (10,000 changes / 500 deals)', 'batch/update calls', '≤ 15', ''),
+          ],
+          () =>
+            benchSync(
+              env,
+              { changes: 10_000, coalescedDeals: 500, latencyMs: 150, timeoutMs: 120_000 },
+              out,
+            ),
+        )),
+      );
+      await workerQueue.stop(10_000);
+    }
+    if (only.has('webhook')) {
+      out('Webhook intake…');
+      rows.push(
+        ...(await guarded(
+          'webhook',
+          [
+            notAvailable('Webhook intake', 'events/s at c=10', '≥ 5,000 ev/s', ''),
+            notAvailable('Webhook intake', 'p99 at c=10', '≤ 50 ms', ''),
+          ],
+          () =>
+            benchWebhookIntake(
+              env,
+              load,
+              hello.url,
+              full
+                ? { rounds: 5, seconds: 10, warmupSeconds: 3, connections: 10, eventsPerBatch: 100 }
+                : { rounds: 3, seconds: 5, warmupSeconds: 2, connections: 10, eventsPerBatch: 100 },
+              out,
+            ),
+        )),
+      );
+    }
+    const interactive = full
+      ? { connections: 20, workflowSeconds: 10, cardRequests: 2_000, cardHubSpotLatencyMs: 100 }
+      : { connections: 20, workflowSeconds: 5, cardRequests: 500, cardHubSpotLatencyMs: 100 };
+    if (only.has('workflow')) {
+      out('Workflow action…');
+      rows.push(
+        ...(await guarded(
+          'workflow',
+          [notAvailable('Workflow action', 'reply p99 at c=20', '≤ 250 ms', '')],
+          () => benchWorkflowAction(env, load, hello.url, interactive, out),
+        )),
+      );
+    }
+    if (only.has('card')) {
+      out('Card endpoint…');
+      rows.push(
+        ...(await guarded(
+          'card',
+          [notAvailable('Card endpoint', 'GET p99 at c=20', '≤ 300 ms', '')],
+          () => benchCard(env, load, hello.url, interactive, out),
+        )),
+      );
+    }
+    if (only.has('import')) {
+      out(`Import (${sizes.join(', ')} MB)…`);
+      rows.push(
+        ...(await guarded(
+          'import',
+          [notAvailable('Import', 'peak RSS above idle, 200 MB', '≤ 96 MB', '')],
+          () => benchImport(env, sizes, out),
+        )),
+      );
+    }
+  } finally {
+    load.close();
+    await hello.app.close();
+    await env.close();
+  }
+
+  const table = formatTable(rows);
+  out('');
+  out(table);
+  const finished = new Date();
+  const report = {
+    startedAt: new Date(started).toISOString(),
+    finishedAt: finished.toISOString(),
+    durationSeconds: Math.round((finished.getTime() - started) / 1000),
+    size: full ? 'full' : 'default',
+    machine: { ...machine, postgres: env.postgres, loadAverage1mAtEnd: os.loadavg()[0] ?? 0 },
+    method:
+      'App, sandbox, hello-world baseline and sync workers in one process; autocannon in a child process on the same cores; each import in its own child process (maxRSS).',
+    rows,
+  };
+  const dir = path.resolve('bench-results');
+  await mkdir(dir, { recursive: true });
+  const stamp = finished.toISOString().replace(/[:.]/g, '-');
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  await writeFile(path.join(dir, `${stamp}.json`), json);
+  await writeFile(path.join(dir, 'latest.json'), json);
+  out('');
+  out(
+    `Written: bench-results/${stamp}.json and bench-results/latest.json (${String(report.durationSeconds)} s)`,
+  );
+  out(
+    `Load average (1 min): ${String(machine.loadAverage1m)} at start, ${os.loadavg()[0]?.toFixed(2) ?? '?'} at end`,
+  );
+  const failed = rows.filter((r) => r.verdict === 'FAIL').length;
+  const missing = rows.filter((r) => r.verdict === 'not available').length;
+  out(
+    `${String(failed)} FAIL, ${String(missing)} not available, ${String(rows.filter((r) => r.verdict === 'PASS').length)} PASS`,
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(
+      `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);

@@ -1,0 +1,121 @@
+import type { FastifyInstance } from 'fastify';
+import { sql, type Kysely } from 'kysely';
+
+import type { DB } from '../../db/schema.ts';
+import { parseInput } from '../../http/validation.ts';
+import { findIntegrationByExternalAccount } from '../../integrations/organization-integrations.ts';
+import { requireHubSpotSignature, signedJson } from '../inbound/signed-request.ts';
+import { WorkflowActionExecutionSchema, type WorkflowActionResponse } from '../shapes/index.ts';
+import { expirationDays, isDecision } from './decision-callbacks.ts';
+
+/** The "Wait for legal decision" action's `actionUrl` path (under the HubSpot prefix). */
+export const WAIT_FOR_DECISION_PATH = '/workflow/wait-for-decision';
+
+function success(decision: string): WorkflowActionResponse {
+  return { outputFields: { decision, hs_execution_state: 'SUCCESS' } };
+}
+
+function block(days: number): WorkflowActionResponse {
+  return { outputFields: { hs_execution_state: 'BLOCK', hs_expiration_duration: `P${days}D` } };
+}
+
+function replay(row: { decision: string | null; expires_at: Date }): WorkflowActionResponse {
+  if (row.decision) return success(row.decision);
+  const days = Math.max(1, Math.ceil((row.expires_at.getTime() - Date.now()) / 86_400_000));
+  return block(days);
+}
+
+/**
+ * Answers an execution: SUCCESS with the decision when the deal's contract is already decided,
+ * otherwise BLOCK (the completion comes later through the callback API). Idempotent on
+ * (portal, callbackId): a retried execution gets the same answer. The contract row is read
+ * `for share`, so a concurrent status change either commits first (and is seen here) or
+ * waits for this row to exist (and completes it).
+ */
+export async function startDecisionWait(
+  db: Kysely<DB>,
+  input: {
+    organizationId: string;
+    portalId: string;
+    dealId: string;
+    callbackId: string;
+    expirationDays: number;
+  },
+): Promise<WorkflowActionResponse> {
+  return db.transaction().execute(async (trx) => {
+    const existing = await trx
+      .selectFrom('hubspot_decision_callbacks')
+      .select(['decision', 'expires_at'])
+      .where('portal_id', '=', input.portalId)
+      .where('callback_id', '=', input.callbackId)
+      .executeTakeFirst();
+    if (existing) return replay(existing);
+    const contract = await trx
+      .selectFrom('contracts')
+      .select(['id', 'negotiation_status'])
+      .where('organization_id', '=', input.organizationId)
+      .where('external_source', '=', 'hubspot')
+      .where('external_account_id', '=', input.portalId)
+      .where('external_id', '=', input.dealId)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .forShare()
+      .executeTakeFirst();
+    const decided = contract && isDecision(contract.negotiation_status);
+    const inserted = await trx
+      .insertInto('hubspot_decision_callbacks')
+      .values({
+        portal_id: input.portalId,
+        callback_id: input.callbackId,
+        organization_id: input.organizationId,
+        deal_id: input.dealId,
+        contract_id: contract?.id ?? null,
+        state: decided ? 'completed' : 'waiting',
+        decision: decided ? contract.negotiation_status : null,
+        expires_at: sql<Date>`now() + ${`${input.expirationDays} days`}::interval`,
+        ...(decided ? { completed_at: new Date() } : {}),
+      })
+      .onConflict((oc) => oc.columns(['portal_id', 'callback_id']).doNothing())
+      .returning(['decision', 'expires_at'])
+      .executeTakeFirst();
+    if (inserted) return replay(inserted);
+    const raced = await trx
+      .selectFrom('hubspot_decision_callbacks')
+      .select(['decision', 'expires_at'])
+      .where('portal_id', '=', input.portalId)
+      .where('callback_id', '=', input.callbackId)
+      .executeTakeFirstOrThrow();
+    return replay(raced);
+  });
+}
+
+/** Registers the route; the caller's plugin has `acceptRawJson` in place. */
+export function registerDecisionRoute(app: FastifyInstance): void {
+  app.post(
+    WAIT_FOR_DECISION_PATH,
+    { preHandler: requireHubSpotSignature('v3-or-v2') },
+    async (request) => {
+      const execution = parseInput(
+        WorkflowActionExecutionSchema,
+        signedJson(request),
+        'workflow action execution',
+      );
+      const portalId = String(execution.origin.portalId);
+      const integration = await findIntegrationByExternalAccount(app.db, 'hubspot', portalId);
+      if (!integration || integration.status === 'disconnected') {
+        request.log.warn({ portalId }, 'wait-for-decision from a portal not linked to us');
+        return {
+          outputFields: { hs_execution_state: 'FAIL_CONTINUE', errorCode: 'not_connected' },
+        };
+      }
+      return startDecisionWait(app.db, {
+        organizationId: integration.organization_id,
+        portalId,
+        dealId: String(execution.object.objectId),
+        callbackId: execution.callbackId,
+        expirationDays: expirationDays(execution.inputFields.expiration_days),
+      });
+    },
+  );
+}

@@ -1,0 +1,292 @@
+import dns from 'node:dns';
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+
+import {
+  checkDownloadUrl,
+  MAGIC_BYTES,
+  servedTypeAcceptable,
+  type AllowedFileType,
+  type DownloadPolicy,
+} from './file-policy.ts';
+
+/**
+ * Downloads one attachment from the URL HubSpot's signed-url answer returned, and nothing
+ * else (reliability-security-performance §A.5): allowlisted hosts only, HTTPS (plain http
+ * only when the configured HubSpot origin is itself http), DNS answers pinned and refused
+ * when they point into private, loopback or link-local space, redirects only to the same
+ * origin (at most 3, each re-checked), connect/idle/total timeouts tied to the job's signal,
+ * a size cap checked against `Content-Length` before reading and counted while reading, and
+ * the first bytes checked against the expected type. Bytes are streamed, never buffered.
+ */
+
+export type DownloadFailure =
+  'too_large' | 'type_not_allowed' | 'url_not_allowed' | 'unavailable' | 'failed';
+
+export class DownloadError extends Error {
+  readonly reason: DownloadFailure;
+  /** Worth trying again (with a fresh signed URL): timeouts, 5xx, 429, resets. */
+  readonly transient: boolean;
+  readonly status: number | undefined;
+
+  constructor(
+    reason: DownloadFailure,
+    message: string,
+    options: { transient?: boolean; status?: number; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = 'DownloadError';
+    this.reason = reason;
+    this.transient = options.transient ?? false;
+    this.status = options.status;
+  }
+}
+
+/** Addresses a download must never connect to (unless it is the configured sandbox). */
+const BLOCKED = new net.BlockList();
+for (const [prefix, bits] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 3],
+] as const) {
+  BLOCKED.addSubnet(prefix, bits, 'ipv4');
+}
+for (const [prefix, bits] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+  ['64:ff9b::', 96],
+] as const) {
+  BLOCKED.addSubnet(prefix, bits, 'ipv6');
+}
+
+export function isBlockedAddress(address: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped?.[1]) return BLOCKED.check(mapped[1], 'ipv4');
+  const family = net.isIP(address);
+  if (family === 4) return BLOCKED.check(address, 'ipv4');
+  if (family === 6) return BLOCKED.check(address, 'ipv6');
+  return true;
+}
+
+type LookupCallback = (
+  error: NodeJS.ErrnoException | null,
+  address: string | dns.LookupAddress[],
+  family?: number,
+) => void;
+
+/** `lookup` for http.request: resolves, then refuses any private answer (no rebinding gap). */
+function pinnedLookup(hostname: string, options: dns.LookupOptions, callback: LookupCallback) {
+  dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
+    if (error) {
+      callback(error, []);
+      return;
+    }
+    const refused = addresses.length === 0 || addresses.some((a) => isBlockedAddress(a.address));
+    if (refused) {
+      const blocked = new Error(
+        `refusing to connect to ${hostname}: it resolves to a private or local address`,
+      ) as NodeJS.ErrnoException;
+      blocked.code = 'EADDRBLOCKED';
+      callback(blocked, []);
+      return;
+    }
+    const first = addresses[0];
+    if (options.all === true || !first) callback(null, addresses);
+    else callback(null, first.address, first.family);
+  });
+}
+
+export interface DownloadOptions {
+  readonly policy: DownloadPolicy;
+  /** The expected type (from HubSpot's file metadata); checked against the bytes. */
+  readonly type: AllowedFileType;
+  readonly maxBytes: number;
+  readonly signal?: AbortSignal;
+  readonly connectTimeoutMs?: number;
+  readonly idleTimeoutMs?: number;
+  /** Total time for the whole transfer; default 60 s + 1 s per MiB of the cap. */
+  readonly deadlineMs?: number;
+}
+
+const MAX_REDIRECTS = 3;
+
+function requestOnce(
+  url: URL,
+  trusted: boolean,
+  signal: AbortSignal,
+  options: DownloadOptions,
+): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const client = url.protocol === 'https:' ? https : http;
+    const request = client.request(url, {
+      method: 'GET',
+      agent: false,
+      signal,
+      timeout: options.idleTimeoutMs ?? 30_000,
+      headers: { accept: '*/*', 'user-agent': 'LexiContract-HubSpot-Import/1' },
+      // The sandbox listens on loopback by design; real hosts go through the pinned lookup.
+      ...(trusted ? {} : { lookup: pinnedLookup }),
+    });
+    const connectTimer = setTimeout(() => {
+      request.destroy(
+        new DownloadError('failed', 'connecting to the file host timed out', { transient: true }),
+      );
+    }, options.connectTimeoutMs ?? 5_000);
+    request.on('socket', (socket) => {
+      if (!socket.connecting) clearTimeout(connectTimer);
+      else
+        socket.once('connect', () => {
+          clearTimeout(connectTimer);
+        });
+    });
+    request.on('timeout', () => {
+      request.destroy(
+        new DownloadError('failed', 'the file host stopped sending', { transient: true }),
+      );
+    });
+    request.on('response', (response) => {
+      clearTimeout(connectTimer);
+      resolve(response);
+    });
+    request.on('error', (error) => {
+      clearTimeout(connectTimer);
+      reject(error);
+    });
+    request.end();
+  });
+}
+
+function asDownloadError(error: unknown): DownloadError {
+  if (error instanceof DownloadError) return error;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRBLOCKED') {
+    return new DownloadError('url_not_allowed', (error as Error).message, { cause: error });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new DownloadError('failed', `the download failed: ${message}`, {
+    transient: true,
+    cause: error,
+  });
+}
+
+/**
+ * Opens the download and returns its bytes as an async iterable (for `writeContractFile`,
+ * which hashes, counts against the cap and stores them as they arrive). Throws a
+ * `DownloadError` before any byte is yielded when the URL, status, size or type is wrong;
+ * a type mismatch in the first bytes throws from the iterable.
+ */
+export async function openDownload(
+  rawUrl: string,
+  options: DownloadOptions,
+): Promise<AsyncIterable<Buffer>> {
+  const deadlineMs =
+    options.deadlineMs ?? 60_000 + Math.ceil(options.maxBytes / (1024 * 1024)) * 1_000;
+  const deadline = AbortSignal.timeout(deadlineMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+
+  const first = checkDownloadUrl(options.policy, rawUrl);
+  if (!first.ok) {
+    throw new DownloadError('url_not_allowed', `download URL refused (${first.reason})`);
+  }
+  let current = first;
+  let response: IncomingMessage;
+  for (let hop = 0; ; hop += 1) {
+    try {
+      response = await requestOnce(current.url, current.trustedOrigin, signal, options);
+    } catch (error) {
+      throw asDownloadError(error);
+    }
+    const status = response.statusCode ?? 0;
+    if (status < 300 || status >= 400) break;
+    response.destroy();
+    const location = response.headers.location;
+    if (hop >= MAX_REDIRECTS || !location) {
+      throw new DownloadError('url_not_allowed', 'the file host redirected too often or nowhere');
+    }
+    const next = checkDownloadUrl(options.policy, new URL(location, current.url).toString());
+    // Only same-origin redirects: a signed URL never legitimately moves to another host.
+    if (!next.ok || next.url.origin !== current.url.origin) {
+      throw new DownloadError('url_not_allowed', 'the file host redirected to another host');
+    }
+    current = next;
+  }
+
+  const status = response.statusCode ?? 0;
+  if (status !== 200) {
+    response.destroy();
+    if (status === 404 || status === 410) {
+      throw new DownloadError('unavailable', `the file host answered ${status}`, { status });
+    }
+    const transient = status === 403 || status === 408 || status === 429 || status >= 500;
+    throw new DownloadError('failed', `the file host answered ${status}`, { transient, status });
+  }
+  const declared = Number(response.headers['content-length']);
+  if (Number.isFinite(declared) && declared > options.maxBytes) {
+    response.destroy();
+    throw new DownloadError(
+      'too_large',
+      `the file is ${declared} bytes (limit ${options.maxBytes})`,
+    );
+  }
+  if (!servedTypeAcceptable(options.type, response.headers['content-type'])) {
+    response.destroy();
+    throw new DownloadError(
+      'type_not_allowed',
+      `the file host served ${response.headers['content-type'] ?? ''} for a .${options.type.extension} file`,
+    );
+  }
+  return checkedBytes(response, options.type);
+}
+
+/** Passes the bytes through, checking the first ones against the type's signature. */
+async function* checkedBytes(
+  source: IncomingMessage,
+  type: AllowedFileType,
+): AsyncGenerator<Buffer> {
+  let head: Buffer | undefined = Buffer.alloc(0);
+  try {
+    for await (const chunk of source) {
+      const piece = chunk as Buffer;
+      if (head === undefined) {
+        yield piece;
+        continue;
+      }
+      head = Buffer.concat([head, piece]);
+      if (head.length < MAGIC_BYTES) continue;
+      if (type.magic && !type.magic(head)) {
+        throw new DownloadError(
+          'type_not_allowed',
+          `the content is not a ${type.extension.toUpperCase()} file`,
+        );
+      }
+      const buffered = head;
+      head = undefined;
+      yield buffered;
+    }
+    if (head !== undefined) {
+      // A short (or empty) file: it still has to look like its type.
+      if (type.magic && !type.magic(head)) {
+        throw new DownloadError(
+          'type_not_allowed',
+          `the content is not a ${type.extension.toUpperCase()} file`,
+        );
+      }
+      if (head.length > 0) yield head;
+    }
+  } catch (error) {
+    throw asDownloadError(error);
+  } finally {
+    source.destroy();
+  }
+}

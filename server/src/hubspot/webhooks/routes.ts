@@ -1,0 +1,39 @@
+import type { FastifyInstance } from 'fastify';
+
+import { parseInput } from '../../http/validation.ts';
+import { registerDecisionRoute } from '../decision/routes.ts';
+import { acceptRawJson, requireHubSpotSignature, signedJson } from '../inbound/signed-request.ts';
+import { WebhookEventBatchSchema } from '../shapes/index.ts';
+import { storeWebhookEvents } from './event-intake.ts';
+
+/** The webhooks component's `targetUrl` path (under the HubSpot prefix). */
+export const WEBHOOK_EVENTS_PATH = '/events';
+
+/** HubSpot sends at most 100 events per delivery; 1 MiB is far above that. */
+const BODY_LIMIT = 1024 * 1024;
+
+/**
+ * Inbound status-sync endpoints, registered under `/api/v1/integrations/hubspot`:
+ * - `POST /events`: webhook deliveries (v3 signature, v1 only without a v3 header), stored
+ *   once each and acknowledged after commit; processing happens in a job. Unknown portals
+ *   are acknowledged and ignored; a storage failure answers 5xx so HubSpot retries.
+ * - `POST /workflow/wait-for-decision`: the "Wait for legal decision" workflow action.
+ */
+export async function hubspotSyncRoutes(app: FastifyInstance): Promise<void> {
+  acceptRawJson(app, { bodyLimit: BODY_LIMIT });
+
+  app.post(
+    WEBHOOK_EVENTS_PATH,
+    { preHandler: requireHubSpotSignature('v3-or-v1') },
+    async (request) => {
+      const events = parseInput(WebhookEventBatchSchema, signedJson(request), 'webhook events');
+      const result = await storeWebhookEvents(app.db, app.jobs, events);
+      if (result.ignored > 0) {
+        request.log.info({ ignored: result.ignored }, 'webhook events of unknown portals ignored');
+      }
+      return result;
+    },
+  );
+
+  registerDecisionRoute(app);
+}

@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+
+import { changeContractStatus } from '../../../../server/src/contracts/contracts-service.ts';
+import type { NegotiationStatus } from '../../../../server/src/contracts/status.ts';
+import { hubspotContractHooks } from '../../../../server/src/hubspot/sync/contract-hooks.ts';
+import { startHubSpotTestEnv } from '../../../helpers/hubspot-env.ts';
+import { createTestDatabase } from '../../../helpers/test-db.ts';
+import { waitFor } from '../../../helpers/wait-for.ts';
+import { hubspotContract } from '../sync/sync-fixtures.ts';
+
+const { db } = await createTestDatabase();
+const env = await startHubSpotTestEnv({ db });
+await env.startWorkers();
+const control = env.sandbox.control;
+const actionUrl = () => `${env.baseUrl}/api/v1/integrations/hubspot/workflow/wait-for-decision`;
+
+async function dealWithContract() {
+  const { organizationId, portalId } = await env.connectPortal();
+  const { id: dealId } = control.createDeal(Number(portalId), { dealname: 'Deal' });
+  const contract = await hubspotContract(db, { organizationId, portalId, dealId });
+  const move = (to: NegotiationStatus) =>
+    changeContractStatus(
+      db,
+      { organizationId, contractId: contract.id, to, source: 'api', actor: 'test' },
+      hubspotContractHooks(env.config, env.jobs),
+    );
+  return { organizationId, portalId, dealId, contract, move };
+}
+
+describe('"Wait for legal decision" workflow action', () => {
+  it('blocks until the contract is decided, then completes the callback with the decision', async () => {
+    const { portalId, dealId, move } = await dealWithContract();
+    const result = await control.fireWorkflowAction(
+      Number(portalId),
+      dealId,
+      { expiration_days: 3 },
+      { actionUrl: actionUrl() },
+    );
+    expect(result.status).toBe(200);
+    expect(result.body).toEqual({
+      outputFields: { hs_execution_state: 'BLOCK', hs_expiration_duration: 'P3D' },
+    });
+    await move('in_review');
+    await move('changes_requested');
+    expect(control.callbackCompletions(result.callbackId)).toHaveLength(0);
+    await move('rejected');
+    const [completion] = await waitFor(() => {
+      const list = control.callbackCompletions(result.callbackId);
+      return list.length > 0 ? list : undefined;
+    });
+    expect(completion?.outputFields).toEqual({
+      decision: 'rejected',
+      hs_execution_state: 'SUCCESS',
+    });
+    // A retried execution (same callbackId) gets the same outcome and completes nothing twice.
+    const replay = await control.fireWorkflowAction(
+      Number(portalId),
+      dealId,
+      {},
+      {
+        actionUrl: actionUrl(),
+        callbackId: result.callbackId,
+      },
+    );
+    expect(replay.body).toEqual({
+      outputFields: { decision: 'rejected', hs_execution_state: 'SUCCESS' },
+    });
+    expect(control.callbackCompletions(result.callbackId)).toHaveLength(1);
+  });
+
+  it('completes at once when the contract is already decided', async () => {
+    const { dealId, portalId, move } = await dealWithContract();
+    await move('in_review');
+    await move('approved');
+    const result = await control.fireWorkflowAction(
+      Number(portalId),
+      dealId,
+      {},
+      {
+        actionUrl: actionUrl(),
+      },
+    );
+    expect(result.body).toEqual({
+      outputFields: { decision: 'approved', hs_execution_state: 'SUCCESS' },
+    });
+    await move('signed');
+    expect(control.callbackCompletions(result.callbackId)).toHaveLength(0);
+  });
+
+  it('is idempotent on callbackId while waiting, and a cancellation is a decision', async () => {
+    const { dealId, portalId, move } = await dealWithContract();
+    const first = await control.fireWorkflowAction(
+      Number(portalId),
+      dealId,
+      {},
+      {
+        actionUrl: actionUrl(),
+      },
+    );
+    const again = await control.fireWorkflowAction(
+      Number(portalId),
+      dealId,
+      {},
+      {
+        actionUrl: actionUrl(),
+        callbackId: first.callbackId,
+      },
+    );
+    expect(first.body).toEqual({
+      outputFields: { hs_execution_state: 'BLOCK', hs_expiration_duration: 'P7D' },
+    });
+    expect(again.body).toEqual(first.body);
+    const rows = await db
+      .selectFrom('hubspot_decision_callbacks')
+      .select('state')
+      .where('portal_id', '=', portalId)
+      .execute();
+    expect(rows).toEqual([{ state: 'waiting' }]);
+    await move('cancelled');
+    await waitFor(() => control.callbackCompletions(first.callbackId).length === 1);
+    expect(control.callbackCompletions(first.callbackId)[0]?.outputFields.decision).toBe(
+      'cancelled',
+    );
+  });
+
+  it('refuses an unsigned execution', async () => {
+    const response = await fetch(actionUrl(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ callbackId: 'x' }),
+    });
+    expect(response.status).toBe(401);
+  });
+});

@@ -1,0 +1,32 @@
+/**
+ * A stand-alone sync worker process for the crash test: `node sync-worker-child.ts` with
+ * SYNC_CHILD_CONFIG = JSON { databaseUrl, keyring, config (AppConfig without the keyring) }.
+ * Prints "ready" once its handlers are registered; runs until killed.
+ */
+import pino from 'pino';
+
+import type { AppConfig } from '../../../../server/src/config/runtime.ts';
+import { parseKeyring } from '../../../../server/src/crypto/keyring.ts';
+import { createDatabase } from '../../../../server/src/db/database.ts';
+import { registerSyncWorkers } from '../../../../server/src/hubspot/sync/workers.ts';
+import { JobQueue } from '../../../../server/src/jobs/queue.ts';
+
+const input = JSON.parse(process.env.SYNC_CHILD_CONFIG ?? '{}') as {
+  databaseUrl: string;
+  keyring: string;
+  config: Omit<AppConfig, 'tokenEncryptionKeys'>;
+};
+const keyring = parseKeyring(input.keyring);
+if (!keyring.ok) throw new Error(keyring.problem);
+const config: AppConfig = { ...input.config, tokenEncryptionKeys: keyring.keyring };
+const { db } = createDatabase(input.databaseUrl, { maxConnections: 8 });
+const log = pino({ level: 'silent' });
+const jobs = new JobQueue({
+  connectionString: input.databaseUrl,
+  log,
+  worker: true,
+  maxConnections: 4,
+});
+await jobs.start();
+await registerSyncWorkers({ config, db, jobs, log });
+process.stdout.write('ready\n');
