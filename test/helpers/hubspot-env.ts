@@ -71,6 +71,7 @@ export async function startHubSpotTestEnv(options: {
       requiredScopes: [...REQUIRED_SCOPES],
       actionUrl: `${baseUrl}/api/v1/integrations/hubspot/webhook`,
       webhookTargetUrl: `${baseUrl}/api/v1/integrations/hubspot/events`,
+      appBaseUrl: baseUrl,
     },
   });
   const config = testConfig({

@@ -27,11 +27,11 @@ const STYLE = `
 body{margin:0;font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#33475b;background:#f5f8fa}
 .banner{background:#ff7a59;color:#fff;padding:8px 24px;font-weight:600}
 header{background:#2d3e50;color:#fff;padding:12px 24px;font-weight:600}
-main{max-width:1100px;margin:0 auto;padding:24px;display:grid;grid-template-columns:320px 1fr;gap:20px}
+main{max-width:1180px;margin:0 auto;padding:24px;display:grid;grid-template-columns:440px 1fr;gap:20px}
 main.single{display:block}
 .panel{background:#fff;border:1px solid #cbd6e2;border-radius:6px;padding:16px 18px;margin-bottom:16px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:15px;margin:0 0 10px;text-transform:uppercase;letter-spacing:.04em;color:#516f90}
-table{width:100%;border-collapse:collapse}td,th{padding:6px 8px;border-bottom:1px solid #eaf0f6;text-align:left;vertical-align:top}
+table{width:100%;border-collapse:collapse;table-layout:fixed}td,th{padding:6px 8px;border-bottom:1px solid #eaf0f6;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th{color:#516f90;font-weight:600;width:45%}
 .tag{display:inline-block;padding:1px 8px;border-radius:3px;background:#eaf0f6;font-size:12px;font-weight:600}
 button{font:inherit;background:#ff7a59;color:#fff;border:0;border-radius:3px;padding:7px 14px;cursor:pointer}

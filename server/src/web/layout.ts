@@ -13,9 +13,11 @@ const STYLES = raw(`
   header { background:#fff; border-bottom:1px solid var(--line); }
   .bar { max-width:1040px; margin:0 auto; padding:12px 24px; display:flex; align-items:center; gap:24px; }
   .logo { font-weight:700; color:var(--brand); text-decoration:none; font-size:17px; }
-  nav a { color:var(--muted); text-decoration:none; margin-right:16px; }
+  nav { white-space:nowrap; } nav a { color:var(--muted); text-decoration:none; margin-right:16px; }
   nav a.active { color:var(--ink); font-weight:600; }
-  .who { margin-left:auto; color:var(--muted); font-size:13px; display:flex; gap:12px; align-items:center; }
+  .who { margin-left:auto; color:var(--muted); font-size:13px; display:flex; gap:12px; align-items:center; min-width:0; }
+  .who span { overflow:hidden; text-overflow:ellipsis; white-space:nowrap; max-width:360px; }
+  .who button { white-space:nowrap; }
   main { max-width:1040px; margin:0 auto; padding:28px 24px 64px; }
   h1 { font-size:24px; margin:0 0 6px; } h2 { font-size:18px; margin:0 0 8px; }
   .sub { color:var(--muted); margin:0 0 24px; }
