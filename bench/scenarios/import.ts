@@ -12,6 +12,8 @@ const MB = 1024 * 1024;
 async function runChild(request: ImportChildRequest): Promise<ImportChildResult> {
   const child = fork(fileURLToPath(new URL('../import-child.ts', import.meta.url)), [], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // The child collects garbage before its idle baseline (see import-child.ts).
+    execArgv: [...process.execArgv, '--expose-gc'],
   });
   return new Promise((resolve, reject) => {
     child.once('message', (raw) => {
@@ -26,17 +28,31 @@ async function runChild(request: ImportChildRequest): Promise<ImportChildResult>
   });
 }
 
+/** Imports per size, each in a fresh child process; the median is reported. */
+export const IMPORT_RUNS_PER_SIZE = 3;
+
 interface Measured {
   readonly sizeMb: number;
+  /** The run with the median delta. */
   readonly stream: ImportChildResult;
+  /** Every run's delta, MB, in run order. */
+  readonly deltas: readonly number[];
   readonly buffered: ImportChildResult;
 }
 
 const deltaMb = (r: ImportChildResult): number => (r.peakMaxRssKiB - r.idleMaxRssKiB) / 1024;
 
+function medianRun(runs: readonly ImportChildResult[]): ImportChildResult {
+  const sorted = [...runs].sort((a, b) => deltaMb(a) - deltaMb(b));
+  const middle = sorted[Math.floor(sorted.length / 2)];
+  if (!middle) throw new Error('no import runs');
+  return middle;
+}
+
 /**
- * Peak RSS above idle of the real import of one large PDF attachment, each in its own child
- * process, beside a buffered download of the same file in its own child process.
+ * Peak RSS above idle of the real import of one large PDF attachment, each import in its own
+ * child process (3 per size, median reported, a fresh deal and contract per run), beside a
+ * buffered download of the same file in its own child process.
  */
 export async function benchImport(
   env: BenchEnv,
@@ -49,10 +65,12 @@ export async function benchImport(
   const config = Object.fromEntries(
     Object.entries(env.config).filter(([key]) => key !== 'tokenEncryptionKeys'),
   ) as Omit<typeof env.config, 'tokenEncryptionKeys'>;
-  const results: Measured[] = [];
-  for (const sizeMb of sizesMb) {
+  const actor = 'bench:import';
+
+  /** A new deal with one `sizeMb` PDF (same bytes each time) and its contract shell. */
+  const prepare = async (sizeMb: number, run: number) => {
     const deal = control.createDeal(Number(portalId), {
-      dealname: `Import bench ${String(sizeMb)} MB`,
+      dealname: `Import bench ${String(sizeMb)} MB #${String(run)}`,
     });
     const { fileIds } = control.attachNoteWithFiles(Number(portalId), deal.id, [
       {
@@ -63,7 +81,6 @@ export async function benchImport(
       },
     ]);
     const fileId = fileIds[0] ?? '';
-    const actor = 'bench:import';
     const requested = await requestLegalReview(
       { db: env.db, jobs: env.jobs, config: env.config },
       { organizationId, portalId, dealId: deal.id, trigger: 'card', actor, fileIds: [fileId] },
@@ -81,25 +98,35 @@ export async function benchImport(
       note: null,
       requestedAt: new Date().toISOString(),
     };
-    const common = {
+    return {
       databaseUrl: env.databaseUrl,
       keyringValue: env.keyringValue,
       config,
       payload,
       fileId,
     };
-    const stream = await runChild({ ...common, mode: 'stream' });
-    const buffered = await runChild({ ...common, mode: 'buffered' });
+  };
+
+  const results: Measured[] = [];
+  for (const sizeMb of sizesMb) {
+    const runs: ImportChildResult[] = [];
+    for (let run = 1; run <= IMPORT_RUNS_PER_SIZE; run += 1) {
+      const stream = await runChild({ ...(await prepare(sizeMb, run)), mode: 'stream' });
+      if (stream.bytes !== sizeMb * MB) {
+        throw new Error(
+          `the ${String(sizeMb)} MB import stored ${String(stream.bytes)} bytes: ${stream.detail}`,
+        );
+      }
+      runs.push(stream);
+    }
+    const buffered = await runChild({ ...(await prepare(sizeMb, 0)), mode: 'buffered' });
+    const stream = medianRun(runs);
+    const deltas = runs.map((r) => round(deltaMb(r)));
     log(
-      `  ${String(sizeMb)} MB: stream +${String(round(deltaMb(stream)))} MB (idle ${String(round(stream.idleMaxRssKiB / 1024))} MB, ${String(stream.bytes)} bytes, ${String(Math.round(stream.ms))} ms, ${stream.detail}); ` +
+      `  ${String(sizeMb)} MB: stream +${String(round(deltaMb(stream)))} MB median of [${deltas.join(', ')}] (idle ${String(round(stream.idleMaxRssKiB / 1024))} MB, ${stream.method}, ${String(Math.round(stream.ms))} ms, ${stream.detail}); ` +
         `buffered +${String(round(deltaMb(buffered)))} MB (${String(buffered.bytes)} bytes)`,
     );
-    if (stream.bytes !== sizeMb * MB) {
-      throw new Error(
-        `the ${String(sizeMb)} MB import stored ${String(stream.bytes)} bytes: ${stream.detail}`,
-      );
-    }
-    results.push({ sizeMb, stream, buffered });
+    results.push({ sizeMb, stream, deltas, buffered });
   }
 
   const rows: BenchRow[] = [];
@@ -113,7 +140,7 @@ export async function benchImport(
       baseline: `buffered +${String(round(deltaMb(r.buffered)))} MB`,
       target: is200 ? '≤ 96 MB' : '—',
       verdict: is200 ? verdict(deltaMb(r.stream) <= 96) : 'info',
-      note: `idle ${String(round(r.stream.idleMaxRssKiB / 1024))} MB, peak ${String(round(r.stream.peakMaxRssKiB / 1024))} MB, ${String(round(r.stream.ms / 1000, 1))} s; ${r.stream.detail}`,
+      note: `median of ${String(r.deltas.length)} fresh processes [${r.deltas.join(', ')}] MB; median run: idle ${String(round(r.stream.idleMaxRssKiB / 1024))} MB, peak ${String(round(r.stream.peakMaxRssKiB / 1024))} MB (${r.stream.method}), ${String(round(r.stream.ms / 1000, 1))} s; ${r.stream.detail}`,
     });
   }
   const small = results.find((r) => r.sizeMb === 50);
@@ -128,6 +155,7 @@ export async function benchImport(
       baseline: `buffered ${String(round(deltaMb(large.buffered) - deltaMb(small.buffered)))} MB`,
       target: '≤ 16 MB',
       verdict: verdict(diff <= 16),
+      note: `medians of ${String(IMPORT_RUNS_PER_SIZE)} runs each: 600 MB [${large.deltas.join(', ')}], 50 MB [${small.deltas.join(', ')}]`,
     });
   } else {
     rows.push({

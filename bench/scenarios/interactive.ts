@@ -120,6 +120,20 @@ export async function benchCard(
   });
   const calls = control.requestLog({ since }).filter((e) => e.portalId === Number(probe.portalId));
   const callsPerLoad = Math.max(1, calls.length);
+  // A repeat load of the same deal (the card reloads after every send): known file metadata
+  // is not read again; the deal and its notes are.
+  const sinceRepeat = Date.now();
+  await control.signedCardFetch({
+    portalId: Number(probe.portalId),
+    userId: Number(probe.userId),
+    userEmail: probe.userEmail,
+    method: 'GET',
+    url: `${env.baseUrl}${HUBSPOT_PREFIX}/card?dealId=${probe.dealId}`,
+    retry: false,
+  });
+  const repeatCalls = control
+    .requestLog({ since: sinceRepeat })
+    .filter((e) => e.portalId === Number(probe.portalId)).length;
   if (first.status !== 200) {
     return [
       {
@@ -139,7 +153,7 @@ export async function benchCard(
     (options.cardRequests * 2 + options.connections * 2) / loadsPerPortal,
   );
   log(
-    `  card: ${String(callsPerLoad)} HubSpot calls per load (${calls.map((c) => `${c.method} ${c.path}`).join(', ')}); ${String(portalsNeeded)} portals`,
+    `  card: ${String(callsPerLoad)} HubSpot calls on a first load (${calls.map((c) => `${c.method} ${c.path}`).join(', ')}), ${String(repeatCalls)} on a repeat load; ${String(portalsNeeded)} portals`,
   );
   const targets: CardTarget[] = [];
   for (let i = 0; i < portalsNeeded; i += 1) targets.push(await makeTarget());
@@ -198,7 +212,7 @@ export async function benchCard(
       baseline,
       target: '≤ 300 ms',
       verdict: verdict(localRun.latencyMs.p99 <= 300 && failLocal === 0),
-      note: `${String(options.cardRequests)} signed GETs over ${String(perRun)} portals, ${String(callsPerLoad)} HubSpot calls per load; p50 ${String(localRun.latencyMs.p50)} ms; non-2xx/errors ${String(failLocal)}`,
+      note: `${String(options.cardRequests)} signed GETs over ${String(perRun)} portals (one deal each, so each portal's first load is a cold one), ${String(callsPerLoad)} HubSpot calls on a first load, ${String(repeatCalls)} on a repeat; p50 ${String(localRun.latencyMs.p50)} ms; non-2xx/errors ${String(failLocal)}`,
     },
     {
       scenario,

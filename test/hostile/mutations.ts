@@ -139,3 +139,99 @@ export const deepJson = fc.integer({ min: 1_000, max: 100_000 }).map<Mutation>((
   name: `deep JSON ${depth}`,
   apply: (spec) => ({ ...spec, body: Buffer.from('['.repeat(depth) + ']'.repeat(depth)) }),
 }));
+
+/** A JSON body of exactly `bytes` bytes (a padded object). */
+function paddedJson(bytes: number): Buffer {
+  const frame = Buffer.from('{"padding":""}');
+  const padding = Math.max(0, bytes - frame.length);
+  return Buffer.concat([
+    Buffer.from('{"padding":"'),
+    Buffer.alloc(padding, 'a'),
+    Buffer.from('"}'),
+  ]).subarray(0, Math.max(bytes, frame.length));
+}
+
+/** Bodies right at a route's limit (one under, exactly, one over) and far above it. */
+export const bodyAroundLimit = (limit: number) =>
+  fc.constantFrom(limit - 1, limit, limit + 1, 2 * limit).map<Mutation>((bytes) => ({
+    name: `body of ${bytes} B (limit ${limit})`,
+    apply: (spec) => ({ ...spec, body: paddedJson(bytes) }),
+  }));
+
+/** A header sent twice: Node joins repeated custom headers with ", " (RFC 9110 §5.3). */
+export const headerDuplicate = (names: readonly string[]) =>
+  fc.tuple(fc.constantFrom(...names), fc.boolean()).map<Mutation>(([name, other]) => ({
+    name: `duplicate header ${name}${other ? ' (second value differs)' : ''}`,
+    apply: (spec) => {
+      const value = spec.headers[name] ?? '';
+      return {
+        ...spec,
+        headers: { ...spec.headers, [name]: `${value}, ${other ? `${value}x` : value}` },
+      };
+    },
+  }));
+
+export const methodChange = fc
+  .constantFrom<RequestSpec['method']>('GET', 'POST', 'PUT', 'PATCH', 'DELETE')
+  .map<Mutation>((method) => ({
+    name: `method ${method}`,
+    apply: (spec) => ({
+      ...spec,
+      method: method === spec.method ? (method === 'GET' ? 'POST' : 'GET') : method,
+      // A GET carries no body.
+      ...(method === 'GET' ? { body: undefined } : {}),
+    }),
+  }));
+
+/**
+ * The timestamp header moved (the signature left as it was): stale, future, at the ±5 min
+ * edges, not 13 digits, or not a number.
+ */
+export const timestampChange = (header: string) =>
+  fc
+    .oneof(
+      fc.constantFrom(-300_001, 300_001, -299_000, 299_000, -1, 1, -86_400_000),
+      fc.integer({ min: -10_000_000, max: 10_000_000 }),
+    )
+    .chain((delta) =>
+      fc.constantFrom('shift', 'seconds', 'word', 'padded').map((form) => ({ delta, form })),
+    )
+    .map<Mutation>(({ delta, form }) => ({
+      name: `timestamp ${form} ${delta}`,
+      apply: (spec) => {
+        const original = Number(spec.headers[header] ?? Date.now());
+        const shifted = original + (delta === 0 ? 1 : delta);
+        const value =
+          form === 'shift'
+            ? String(shifted)
+            : form === 'seconds'
+              ? String(Math.floor(original / 1000))
+              : form === 'word'
+                ? 'now'
+                : ` ${String(original)}`;
+        return { ...spec, headers: { ...spec.headers, [header]: value } };
+      },
+    }));
+
+/** Another portal's id put where the signed one was (url and body), signature unchanged. */
+export const otherPortalId = (portalId: string) =>
+  fc
+    .oneof(fc.integer({ min: 1, max: 2_000_000_000 }), fc.constant(Number(portalId) + 1))
+    .map<Mutation>((other) => ({
+      name: `portal ${portalId} → ${other}`,
+      apply: (spec) => {
+        const replace = (text: string) => text.replaceAll(portalId, String(other));
+        return {
+          ...spec,
+          url: replace(spec.url),
+          ...(spec.body ? { body: Buffer.from(replace(spec.body.toString('utf8'))) } : {}),
+        };
+      },
+    }));
+
+/** One to three mutations applied in turn. */
+export const chained = (mutation: fc.Arbitrary<Mutation>) =>
+  fc.array(mutation, { minLength: 1, maxLength: 3 }).map<Mutation>((list) => ({
+    name: list.map((m) => m.name).join(' + '),
+    apply: (spec) => list.reduce((acc, m) => m.apply(acc), spec),
+  }));

@@ -9,13 +9,15 @@ import type {
   CardNeedsReconnect,
 } from '../../../../hubspot-app/app/cards/api-schemas.ts';
 import { HubSpotApiError } from '../client/hubspot-http.ts';
-import { portalRequest } from '../client/portal-client.ts';
+import {
+  DealNotFoundError as DealMissingError,
+  fetchDealWithNoteIds,
+} from '../import/deal-reader.ts';
 import {
   PortalNeedsReconnectError,
   PortalNotConnectedError,
   type HubSpotTokenDeps,
 } from '../oauth/access-tokens.ts';
-import { CrmObjectSchema } from '../shapes/crm.ts';
 import { NEGOTIATION_STATUS_LABELS } from '../status-labels.ts';
 import { contractUrl } from '../sync/contract-hooks.ts';
 
@@ -57,29 +59,27 @@ export function connectionProblem(error: unknown): 'not_connected' | 'needs_reco
 /**
  * Reads the deal with the signed portal's own token: a deal of another portal (or none)
  * is a 404 from HubSpot and becomes `deal_not_found` before anything is shown or done.
+ * The same read brings the deal's note ids (`?associations=notes`).
  */
 export async function readPortalDeal(
   tokenDeps: HubSpotTokenDeps,
   portalId: string,
   dealId: string,
-): Promise<{ id: string; name: string }> {
+): Promise<{ id: string; name: string; noteIds: string[] }> {
   try {
-    const { body } = await portalRequest(
-      tokenDeps,
-      portalId,
-      {
-        method: 'GET',
-        path: `/crm/objects/2026-03/deals/${encodeURIComponent(dealId)}`,
-        query: { properties: 'dealname' },
-        timeoutMs: 5_000,
-      },
-      CrmObjectSchema,
-      { maxAttempts: 2, baseDelayMs: 200 },
-    );
-    if (body.id !== dealId) throw new DealNotFoundError();
-    return { id: body.id, name: body.properties.dealname ?? '' };
+    const { deal, noteIds } = await fetchDealWithNoteIds(tokenDeps, portalId, dealId, {
+      properties: ['dealname'],
+      timeoutMs: 5_000,
+      maxAttempts: 2,
+      baseDelayMs: 200,
+    });
+    if (deal.id !== dealId) throw new DealNotFoundError();
+    return { id: deal.id, name: deal.properties.dealname ?? '', noteIds };
   } catch (error) {
-    if (error instanceof HubSpotApiError && (error.status === 404 || error.status === 400)) {
+    if (
+      error instanceof DealMissingError ||
+      (error instanceof HubSpotApiError && (error.status === 404 || error.status === 400))
+    ) {
       throw new DealNotFoundError();
     }
     throw error;

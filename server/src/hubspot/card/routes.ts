@@ -12,13 +12,15 @@ import {
 } from '../../../../hubspot-app/app/cards/api-schemas.ts';
 import { HubSpotApiError } from '../client/hubspot-http.ts';
 import { acceptRawJson, requireHubSpotSignature, signedJson } from '../inbound/signed-request.ts';
-import { listDealAttachments } from '../import/deal-reader.ts';
+import { attachmentRefsOf, classifyAttachmentRefs, readNotes } from '../import/deal-reader.ts';
 import { requestLegalReview } from '../import/import-service.ts';
 import { PortalNeedsReconnectError, PortalNotConnectedError } from '../oauth/access-tokens.ts';
 import { hubspotTokenDeps } from '../oauth/routes.ts';
+import type { CrmObject } from '../shapes/index.ts';
 import { SIGNATURE_HEADERS } from '../signature/index.ts';
 import { getHubSpotSettings } from '../settings/settings-store.ts';
 import { toCardAttachments } from './attachments.ts';
+import { createCardCaches, type CardCaches } from './card-cache.ts';
 import {
   connectionProblem,
   listDealContracts,
@@ -70,34 +72,66 @@ function upstream(error: unknown): unknown {
   return error;
 }
 
-async function loadCard(request: FastifyRequest): Promise<CardData> {
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
+  return promise.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+}
+
+/**
+ * One card load, with as few sequential HubSpot round trips as the data allows:
+ * 1. together: the deal read with its note ids (the ownership check), our contracts and
+ *    settings from Postgres, and — when the deal was loaded before — a fresh read of the
+ *    notes it had then (only a prefetch: the deal read decides which notes count);
+ * 2. notes not prefetched (new ones), then file metadata not cached, in parallel.
+ * Nothing is returned unless the deal read succeeded for the signed portal.
+ */
+async function loadCard(request: FastifyRequest, caches: CardCaches): Promise<CardData> {
   const query = signedQuery(request, CardQuerySchema);
   const { config, db } = request.server;
   const connection = await portalConnection(request, query.portalId);
   if (connection.kind !== 'connected')
     return needsReconnectData(config.publicBaseUrl, connection.kind);
   const tokenDeps = hubspotTokenDeps(request);
+  const hubspotOptions = { maxAttempts: 2, baseDelayMs: 200 } as const;
   try {
-    const deal = await readPortalDeal(tokenDeps, query.portalId, query.dealId);
-    const scope = {
-      organizationId: connection.organizationId,
-      portalId: query.portalId,
-      dealId: deal.id,
-    };
-    const [contracts, settings, attachments] = await Promise.all([
-      listDealContracts(db, config, scope),
+    const hinted = caches.dealNotes.get(query.portalId, query.dealId) ?? [];
+    const prefetch =
+      hinted.length > 0
+        ? settle(readNotes(tokenDeps, query.portalId, hinted, hubspotOptions))
+        : Promise.resolve<Settled<CrmObject[]>>({ ok: true, value: [] });
+    const [deal, contracts, settings] = await Promise.all([
+      readPortalDeal(tokenDeps, query.portalId, query.dealId),
+      listDealContracts(db, config, {
+        organizationId: connection.organizationId,
+        portalId: query.portalId,
+        dealId: query.dealId,
+      }),
       getHubSpotSettings(db, connection.organizationId),
-      listDealAttachments(tokenDeps, query.portalId, deal.id, {
-        maxAttempts: 2,
-        baseDelayMs: 200,
-        ...(config.importMaxFileBytes !== undefined
-          ? { maxFileBytes: config.importMaxFileBytes }
-          : {}),
-      }).then(
-        (list) => ({ ok: true as const, list }),
-        (error: unknown) => ({ ok: false as const, error }),
-      ),
     ]);
+    caches.dealNotes.set(query.portalId, deal.id, deal.noteIds);
+    const attachments = await settle(
+      (async () => {
+        const fetched = await prefetch;
+        const current = new Set(deal.noteIds);
+        const notes = fetched.ok ? fetched.value.filter((n) => current.has(n.id)) : [];
+        const have = new Set(notes.map((n) => n.id));
+        const missing = deal.noteIds.filter((id) => !have.has(id));
+        if (missing.length > 0) {
+          notes.push(...(await readNotes(tokenDeps, query.portalId, missing, hubspotOptions)));
+        }
+        return classifyAttachmentRefs(tokenDeps, query.portalId, attachmentRefsOf(notes), {
+          ...hubspotOptions,
+          metadataCache: caches.fileMetadata,
+          ...(config.importMaxFileBytes !== undefined
+            ? { maxFileBytes: config.importMaxFileBytes }
+            : {}),
+        });
+      })(),
+    );
     let attachmentsError: string | null = null;
     if (!attachments.ok) {
       if (connectionProblem(attachments.error)) throw attachments.error;
@@ -107,11 +141,11 @@ async function loadCard(request: FastifyRequest): Promise<CardData> {
     }
     return {
       state: 'ready',
-      deal,
+      deal: { id: deal.id, name: deal.name },
       contracts: contracts.contracts,
       openContractId: contracts.openContractId,
       attachments: attachments.ok
-        ? toCardAttachments(attachments.list, settings.attachmentFilter, config.importMaxFileBytes)
+        ? toCardAttachments(attachments.value, settings.attachmentFilter, config.importMaxFileBytes)
         : [],
       attachmentsError,
     };
@@ -230,10 +264,11 @@ export const hubspotCardRoutes: FastifyPluginAsync = async (app) => {
   // The card's JSON is small; hubspot.fetch caps bodies at 1 MB anyway.
   acceptRawJson(app, { bodyLimit: 64 * 1024 });
   app.addHook('preHandler', requireHubSpotSignature('v3'));
+  const caches = createCardCaches();
 
   app.get('/card', async (request, reply) => {
     noStore(reply);
-    return loadCard(request);
+    return loadCard(request, caches);
   });
 
   app.post('/card/send', async (request, reply) => {

@@ -13,6 +13,7 @@ import {
   PipelineSchema,
   SignedUrlSchema,
   parseAttachmentIds,
+  type CrmObject,
   type CrmObjectWithAssociations,
   type FileMetadata,
   type Pipeline,
@@ -180,6 +181,106 @@ export interface AttachmentRef {
   readonly noteId: string;
 }
 
+/**
+ * The deal read together with its note ids (`?associations=notes` on the single read, one
+ * round trip instead of two). When HubSpot pages the embedded associations, the full list
+ * comes from the associations endpoint instead.
+ */
+export async function fetchDealWithNoteIds(
+  deps: HubSpotTokenDeps,
+  portalId: string,
+  dealId: string,
+  options: PortalClientOptions & { properties?: readonly string[] } = {},
+): Promise<{ deal: CrmObjectWithAssociations; noteIds: string[] }> {
+  let deal: CrmObjectWithAssociations;
+  try {
+    ({ body: deal } = await portalRequest(
+      deps,
+      portalId,
+      {
+        method: 'GET',
+        path: `/crm/objects/2026-03/deals/${encodeURIComponent(dealId)}`,
+        query: {
+          properties: [...(options.properties ?? DEAL_PROPERTIES)],
+          associations: 'notes',
+        },
+      },
+      CrmObjectWithAssociationsSchema,
+      options,
+    ));
+  } catch (error) {
+    if (isNotFound(error)) throw new DealNotFoundError(dealId);
+    throw error;
+  }
+  const embedded = deal.associations?.notes;
+  if (embedded?.paging?.next) {
+    return { deal, noteIds: await listDealNoteIds(deps, portalId, deal.id, options) };
+  }
+  return { deal, noteIds: [...new Set((embedded?.results ?? []).map((r) => r.id))] };
+}
+
+/**
+ * The given notes with `hs_attachment_ids` (batch reads of up to 100, run together). Notes
+ * that no longer exist are left out (HubSpot answers 207 with an error for them).
+ */
+export async function readNotes(
+  deps: HubSpotTokenDeps,
+  portalId: string,
+  noteIds: readonly string[],
+  options: PortalClientOptions = {},
+): Promise<CrmObject[]> {
+  const batches: string[][] = [];
+  for (let i = 0; i < noteIds.length; i += BATCH_INPUT_LIMIT) {
+    batches.push(noteIds.slice(i, i + BATCH_INPUT_LIMIT));
+  }
+  const bodies = await Promise.all(
+    batches.map(async (batch) => {
+      const { body } = await portalRequest(
+        deps,
+        portalId,
+        {
+          method: 'POST',
+          path: '/crm/objects/2026-03/notes/batch/read',
+          json: {
+            inputs: batch.map((id) => ({ id })),
+            properties: ['hs_attachment_ids', 'hs_timestamp'],
+            propertiesWithHistory: [],
+          },
+        },
+        BatchResponseSchema,
+        options,
+      );
+      return body;
+    }),
+  );
+  return bodies.flatMap((body) => body.results);
+}
+
+/** The file ids attached to the given notes, oldest note first, each file once. */
+export async function listNoteAttachmentRefs(
+  deps: HubSpotTokenDeps,
+  portalId: string,
+  noteIds: readonly string[],
+  options: PortalClientOptions = {},
+): Promise<AttachmentRef[]> {
+  return attachmentRefsOf(await readNotes(deps, portalId, noteIds, options));
+}
+
+/** The attachment refs of notes (as read with `hs_attachment_ids`), oldest note first. */
+export function attachmentRefsOf(notes: readonly CrmObject[]): AttachmentRef[] {
+  const refs: AttachmentRef[] = [];
+  const seen = new Set<string>();
+  const sorted = [...notes].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  for (const note of sorted) {
+    for (const fileId of parseAttachmentIds(note.properties.hs_attachment_ids)) {
+      if (seen.has(fileId)) continue;
+      seen.add(fileId);
+      refs.push({ fileId, noteId: note.id });
+    }
+  }
+  return refs;
+}
+
 /** The file ids attached to the deal's notes, oldest note first, each file once. */
 export async function listDealAttachmentRefs(
   deps: HubSpotTokenDeps,
@@ -188,34 +289,7 @@ export async function listDealAttachmentRefs(
   options: PortalClientOptions = {},
 ): Promise<AttachmentRef[]> {
   const noteIds = await listDealNoteIds(deps, portalId, dealId, options);
-  const refs: AttachmentRef[] = [];
-  const seen = new Set<string>();
-  for (let i = 0; i < noteIds.length; i += BATCH_INPUT_LIMIT) {
-    const { body } = await portalRequest(
-      deps,
-      portalId,
-      {
-        method: 'POST',
-        path: '/crm/objects/2026-03/notes/batch/read',
-        json: {
-          inputs: noteIds.slice(i, i + BATCH_INPUT_LIMIT).map((id) => ({ id })),
-          properties: ['hs_attachment_ids', 'hs_timestamp'],
-          propertiesWithHistory: [],
-        },
-      },
-      BatchResponseSchema,
-      options,
-    );
-    const notes = [...body.results].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-    for (const note of notes) {
-      for (const fileId of parseAttachmentIds(note.properties.hs_attachment_ids)) {
-        if (seen.has(fileId)) continue;
-        seen.add(fileId);
-        refs.push({ fileId, noteId: note.id });
-      }
-    }
-  }
-  return refs;
+  return listNoteAttachmentRefs(deps, portalId, noteIds, options);
 }
 
 /** File metadata, or undefined when HubSpot answers 404 (sensitive, deleted or hidden). */
@@ -337,28 +411,81 @@ export const DealAttachmentSchema = z.object({
 });
 
 /**
+ * A cache of file metadata for display (the Deal card). Keyed by portal; the import never
+ * uses it (it reads the metadata again right before downloading).
+ */
+export interface FileMetadataCache {
+  get(portalId: string, fileId: string): FileMetadata | undefined;
+  set(portalId: string, fileId: string, metadata: FileMetadata): void;
+}
+
+/** How many file metadata reads run at once for one listing. */
+export const FILE_METADATA_CONCURRENCY = 8;
+
+/**
+ * Classifies attachment refs from their file metadata: reads run in parallel with bounded
+ * concurrency (each still takes a slot of the portal's rate budget), results keep the order
+ * of `refs`. With a cache, known files are not read again.
+ */
+export async function classifyAttachmentRefs(
+  deps: HubSpotTokenDeps,
+  portalId: string,
+  refs: readonly AttachmentRef[],
+  options: PortalClientOptions & {
+    maxFileBytes?: number;
+    concurrency?: number;
+    metadataCache?: FileMetadataCache;
+  } = {},
+): Promise<DealAttachment[]> {
+  const maxFileBytes = options.maxFileBytes ?? DEFAULT_IMPORT_MAX_FILE_BYTES;
+  const cache = options.metadataCache;
+  const metadata = new Array<FileMetadata | undefined>(refs.length);
+  const toRead: number[] = [];
+  refs.forEach((ref, i) => {
+    const hit = cache?.get(portalId, ref.fileId);
+    if (hit) metadata[i] = hit;
+    else toRead.push(i);
+  });
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const i = toRead[next];
+      next += 1;
+      if (i === undefined) return;
+      const ref = refs[i];
+      if (!ref) continue;
+      const read = await fetchFileMetadata(deps, portalId, ref.fileId, options);
+      metadata[i] = read;
+      if (read && cache) cache.set(portalId, ref.fileId, read);
+    }
+  };
+  const lanes = Math.max(
+    1,
+    Math.min(options.concurrency ?? FILE_METADATA_CONCURRENCY, toRead.length),
+  );
+  await Promise.all(Array.from({ length: lanes }, worker));
+  return refs.map((ref, i) => classifyAttachment(ref.fileId, metadata[i], maxFileBytes));
+}
+
+/**
  * The deal's attachments with whether each can be imported (the Deal card shows this list).
  * Throws `DealNotFoundError` for a missing deal and the token errors of a portal that is not
- * connected.
+ * connected. `noteIds`: the deal's notes when the caller already has them (from
+ * `fetchDealWithNoteIds`), which saves the associations call.
  */
 export async function listDealAttachments(
   deps: HubSpotTokenDeps,
   portalId: string,
   dealId: string,
-  options: PortalClientOptions & { maxFileBytes?: number } = {},
+  options: PortalClientOptions & {
+    maxFileBytes?: number;
+    noteIds?: readonly string[];
+    metadataCache?: FileMetadataCache;
+  } = {},
 ): Promise<DealAttachment[]> {
-  const maxFileBytes = options.maxFileBytes ?? DEFAULT_IMPORT_MAX_FILE_BYTES;
-  const refs = await listDealAttachmentRefs(deps, portalId, dealId, options);
-  const result: DealAttachment[] = [];
-  // Small parallel batches: fast for the card, gentle on the per-portal rate limit.
-  for (let i = 0; i < refs.length; i += 5) {
-    const batch = refs.slice(i, i + 5);
-    const metadata = await Promise.all(
-      batch.map((ref) => fetchFileMetadata(deps, portalId, ref.fileId, options)),
-    );
-    batch.forEach((ref, j) =>
-      result.push(classifyAttachment(ref.fileId, metadata[j], maxFileBytes)),
-    );
-  }
-  return result;
+  const refs =
+    options.noteIds !== undefined
+      ? await listNoteAttachmentRefs(deps, portalId, options.noteIds, options)
+      : await listDealAttachmentRefs(deps, portalId, dealId, options);
+  return classifyAttachmentRefs(deps, portalId, refs, options);
 }

@@ -52,6 +52,15 @@ export function verifyHubSpotSignature(
   const { clientSecret } = request.server.config.hubspot;
   const uri = `${request.server.config.publicBaseUrl}${request.url}`;
   const rawBody = request.rawBody ?? Buffer.alloc(0);
+  // Bytes that were not captured raw (a GET's body, or a text/form body another parser took)
+  // are not what the signature covers: refuse rather than verify an empty body in their place.
+  const declared = Number(request.headers['content-length'] ?? '0');
+  if (
+    request.rawBody === undefined &&
+    (declared > 0 || request.headers['transfer-encoding'] !== undefined)
+  ) {
+    return { ok: false, reason: 'mismatch' };
+  }
   const v3 = header(request, SIGNATURE_HEADERS.v3);
   if (v3 !== undefined || policy === 'v3') {
     return verifyV3({

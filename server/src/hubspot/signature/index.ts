@@ -157,8 +157,11 @@ export function verifyV3(input: V3VerifyInput): VerifyResult {
   if (input.now - timestamp > maxSkew) return { ok: false, reason: 'timestamp_expired' };
   if (timestamp - input.now > maxSkew) return { ok: false, reason: 'timestamp_in_future' };
   if (!BASE64_SHA256.test(input.signature)) return { ok: false, reason: 'malformed_signature' };
-  const expected = Buffer.from(signV3({ ...input, timestamp: input.timestamp }), 'base64');
-  const given = Buffer.from(input.signature, 'base64');
+  // Compared as the canonical base64 text, not as decoded bytes: the last character before
+  // `=` carries two padding bits that decoding ignores, so byte comparison would accept
+  // four spellings of one signature (and a re-spelled replay would look like a new request).
+  const expected = Buffer.from(signV3({ ...input, timestamp: input.timestamp }), 'latin1');
+  const given = Buffer.from(input.signature, 'latin1');
   return safeEqual(expected, given)
     ? { ok: true, version: 'v3' }
     : { ok: false, reason: 'mismatch' };

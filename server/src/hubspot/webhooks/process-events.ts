@@ -14,6 +14,7 @@ import {
   type HubSpotTokenDeps,
 } from '../oauth/access-tokens.ts';
 import type { LexiContractStatusValue } from '../status-labels.ts';
+import { getHubSpotSettings } from '../settings/settings-store.ts';
 import { contractUrl, hubspotContractHooks } from '../sync/contract-hooks.ts';
 import { enqueueDealSync } from '../sync/deal-sync-outbox.ts';
 import { isClosedLost, type DealStageCache } from './deal-stages.ts';
@@ -27,7 +28,8 @@ import { isClosedLost, type DealStageCache } from './deal-stages.ts';
  *   (out-of-order delivery); duplicates never reach here (unique key at intake).
  * - A rep setting `lexicontract_status` to `cancelled` cancels the deal's open contracts;
  *   any other manual value is overwritten with the true status (outbox) and audited.
- * - `dealstage` moved to a closed-lost stage, or the deal deleted → open contracts cancelled.
+ * - `dealstage` moved to a closed-lost stage → open contracts cancelled, unless the
+ *   organization's closed-lost option says `do_nothing`; the deal deleted → always cancelled.
  * - Events for deals we never imported are marked and ignored.
  */
 
@@ -202,6 +204,8 @@ async function handleEvent(deps: EventDeps, event: EventRow): Promise<string> {
       throw error;
     }
     if (!isClosedLost(stage)) return 'ignored';
+    const settings = await getHubSpotSettings(deps.db, event.organization_id);
+    if (settings.closedLostBehavior === 'do_nothing') return 'closed_lost_kept';
     const n = await cancelOpenContracts(deps, event, contracts, 'deal closed lost');
     return n > 0 ? 'cancelled' : 'nothing_open';
   }
