@@ -5,6 +5,7 @@ import {
   expireDecisionCallbacks,
 } from '../decision/decision-callbacks.ts';
 import type { HubSpotTokenDeps } from '../oauth/access-tokens.ts';
+import { retryPendingProvisioning } from '../oauth/provisioning-sweep.ts';
 import { DealStageCache } from '../webhooks/deal-stages.ts';
 import { processPortalEvents } from '../webhooks/process-events.ts';
 import type { WorkerDeps } from '../../worker.ts';
@@ -72,6 +73,10 @@ export async function sweepHubSpotSync(deps: WorkerDeps): Promise<void> {
     );
   }
   await expireDecisionCallbacks(db);
+  await retryPendingProvisioning(
+    { db, keyring: deps.config.tokenEncryptionKeys, hubspot: deps.config.hubspot },
+    deps.log,
+  );
 }
 
 /** Registers the HubSpot status-sync job handlers (outbound sync, inbound events, callbacks). */
