@@ -27,6 +27,8 @@ declare module 'fastify' {
     config: AppConfig;
     db: Database;
     jobs: JobQueue;
+    /** Set when the process begins shutting down (see `main.ts`). */
+    draining: boolean;
   }
 }
 
@@ -66,6 +68,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('config', deps.config);
   app.decorate('db', deps.db);
   app.decorate('jobs', deps.jobs);
+  app.decorate('draining', false);
+  // While draining, every answer asks the client to close its connection, so keep-alive
+  // sockets end cleanly after their last response instead of being cut by `close()`.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (app.draining) void reply.header('connection', 'close');
+    return payload;
+  });
   installErrorHandler(app);
 
   // Signed cookies (sessions, OAuth browser binding) and HTML form bodies, app-wide.

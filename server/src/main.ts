@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
 
@@ -134,6 +136,10 @@ async function main(): Promise<void> {
   closeWithGrace({ delay: 20_000 }, async ({ signal, err }) => {
     if (err) log.error({ err }, 'shutting down after an error');
     else log.info({ signal }, 'shutting down');
+    // Readiness fails and responses close their connections; a moment later stop listening
+    // and wait for requests in flight.
+    app.draining = true;
+    await sleep(1_500);
     await app.close();
     await jobs.stop(12_000);
     if (sandbox) await sandbox.close();

@@ -6,6 +6,11 @@ export const healthRoutes: FastifyPluginAsync = async (app) => {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_request, reply) => {
+    if (app.draining) {
+      return reply.status(503).send({
+        error: { code: 'shutting_down', message: 'This instance is shutting down' },
+      });
+    }
     try {
       await sql`select 1`.execute(app.db);
       return { status: 'ready' };
