@@ -70,49 +70,21 @@ export function decideSlot(
   return { granted: false, waitMs: Math.max(1, waitMs) };
 }
 
-async function tryTakeSlot(
+/** One round trip: `hubspot_take_rate_slot` (migration 0010) applies `decideSlot`'s rule. */
+export async function tryTakeSlot(
   db: Kysely<DB>,
   portalId: string,
   lane: RateLane,
-  policy: RateLimitPolicy,
+  policy: RateLimitPolicy = DEFAULT_RATE_LIMIT_POLICY,
 ): Promise<SlotDecision> {
-  const span = policy.windowMs + policy.marginMs;
-  return db.transaction().execute(async (trx) => {
-    await sql`select pg_advisory_xact_lock(hashtext(${`hubspot-rate:${portalId}`}))`.execute(trx);
-    const now = await sql<{ now: Date; paused_until: Date | null }>`
-      select clock_timestamp() as now,
-        (select paused_until from hubspot_rate_pauses where portal_id = ${portalId}) as paused_until
-    `.execute(trx);
-    const row = now.rows[0];
-    if (!row) throw new Error('clock_timestamp() returned no row');
-    const nowMs = row.now.getTime();
-    const cutoff = new Date(nowMs - span);
-    await trx
-      .deleteFrom('hubspot_rate_sends')
-      .where('portal_id', '=', portalId)
-      .where('sent_at', '<=', cutoff)
-      .execute();
-    const sends = await trx
-      .selectFrom('hubspot_rate_sends')
-      .select('sent_at')
-      .where('portal_id', '=', portalId)
-      .orderBy('sent_at', 'asc')
-      .execute();
-    const decision = decideSlot(
-      nowMs,
-      sends.map((s) => s.sent_at.getTime()),
-      lane,
-      policy,
-      row.paused_until?.getTime(),
-    );
-    if (decision.granted) {
-      await trx
-        .insertInto('hubspot_rate_sends')
-        .values({ portal_id: portalId, lane, sent_at: sql<Date>`clock_timestamp()` })
-        .execute();
-    }
-    return decision;
-  });
+  const budget = lane === 'sync' ? policy.syncBudget : policy.totalBudget;
+  const { rows } = await sql<{ granted: boolean; wait_ms: number }>`
+    select granted, wait_ms from hubspot_take_rate_slot(
+      ${portalId}, ${lane}, ${policy.windowMs + policy.marginMs}::integer, ${budget}::integer)
+  `.execute(db);
+  const row = rows[0];
+  if (!row) throw new Error('hubspot_take_rate_slot returned no row');
+  return { granted: row.granted, waitMs: row.wait_ms };
 }
 
 /**
