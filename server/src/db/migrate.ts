@@ -7,6 +7,7 @@ import * as m0005 from './migrations/0005_hubspot_deal_sync.ts';
 import * as m0006 from './migrations/0006_hubspot_import.ts';
 import * as m0007 from './migrations/0007_hubspot_sync_webhooks.ts';
 import * as m0008 from './migrations/0008_hubspot_card_and_settings.ts';
+import * as m0009 from './migrations/0009_hubspot_sync_batching.ts';
 import * as m0010 from './migrations/0010_hubspot_rate_slot_function.ts';
 
 /**
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006_hubspot_import': m0006,
   '0007_hubspot_sync_webhooks': m0007,
   '0008_hubspot_card_and_settings': m0008,
+  '0009_hubspot_sync_batching': m0009,
   '0010_hubspot_rate_slot_function': m0010,
 };
 

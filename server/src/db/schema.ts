@@ -202,6 +202,8 @@ export interface HubSpotDealSyncTable {
   claimed_until: Timestamp | null;
   /** 0007: why the row is `failed` or `gone` (`deal_not_found`, `validation_error`, …). */
   failure_cause: string | null;
+  /** 0009: since when the current desired value has waited to be sent (bounds coalescing). */
+  pending_since: Generated<Date>;
 }
 
 export interface HubSpotRateSendsTable {

@@ -16,10 +16,17 @@ export interface DealSyncRequest {
 }
 
 /**
- * How long a sync job waits after the first change before it claims rows: changes that
- * arrive meanwhile coalesce into the same batches.
+ * The batching window: a pending row is sent once it has been quiet (no change) for this
+ * long, so changes that arrive in quick succession coalesce into one write per deal. A new
+ * sync job also waits this long before it starts.
  */
 export const SYNC_BATCHING_WINDOW_SECONDS = 1;
+
+/**
+ * A deal that keeps changing is never quiet: it is sent anyway once its value has waited
+ * this long (`pending_since`), so coalescing delays a write by at most this much.
+ */
+export const SYNC_MAX_DELAY_SECONDS = 5;
 
 /**
  * Records that a deal should show `status` (and the contract link), and makes sure a sync
@@ -68,11 +75,14 @@ async function upsertRows(
             ? eb.ref('hubspot_deal_sync.desired_contract_url')
             : eb.ref('excluded.desired_contract_url'),
           version: sql<number>`nextval('hubspot_deal_sync_version_seq')`,
+          // Still pending (maybe in flight): the wait keeps counting from the earlier change.
+          pending_since: sql<Date>`case when hubspot_deal_sync.state = 'pending'
+            then hubspot_deal_sync.pending_since else now() end`,
           state: 'pending',
           attempts: 0,
           last_error: null,
           failure_cause: null,
-          updated_at: new Date(),
+          updated_at: sql<Date>`now()`,
         })),
       )
       .execute();

@@ -20,6 +20,7 @@ import {
   pausePortal,
 } from '../rate-limit/portal-rate-limiter.ts';
 import { BATCH_INPUT_LIMIT, BatchResponseSchema, type BatchResponse } from '../shapes/index.ts';
+import { SYNC_BATCHING_WINDOW_SECONDS, SYNC_MAX_DELAY_SECONDS } from './deal-sync-outbox.ts';
 import { syncPortalDealsJob } from './job-definitions.ts';
 
 /**
@@ -28,6 +29,13 @@ import { syncPortalDealsJob } from './job-definitions.ts';
  * - Several lanes per job, each claiming up to 100 pending rows (`for update skip locked`,
  *   oldest first) under a short lease, taking a slot of the portal's shared rate budget,
  *   renewing the lease and sending ONE `batch/update`. Lanes keep several requests in flight.
+ * - Coalescing over time: only rows that are ready are claimed, i.e. quiet for the batching
+ *   window (no change for `SYNC_BATCHING_WINDOW_SECONDS`) or waiting for longer than
+ *   `SYNC_MAX_DELAY_SECONDS` since their first unsent change (`pending_since`, which the
+ *   claim restarts). Changes that keep arriving for a deal therefore merge into one write,
+ *   and a deal that never stops changing is still written every few seconds. When only
+ *   young rows remain, lanes wait for them if that is short, else the job ends and queues
+ *   itself for the moment the oldest becomes ready.
  * - A row is marked synced only if its version is still the one sent (compare-and-set); a row
  *   changed meanwhile stays pending and goes out in a later batch, after the older value
  *   landed (the lease keeps anyone else from sending it before that).
@@ -51,6 +59,17 @@ export const MAX_SEND_ATTEMPTS = 6;
 export const DEFAULT_LANES = 4;
 /** A job hands over to a fresh one after this long. */
 const RUN_BUDGET_MS = 120_000;
+/** Lanes wait in the job for rows that become ready within this long; else the job ends. */
+const LINGER_MS = SYNC_BATCHING_WINDOW_SECONDS * 1000;
+/** How soon a job looks again at rows another job or worker holds under a lease. */
+const LEASED_RECHECK_SECONDS = 1;
+
+/** A pending row may be claimed: quiet for the batching window, or waiting long enough. */
+const READY = sql<boolean>`(updated_at <= now() - ${`${SYNC_BATCHING_WINDOW_SECONDS} seconds`}::interval
+  or pending_since <= now() - ${`${SYNC_MAX_DELAY_SECONDS} seconds`}::interval)`;
+/** When a pending row becomes ready. */
+const READY_AT = sql<Date>`least(updated_at + ${`${SYNC_BATCHING_WINDOW_SECONDS} seconds`}::interval,
+  pending_since + ${`${SYNC_MAX_DELAY_SECONDS} seconds`}::interval)`;
 
 export interface SyncDeps {
   readonly db: Kysely<DB>;
@@ -86,16 +105,32 @@ class StopRun extends Error {
   }
 }
 
+/**
+ * Claims up to `limit` ready rows. Claims of one portal take turns (a transaction-scoped
+ * advisory lock): lanes woken at the same moment would otherwise split the ready rows
+ * between them (skip locked) and send more, smaller batches than needed.
+ */
 async function claimRows(db: Kysely<DB>, portalId: string, limit: number): Promise<Claim> {
+  return db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(hashtext(${`hubspot-sync-claim:${portalId}`}))`.execute(
+      trx,
+    );
+    return claimRowsLocked(trx, portalId, limit);
+  });
+}
+
+async function claimRowsLocked(db: Kysely<DB>, portalId: string, limit: number): Promise<Claim> {
   const token = randomUUID();
   const result = await sql<ClaimedRow>`
     update hubspot_deal_sync s
        set claim_token = ${token},
-           claimed_until = now() + ${`${LEASE_SECONDS} seconds`}::interval
+           claimed_until = now() + ${`${LEASE_SECONDS} seconds`}::interval,
+           pending_since = now()
       from (
         select portal_id, deal_id from hubspot_deal_sync
          where portal_id = ${portalId} and state = 'pending'
            and (claimed_until is null or claimed_until < now())
+           and ${READY}
          order by updated_at, deal_id
          limit ${limit}
          for update skip locked
@@ -370,28 +405,42 @@ async function sendBatch(
   }
 }
 
-async function pendingUnclaimed(db: Kysely<DB>, portalId: string): Promise<number> {
+/** Pending rows nobody holds that are ready to be claimed now. */
+async function readyUnclaimed(db: Kysely<DB>, portalId: string): Promise<number> {
   const row = await db
     .selectFrom('hubspot_deal_sync')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .select((eb) => eb.fn.countAll<string>().as('n'))
     .where('portal_id', '=', portalId)
     .where('state', '=', 'pending')
     .where((eb) =>
       eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', sql<Date>`now()`)]),
     )
+    .where(READY)
     .executeTakeFirst();
-  return row?.n ?? 0;
+  return Number(row?.n ?? 0);
 }
 
-async function pendingAny(db: Kysely<DB>, portalId: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('hubspot_deal_sync')
-    .select('deal_id')
-    .where('portal_id', '=', portalId)
-    .where('state', '=', 'pending')
-    .limit(1)
-    .executeTakeFirst();
-  return row !== undefined;
+/**
+ * Milliseconds until the portal's next pending row can be claimed (≤ 0: now), or undefined
+ * when none is pending. Rows held under someone's lease count as "look again soon" when
+ * `includeLeased` (their sender may finish, or a changed row may stay behind).
+ */
+async function msUntilNextReady(
+  db: Kysely<DB>,
+  portalId: string,
+  includeLeased: boolean,
+): Promise<number | undefined> {
+  const result = await sql<{ ms: string | null }>`
+    select extract(epoch from min(
+             case when claimed_until is not null and claimed_until >= now()
+                  then now() + ${`${LEASED_RECHECK_SECONDS} seconds`}::interval
+                  else ${READY_AT} end) - now()) * 1000 as ms
+      from hubspot_deal_sync
+     where portal_id = ${portalId} and state = 'pending'
+       and (${includeLeased}::boolean or claimed_until is null or claimed_until < now())
+  `.execute(db);
+  const ms = result.rows[0]?.ms;
+  return ms === null || ms === undefined ? undefined : Number(ms);
 }
 
 /** Queues a sync of the portal (e.g. after a reconnect); a queued one is reused. */
@@ -425,7 +474,7 @@ export async function syncPortalDeals(
     return { outcome: 'paused', batches: 0 };
   }
   const lanes = options.lanes ?? DEFAULT_LANES;
-  if (!options.helper && (await pendingUnclaimed(deps.db, portalId)) > lanes * BATCH_INPUT_LIMIT) {
+  if (!options.helper && (await readyUnclaimed(deps.db, portalId)) > lanes * BATCH_INPUT_LIMIT) {
     // More than this job keeps in flight: let one more job (likely another process) help.
     await deps.jobs.send(
       deps.db,
@@ -441,7 +490,17 @@ export async function syncPortalDeals(
   const lane = async (): Promise<void> => {
     while (!stop && failure === undefined && !signal.aborted && Date.now() < deadline) {
       const claim = await claimRows(deps.db, portalId, BATCH_INPUT_LIMIT);
-      if (claim.rows.length === 0) return;
+      if (claim.rows.length === 0) {
+        // Only young rows (or none) left: wait for them here if they are ready soon.
+        const waitMs = await msUntilNextReady(deps.db, portalId, false);
+        if (waitMs === undefined || waitMs > LINGER_MS || Date.now() + waitMs >= deadline) return;
+        try {
+          await sleep(Math.max(waitMs, 100), undefined, { signal });
+        } catch {
+          return;
+        }
+        continue;
+      }
       try {
         batches += await sendBatch(deps, portalId, claim, signal);
       } catch (error) {
@@ -469,9 +528,13 @@ export async function syncPortalDeals(
     await resumePortalSync(deps.db, deps.jobs, portalId);
     return { outcome: 'aborted', batches };
   }
-  if (await pendingAny(deps.db, portalId)) {
-    // Rows changed while in flight, or held by a helper/dead worker's lease: come back soon.
-    await resumePortalSync(deps.db, deps.jobs, portalId, 1);
+  const nextMs = await msUntilNextReady(deps.db, portalId, true);
+  if (nextMs !== undefined) {
+    // Young rows (still changing), rows changed while in flight, or rows held by a
+    // helper/dead worker's lease: come back when the first of them can be claimed.
+    // (Capped: a row is ready within the maximum delay unless clocks disagree.)
+    const delaySeconds = Math.min(Math.max(0, nextMs) / 1000, SYNC_MAX_DELAY_SECONDS);
+    await resumePortalSync(deps.db, deps.jobs, portalId, delaySeconds);
     return { outcome: 'handed_over', batches };
   }
   return { outcome: 'drained', batches };

@@ -4,7 +4,7 @@ import { parseInput } from '../../http/validation.ts';
 import { registerDecisionRoute } from '../decision/routes.ts';
 import { acceptRawJson, requireHubSpotSignature, signedJson } from '../inbound/signed-request.ts';
 import { WebhookEventBatchSchema } from '../shapes/index.ts';
-import { storeWebhookEvents } from './event-intake.ts';
+import { EventJobTrigger, storeWebhookEvents } from './event-intake.ts';
 
 /** The webhooks component's `targetUrl` path (under the HubSpot prefix). */
 export const WEBHOOK_EVENTS_PATH = '/events';
@@ -15,19 +15,26 @@ const BODY_LIMIT = 1024 * 1024;
 /**
  * Inbound status-sync endpoints, registered under `/api/v1/integrations/hubspot`:
  * - `POST /events`: webhook deliveries (v3 signature, v1 only without a v3 header), stored
- *   once each and acknowledged after commit; processing happens in a job. Unknown portals
- *   are acknowledged and ignored; a storage failure answers 5xx so HubSpot retries.
+ *   once each in one statement and acknowledged after its commit; processing happens in a
+ *   job per portal, queued right after (coalesced across concurrent deliveries). Unknown
+ *   portals are acknowledged and ignored; a storage failure answers 5xx so HubSpot retries.
  * - `POST /workflow/wait-for-decision`: the "Wait for legal decision" workflow action.
  */
 export async function hubspotSyncRoutes(app: FastifyInstance): Promise<void> {
   acceptRawJson(app, { bodyLimit: BODY_LIMIT });
+  const processing = new EventJobTrigger({ db: app.db, jobs: app.jobs, log: app.log });
+  app.addHook('onClose', async () => {
+    await processing.idle();
+  });
 
   app.post(
     WEBHOOK_EVENTS_PATH,
     { preHandler: requireHubSpotSignature('v3-or-v1') },
     async (request) => {
       const events = parseInput(WebhookEventBatchSchema, signedJson(request), 'webhook events');
-      const result = await storeWebhookEvents(app.db, app.jobs, events);
+      const { portals, ...result } = await storeWebhookEvents(app.db, events);
+      // Committed: queue processing (off the request path) and acknowledge.
+      processing.trigger(portals);
       if (result.ignored > 0) {
         request.log.info({ ignored: result.ignored }, 'webhook events of unknown portals ignored');
       }

@@ -287,6 +287,51 @@ describe('POST /api/v1/integrations/hubspot/events', () => {
     expect(stored.every((e) => e.outcome === 'unknown_deal')).toBe(true);
   });
 
+  it('stores each event once in one write: unknown portals ignored, duplicates and replays not stored again', async () => {
+    const { portalId } = await env.connectPortal();
+    const event = (objectId: number, eventId: number, portal = Number(portalId)) => ({
+      eventId,
+      subscriptionId: 7,
+      portalId: portal,
+      appId: Number(env.config.hubspot.appId),
+      occurredAt: 1_700_000_000_000 + eventId,
+      subscriptionType: 'object.propertyChange',
+      attemptNumber: 0,
+      objectId,
+      propertyName: 'dealstage',
+      propertyValue: 'appointmentscheduled',
+      changeSource: 'CRM_UI',
+    });
+    // Two events of the portal, one repeated in the same delivery, one of an unknown portal.
+    const body = JSON.stringify([event(1, 1), event(2, 2), event(1, 1), event(3, 3, 987_654_321)]);
+    const post = async () => {
+      const timestamp = String(Date.now());
+      const response = await fetch(EVENTS_URL(), {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          [SIGNATURE_HEADERS.v3]: signV3({
+            clientSecret: env.config.hubspot.clientSecret,
+            method: 'POST',
+            uri: EVENTS_URL(),
+            rawBody: body,
+            timestamp,
+          }),
+          [SIGNATURE_HEADERS.timestamp]: timestamp,
+        },
+        body,
+      });
+      return { status: response.status, body: await response.json() };
+    };
+    expect(await post()).toEqual({ status: 200, body: { received: 4, stored: 2, ignored: 1 } });
+    // HubSpot's retry of the same delivery (attemptNumber aside) stores nothing new.
+    expect(await post()).toEqual({ status: 200, body: { received: 4, stored: 0, ignored: 1 } });
+    await settled(portalId);
+    const stored = await outcomes(portalId);
+    expect(stored.map((e) => e.object_id).sort()).toEqual(['1', '2']);
+    expect(stored.every((e) => e.outcome === 'unknown_deal')).toBe(true);
+  });
+
   it('answers 5xx when the events cannot be stored, so HubSpot retries', async () => {
     const { portalId } = await env.connectPortal();
     const body = JSON.stringify([
