@@ -93,6 +93,10 @@ async function upsertRows(
  * Many deal syncs in one go (same semantics as `enqueueDealSync`, in request order: for a
  * deal named twice, the later request wins). One upsert per 1,000 deals, one job per portal.
  */
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 export async function enqueueDealSyncs(
   trx: Kysely<DB>,
   jobs: JobQueue,
@@ -106,7 +110,11 @@ export async function enqueueDealSyncs(
     latest.delete(key);
     latest.set(key, request);
   }
-  const unique = [...latest.values()];
+  // Rows are locked in primary-key order, the order the sync worker's multi-row updates
+  // take them in too, so a bulk enqueue and a running sync cannot deadlock each other.
+  const unique = [...latest.values()].sort((a, b) =>
+    a.portalId === b.portalId ? compareIds(a.dealId, b.dealId) : compareIds(a.portalId, b.portalId),
+  );
   await upsertRows(
     trx,
     unique.filter((r) => r.contractUrl !== undefined),
