@@ -78,6 +78,9 @@ export interface SyncDeps {
   readonly log: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
 }
 
+/** Pause before a portal's sync tries again after HubSpot kept failing within one run. */
+const RETRY_LATER_SECONDS = 10;
+
 export type SyncRunOutcome = 'drained' | 'paused' | 'handed_over' | 'aborted' | 'retry_later';
 
 export interface SyncRunResult {
@@ -520,7 +523,16 @@ export async function syncPortalDeals(
     return { outcome: 'paused', batches };
   }
   if (stop?.outcome === 'retry_later') {
-    throw new Error(`HubSpot kept failing for portal ${portalId}: ${stop.message}`);
+    // HubSpot kept failing after the in-run retries: come back later through a delayed
+    // follow-up job rather than a failed one (with one job queued per portal, pg-boss could
+    // not queue this job's own retry beside a follow-up and would fail it for good). The
+    // rows stay pending meanwhile, and the sweep re-queues them even if this send is lost.
+    deps.log.warn(
+      { portalId, reason: stop.message },
+      'HubSpot kept failing; deal sync retries later',
+    );
+    await resumePortalSync(deps.db, deps.jobs, portalId, RETRY_LATER_SECONDS);
+    return { outcome: 'retry_later', batches };
   }
   if (options.helper) return { outcome: 'drained', batches };
   if (stop?.outcome === 'aborted' || signal.aborted) {
