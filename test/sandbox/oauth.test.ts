@@ -113,7 +113,8 @@ describe('token endpoint', () => {
       hub_id: portalId,
       scopes: APP_SCOPES,
     });
-    const deal = handle.control.createDeal(tokens.hub_id, { dealname: 'Token deal' });
+    if (portalId === undefined) throw new Error('approveInstall named no portal');
+    const deal = handle.control.createDeal(portalId, { dealname: 'Token deal' });
     expect(
       (await api(handle, tokens.access_token, 'GET', `/crm/objects/2026-03/deals/${deal.id}`))
         .status,

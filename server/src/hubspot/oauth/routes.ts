@@ -193,9 +193,10 @@ export const hubspotOAuthRoutes: FastifyPluginAsync = async (app) => {
       );
     }
 
+    // Introspection names the portal and the installing user for sure (the token response
+    // may omit them).
     const info = await introspectAccessToken(app.config.hubspot, tokens.accessToken);
-    const portalId = info.hub_id !== undefined ? String(info.hub_id) : tokens.hubId;
-    if (!portalId) return back('hubspot_exchange_failed');
+    const portalId = String(info.hub_id);
 
     let outcome;
     try {
@@ -206,8 +207,8 @@ export const hubspotOAuthRoutes: FastifyPluginAsync = async (app) => {
           portalId,
           portalDomain: info.hub_domain,
           installerEmail: info.user,
-          installerUserId: info.user_id !== undefined ? String(info.user_id) : tokens.userId,
-          scopes: info.scopes ?? tokens.scopes ?? [],
+          installerUserId: String(info.user_id),
+          scopes: info.scopes,
         },
       });
     } catch (error) {

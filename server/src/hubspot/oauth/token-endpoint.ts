@@ -2,32 +2,12 @@ import { z } from 'zod';
 
 import type { HubSpotAppConfig } from '../../config/runtime.ts';
 import { hubspotRequest } from '../client/hubspot-http.ts';
+import { AccessTokenInfoSchema, TokenResponseSchema } from '../shapes/oauth.ts';
 
 /**
  * HubSpot's OAuth 2026-03 token endpoints. Parameters always travel in a form body, never
  * the query string, so no secret reaches an access log.
  */
-
-export const TokenResponseSchema = z.object({
-  access_token: z.string().min(1),
-  refresh_token: z.string().min(1),
-  expires_in: z.number().int().positive(),
-  token_type: z.string().optional(),
-  hub_id: z.number().int().optional(),
-  user_id: z.number().int().optional(),
-  scopes: z.array(z.string()).optional(),
-});
-
-export const AccessTokenInfoSchema = z.object({
-  active: z.boolean(),
-  hub_id: z.number().int().optional(),
-  hub_domain: z.string().optional(),
-  user: z.string().optional(),
-  user_id: z.number().int().optional(),
-  app_id: z.number().int().optional(),
-  scopes: z.array(z.string()).optional(),
-  expires_in: z.number().optional(),
-});
 
 export interface TokenSet {
   readonly accessToken: string;

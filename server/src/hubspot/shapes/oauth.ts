@@ -26,7 +26,9 @@ export const TokenResponseSchema = z.object({
   expires_in: z.number().int().positive(),
   token_type: z.string(),
   token_use: z.string().optional(),
-  hub_id: z.number().int(),
+  // Optional in HubSpot's 2026-03 spec (`AccessTokenResponse`): the app falls back to
+  // introspection for the portal id.
+  hub_id: z.number().int().optional(),
   user_id: z.number().int().optional(),
   scopes: z.array(z.string()).optional(),
   id_token: z.string().optional(),
