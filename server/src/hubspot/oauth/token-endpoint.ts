@@ -13,9 +13,6 @@ export interface TokenSet {
   readonly accessToken: string;
   readonly refreshToken: string;
   readonly expiresAt: Date;
-  readonly hubId: string | undefined;
-  readonly userId: string | undefined;
-  readonly scopes: readonly string[] | undefined;
 }
 
 function toTokenSet(body: z.output<typeof TokenResponseSchema>, now: number): TokenSet {
@@ -23,9 +20,6 @@ function toTokenSet(body: z.output<typeof TokenResponseSchema>, now: number): To
     accessToken: body.access_token,
     refreshToken: body.refresh_token,
     expiresAt: new Date(now + body.expires_in * 1000),
-    hubId: body.hub_id === undefined ? undefined : String(body.hub_id),
-    userId: body.user_id === undefined ? undefined : String(body.user_id),
-    scopes: body.scopes,
   };
 }
 

@@ -65,10 +65,9 @@ export const SignedAccessTokenSchema = z.object({
 });
 export type SignedAccessToken = z.infer<typeof SignedAccessTokenSchema>;
 
-/** `PublicAccessTokenInfoResponse`: introspection of an active access token. */
-export const AccessTokenInfoSchema = z.object({
+/** Fields every token introspection answer carries (both variants). */
+const TokenInfoBaseSchema = z.object({
   active: z.literal(true),
-  token_use: z.literal('access_token'),
   token: z.string(),
   token_type: z.string(),
   app_id: z.number().int(),
@@ -78,6 +77,11 @@ export const AccessTokenInfoSchema = z.object({
   user: z.string().optional(),
   user_id: z.number().int(),
   scopes: z.array(z.string()),
+});
+
+/** `PublicAccessTokenInfoResponse`: introspection of an active access token. */
+export const AccessTokenInfoSchema = TokenInfoBaseSchema.extend({
+  token_use: z.literal('access_token'),
   expires_in: z.number().int(),
   is_private_distribution: z.boolean(),
   signed_access_token: SignedAccessTokenSchema.optional(),
@@ -85,18 +89,8 @@ export const AccessTokenInfoSchema = z.object({
 export type AccessTokenInfo = z.infer<typeof AccessTokenInfoSchema>;
 
 /** `PublicRefreshTokenInfoResponse`: introspection of an active refresh token. */
-export const RefreshTokenInfoSchema = z.object({
-  active: z.literal(true),
+export const RefreshTokenInfoSchema = TokenInfoBaseSchema.extend({
   token_use: z.literal('refresh_token'),
-  token: z.string(),
-  token_type: z.string(),
-  app_id: z.number().int(),
-  client_id: z.string(),
-  hub_id: z.number().int(),
-  hub_domain: z.string().optional(),
-  user: z.string().optional(),
-  user_id: z.number().int(),
-  scopes: z.array(z.string()),
 });
 export type RefreshTokenInfo = z.infer<typeof RefreshTokenInfoSchema>;
 
