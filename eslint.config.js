@@ -36,7 +36,7 @@ export default tseslint.config(
   },
   {
     // The contract domain stays free of HubSpot: it must work for any CRM source.
-    files: ['server/src/contracts/**/*.ts'],
+    files: ['server/src/core/contracts/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

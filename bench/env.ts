@@ -8,20 +8,20 @@ import pg from 'pg';
 import pino from 'pino';
 
 import { buildApp } from '../server/src/app.ts';
-import type { AppConfig } from '../server/src/config/runtime.ts';
-import { registerKeyring } from '../server/src/crypto/key-registry.ts';
-import { parseKeyring } from '../server/src/crypto/keyring.ts';
-import { createDatabase, type Database } from '../server/src/db/database.ts';
-import { findFreePort, startEmbeddedPostgres } from '../server/src/db/embedded.ts';
-import { migrateToLatest } from '../server/src/db/migrate.ts';
-import { loggerOptions } from '../server/src/http/logger.ts';
-import type { HubSpotTokenDeps } from '../server/src/hubspot/oauth/access-tokens.ts';
-import { provisionPortal } from '../server/src/hubspot/oauth/provisioning.ts';
-import { REQUIRED_SCOPES } from '../server/src/hubspot/oauth/scopes.ts';
-import { upsertOrganizationIntegration } from '../server/src/integrations/organization-integrations.ts';
-import { JobQueue } from '../server/src/jobs/queue.ts';
-import { createOrganization } from '../server/src/organizations/organizations.ts';
-import { startSandbox, type SandboxHandle } from '../server/src/sandbox/index.ts';
+import type { AppConfig } from '../server/src/platform/config/runtime.ts';
+import { registerKeyring } from '../server/src/platform/crypto/key-registry.ts';
+import { parseKeyring } from '../server/src/platform/crypto/keyring.ts';
+import { createDatabase, type Database } from '../server/src/platform/db/database.ts';
+import { findFreePort, startEmbeddedPostgres } from '../server/src/platform/db/embedded.ts';
+import { migrateToLatest } from '../server/src/platform/db/migrate.ts';
+import { loggerOptions } from '../server/src/platform/http/logger.ts';
+import type { HubSpotTokenDeps } from '../server/src/hubspot/install/access-tokens.ts';
+import { provisionPortal } from '../server/src/hubspot/install/provisioning.ts';
+import { REQUIRED_SCOPES } from '../server/src/hubspot/install/scopes.ts';
+import { upsertOrganizationIntegration } from '../server/src/core/integrations/organization-integrations.ts';
+import { JobQueue } from '../server/src/platform/jobs/queue.ts';
+import { createOrganization } from '../server/src/core/organizations/organizations.ts';
+import { startSandbox, type SandboxHandle } from '../sandbox/index.ts';
 
 /**
  * The system under test, all in this process: Postgres (embedded in a temp dir, or a fresh

@@ -3,13 +3,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import pino from 'pino';
 
-import type { AppConfig } from '../server/src/config/runtime.ts';
-import { parseKeyring } from '../server/src/crypto/keyring.ts';
-import { createDatabase } from '../server/src/db/database.ts';
-import { handleImportDealJob } from '../server/src/hubspot/import/import-job.ts';
-import type { ImportDealPayload } from '../server/src/hubspot/import/job-definitions.ts';
-import { fetchSignedUrl } from '../server/src/hubspot/import/deal-reader.ts';
-import { JobQueue } from '../server/src/jobs/queue.ts';
+import type { AppConfig } from '../server/src/platform/config/runtime.ts';
+import { parseKeyring } from '../server/src/platform/crypto/keyring.ts';
+import { createDatabase } from '../server/src/platform/db/database.ts';
+import { handleImportDealJob } from '../server/src/hubspot/legal-review/import-job.ts';
+import type { ImportDealPayload } from '../server/src/hubspot/legal-review/job-definitions.ts';
+import { fetchSignedUrl } from '../server/src/hubspot/legal-review/deal-reader.ts';
+import { JobQueue } from '../server/src/platform/jobs/queue.ts';
 
 /**
  * One import in a fresh process, so its peak RSS is its own: `stream` runs the real import

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 
-import type { Database } from '../server/src/db/database.ts';
+import type { Database } from '../server/src/platform/db/database.ts';
 
 /**
  * Diagnosis aid (BENCH_DEBUG=1): samples pg_stat_activity while a load runs and counts what

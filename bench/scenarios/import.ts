@@ -1,8 +1,8 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-import { requestLegalReview } from '../../server/src/hubspot/import/import-service.ts';
-import type { ImportDealPayload } from '../../server/src/hubspot/import/job-definitions.ts';
+import { requestLegalReview } from '../../server/src/hubspot/legal-review/import-service.ts';
+import type { ImportDealPayload } from '../../server/src/hubspot/legal-review/job-definitions.ts';
 import type { BenchEnv } from '../env.ts';
 import type { ImportChildRequest, ImportChildResult } from '../import-child.ts';
 import { round, verdict, type BenchRow } from '../report.ts';

@@ -5,9 +5,9 @@ import { sql } from 'kysely';
 import {
   enqueueDealSyncs,
   type DealSyncRequest,
-} from '../../server/src/hubspot/sync/deal-sync-outbox.ts';
-import type { LexiContractStatusValue } from '../../server/src/hubspot/status-labels.ts';
-import type { RequestLogEntry } from '../../server/src/sandbox/types.ts';
+} from '../../server/src/hubspot/outbox/deal-sync-outbox.ts';
+import type { LexiContractStatusValue } from '../../server/src/hubspot/wire/status-property.ts';
+import type { RequestLogEntry } from '../../sandbox/types.ts';
 import type { BenchEnv } from '../env.ts';
 import { round, verdict, type BenchRow } from '../report.ts';
 

@@ -7,17 +7,17 @@ import Fastify, {
 } from 'fastify';
 
 import { lexiContractApi } from './api/routes.ts';
-import type { AppConfig } from './config/runtime.ts';
-import type { Database } from './db/database.ts';
-import type { JobQueue } from './jobs/queue.ts';
-import { hubspotContractHooks } from './hubspot/sync/contract-hooks.ts';
+import type { AppConfig } from './platform/config/runtime.ts';
+import type { Database } from './platform/db/database.ts';
+import type { JobQueue } from './platform/jobs/queue.ts';
+import { hubspotContractHooks } from './hubspot/contract-hooks.ts';
 import { healthRoutes } from './health/routes.ts';
-import { installErrorHandler } from './http/error-handler.ts';
-import { loggerOptions } from './http/logger.ts';
-import { hubspotOAuthRoutes } from './hubspot/oauth/routes.ts';
+import { installErrorHandler } from './platform/http/error-handler.ts';
+import { loggerOptions } from './platform/http/logger.ts';
+import { hubspotOAuthRoutes } from './hubspot/install/routes.ts';
 import { hubspotSyncRoutes } from './hubspot/webhooks/routes.ts';
 import { hubspotWorkflowRoutes } from './hubspot/workflow/routes.ts';
-import { hubspotUiExtensionRoutes } from './hubspot/card/plugin.ts';
+import { hubspotUiExtensionRoutes } from './hubspot/plugin.ts';
 import { accountRoutes } from './web/account-routes.ts';
 import { contractsPages } from './web/contracts-pages.ts';
 import { integrationsPage } from './web/integrations-page.ts';

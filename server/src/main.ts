@@ -4,19 +4,19 @@ import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
 
 import { buildApp } from './app.ts';
-import { ConfigError, loadConfig } from './config/env.ts';
+import { ConfigError, loadConfig } from './platform/config/env.ts';
 import {
   loadOrCreateSandboxSecrets,
   resolveAppConfig,
   type SandboxSecrets,
-} from './config/runtime.ts';
-import { registerKeyring, KeyringRejectedError } from './crypto/key-registry.ts';
-import { migrateToLatest } from './db/migrate.ts';
-import { openDatabaseFromConfig } from './db/open.ts';
-import { REDACTED_PATHS } from './http/logger.ts';
-import { REQUIRED_SCOPES } from './hubspot/oauth/scopes.ts';
-import { JobQueue } from './jobs/queue.ts';
-import { startSandbox, type SandboxHandle } from './sandbox/index.ts';
+} from './platform/config/runtime.ts';
+import { registerKeyring, KeyringRejectedError } from './platform/crypto/key-registry.ts';
+import { migrateToLatest } from './platform/db/migrate.ts';
+import { openDatabaseFromConfig } from './platform/db/open.ts';
+import { REDACTED_PATHS } from './platform/http/logger.ts';
+import { REQUIRED_SCOPES } from './hubspot/install/scopes.ts';
+import { JobQueue } from './platform/jobs/queue.ts';
+import { startSandbox, type SandboxHandle } from '../../sandbox/index.ts';
 import { startWorkers } from './worker.ts';
 
 /**

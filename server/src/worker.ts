@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 
-import type { AppConfig } from './config/runtime.ts';
-import type { Database } from './db/database.ts';
-import { registerImportWorkers } from './hubspot/import/workers.ts';
-import { registerSyncWorkers } from './hubspot/sync/workers.ts';
-import type { JobQueue } from './jobs/queue.ts';
+import type { AppConfig } from './platform/config/runtime.ts';
+import type { Database } from './platform/db/database.ts';
+import { registerImportWorkers } from './hubspot/legal-review/workers.ts';
+import { registerSyncWorkers } from './hubspot/jobs.ts';
+import type { JobQueue } from './platform/jobs/queue.ts';
 
 /** What background job handlers get: the same config, database and queue as the web app. */
 export interface WorkerDeps {

@@ -2,8 +2,8 @@ import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { createOrganization } from '../../server/src/organizations/organizations.ts';
-import { createSignInLink } from '../../server/src/web/sign-in-links.ts';
+import { createOrganization } from '../../server/src/core/organizations/organizations.ts';
+import { createSignInLink } from '../../server/src/core/auth/sign-in-links.ts';
 import { ARTIFACTS_DIR, launchBrowser } from '../helpers/browser.ts';
 import { startHubSpotTestEnv } from '../helpers/hubspot-env.ts';
 import { createTestDatabase } from '../helpers/test-db.ts';

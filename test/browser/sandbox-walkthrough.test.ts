@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 
-import { demoPortalOf } from '../../server/src/sandbox/index.ts';
+import { demoPortalOf } from '../../sandbox/index.ts';
 import { ARTIFACTS_DIR, launchBrowser } from '../helpers/browser.ts';
 import { startHubSpotTestEnv } from '../helpers/hubspot-env.ts';
 import { createTestDatabase } from '../helpers/test-db.ts';

@@ -3,11 +3,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { sql, type Kysely } from 'kysely';
 import { afterAll } from 'vitest';
 
-import type { DB } from '../../server/src/db/schema.ts';
-import type { WebhookEvent } from '../../server/src/hubspot/shapes/index.ts';
+import type { DB } from '../../server/src/platform/db/schema.ts';
+import type { WebhookEvent } from '../../server/src/hubspot/wire/index.ts';
 import { SIGNATURE_HEADERS, signV3 } from '../../server/src/hubspot/signature/index.ts';
 import { BATCH_PATH } from '../integration/hubspot/sync/sync-fixtures.ts';
-import type { SandboxHandle } from '../../server/src/sandbox/index.ts';
+import type { SandboxHandle } from '../../sandbox/index.ts';
 
 export { BATCH_PATH };
 

@@ -2,9 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { describe, expect, it } from 'vitest';
 
-import type { LexiContractStatusValue } from '../../server/src/hubspot/status-labels.ts';
-import { enqueueDealSyncs } from '../../server/src/hubspot/sync/deal-sync-outbox.ts';
-import { MAX_SEND_ATTEMPTS } from '../../server/src/hubspot/sync/portal-sync.ts';
+import type { LexiContractStatusValue } from '../../server/src/hubspot/wire/status-property.ts';
+import { enqueueDealSyncs } from '../../server/src/hubspot/outbox/deal-sync-outbox.ts';
+import { MAX_SEND_ATTEMPTS } from '../../server/src/hubspot/outbox/portal-sync.ts';
 import { startHubSpotTestEnv } from '../helpers/hubspot-env.ts';
 import { createTestDatabase } from '../helpers/test-db.ts';
 import { waitFor } from '../helpers/wait-for.ts';

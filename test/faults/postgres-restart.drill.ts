@@ -9,16 +9,16 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { buildApp } from '../../server/src/app.ts';
-import { createDatabase, type DatabaseHandle } from '../../server/src/db/database.ts';
+import { createDatabase, type DatabaseHandle } from '../../server/src/platform/db/database.ts';
 import {
   findFreePort,
   startEmbeddedPostgres,
   type EmbeddedPostgresHandle,
-} from '../../server/src/db/embedded.ts';
-import { migrateToLatest } from '../../server/src/db/migrate.ts';
-import { upsertOrganizationIntegration } from '../../server/src/integrations/organization-integrations.ts';
-import { JobQueue } from '../../server/src/jobs/queue.ts';
-import { createOrganization } from '../../server/src/organizations/organizations.ts';
+} from '../../server/src/platform/db/embedded.ts';
+import { migrateToLatest } from '../../server/src/platform/db/migrate.ts';
+import { upsertOrganizationIntegration } from '../../server/src/core/integrations/organization-integrations.ts';
+import { JobQueue } from '../../server/src/platform/jobs/queue.ts';
+import { createOrganization } from '../../server/src/core/organizations/organizations.ts';
 import { withDatabase } from '../setup/global-setup.ts';
 import { testConfig } from '../helpers/test-app.ts';
 import { waitFor } from '../helpers/wait-for.ts';

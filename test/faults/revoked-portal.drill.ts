@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 
-import type { LexiContractStatusValue } from '../../server/src/hubspot/status-labels.ts';
-import { enqueueDealSyncs } from '../../server/src/hubspot/sync/deal-sync-outbox.ts';
+import type { LexiContractStatusValue } from '../../server/src/hubspot/wire/status-property.ts';
+import { enqueueDealSyncs } from '../../server/src/hubspot/outbox/deal-sync-outbox.ts';
 import { startHubSpotTestEnv } from '../helpers/hubspot-env.ts';
 import { createTestDatabase } from '../helpers/test-db.ts';
 import { waitFor } from '../helpers/wait-for.ts';

@@ -4,13 +4,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { findFreePort } from '../../server/src/db/embedded.ts';
-import { upsertOrganizationIntegration } from '../../server/src/integrations/organization-integrations.ts';
-import { provisionPortal } from '../../server/src/hubspot/oauth/provisioning.ts';
-import { REQUIRED_SCOPES } from '../../server/src/hubspot/oauth/scopes.ts';
-import { enqueueDealSyncs } from '../../server/src/hubspot/sync/deal-sync-outbox.ts';
-import { createOrganization } from '../../server/src/organizations/organizations.ts';
-import { startSandbox } from '../../server/src/sandbox/index.ts';
+import { findFreePort } from '../../server/src/platform/db/embedded.ts';
+import { upsertOrganizationIntegration } from '../../server/src/core/integrations/organization-integrations.ts';
+import { provisionPortal } from '../../server/src/hubspot/install/provisioning.ts';
+import { REQUIRED_SCOPES } from '../../server/src/hubspot/install/scopes.ts';
+import { enqueueDealSyncs } from '../../server/src/hubspot/outbox/deal-sync-outbox.ts';
+import { createOrganization } from '../../server/src/core/organizations/organizations.ts';
+import { startSandbox } from '../../sandbox/index.ts';
 import { createTestJobQueue, TEST_KEYRING_VALUE, testConfig } from '../helpers/test-app.ts';
 import { createTestDatabase } from '../helpers/test-db.ts';
 import { waitFor } from '../helpers/wait-for.ts';

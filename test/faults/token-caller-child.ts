@@ -6,11 +6,11 @@
  */
 import { createInterface } from 'node:readline';
 
-import type { HubSpotAppConfig } from '../../server/src/config/runtime.ts';
-import { parseKeyring } from '../../server/src/crypto/keyring.ts';
-import { createDatabase } from '../../server/src/db/database.ts';
+import type { HubSpotAppConfig } from '../../server/src/platform/config/runtime.ts';
+import { parseKeyring } from '../../server/src/platform/crypto/keyring.ts';
+import { createDatabase } from '../../server/src/platform/db/database.ts';
 import { portalRequest } from '../../server/src/hubspot/client/portal-client.ts';
-import { CrmObjectSchema } from '../../server/src/hubspot/shapes/index.ts';
+import { CrmObjectSchema } from '../../server/src/hubspot/wire/index.ts';
 
 const input = JSON.parse(process.env.TOKEN_CHILD_CONFIG ?? '{}') as {
   databaseUrl: string;

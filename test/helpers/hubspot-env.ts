@@ -5,21 +5,17 @@ import pino from 'pino';
 import { afterAll } from 'vitest';
 
 import { buildApp } from '../../server/src/app.ts';
-import type { AppConfig } from '../../server/src/config/runtime.ts';
-import type { Database } from '../../server/src/db/database.ts';
-import { findFreePort } from '../../server/src/db/embedded.ts';
-import { loggerOptions } from '../../server/src/http/logger.ts';
-import { upsertOrganizationIntegration } from '../../server/src/integrations/organization-integrations.ts';
-import type { HubSpotTokenDeps } from '../../server/src/hubspot/oauth/access-tokens.ts';
-import { provisionPortal } from '../../server/src/hubspot/oauth/provisioning.ts';
-import { REQUIRED_SCOPES } from '../../server/src/hubspot/oauth/scopes.ts';
-import type { JobQueue } from '../../server/src/jobs/queue.ts';
-import { createOrganization } from '../../server/src/organizations/organizations.ts';
-import {
-  startSandbox,
-  type SandboxHandle,
-  type SandboxOptions,
-} from '../../server/src/sandbox/index.ts';
+import type { AppConfig } from '../../server/src/platform/config/runtime.ts';
+import type { Database } from '../../server/src/platform/db/database.ts';
+import { findFreePort } from '../../server/src/platform/db/embedded.ts';
+import { loggerOptions } from '../../server/src/platform/http/logger.ts';
+import { upsertOrganizationIntegration } from '../../server/src/core/integrations/organization-integrations.ts';
+import type { HubSpotTokenDeps } from '../../server/src/hubspot/install/access-tokens.ts';
+import { provisionPortal } from '../../server/src/hubspot/install/provisioning.ts';
+import { REQUIRED_SCOPES } from '../../server/src/hubspot/install/scopes.ts';
+import type { JobQueue } from '../../server/src/platform/jobs/queue.ts';
+import { createOrganization } from '../../server/src/core/organizations/organizations.ts';
+import { startSandbox, type SandboxHandle, type SandboxOptions } from '../../sandbox/index.ts';
 import { startWorkers } from '../../server/src/worker.ts';
 import { createTestJobQueue, testConfig } from './test-app.ts';
 

@@ -4,10 +4,10 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll } from 'vitest';
 
 import { buildApp, type AppDeps } from '../../server/src/app.ts';
-import type { AppConfig, HubSpotAppConfig } from '../../server/src/config/runtime.ts';
-import { parseKeyring } from '../../server/src/crypto/keyring.ts';
-import type { Database } from '../../server/src/db/database.ts';
-import { JobQueue } from '../../server/src/jobs/queue.ts';
+import type { AppConfig, HubSpotAppConfig } from '../../server/src/platform/config/runtime.ts';
+import { parseKeyring } from '../../server/src/platform/crypto/keyring.ts';
+import type { Database } from '../../server/src/platform/db/database.ts';
+import { JobQueue } from '../../server/src/platform/jobs/queue.ts';
 import { testDatabaseUrl } from './test-db.ts';
 
 export const TEST_KEYRING_VALUE = `test1:${randomBytes(32).toString('base64')}`;

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, inject } from 'vitest';
 
-import { createDatabase, type DatabaseHandle } from '../../server/src/db/database.ts';
+import { createDatabase, type DatabaseHandle } from '../../server/src/platform/db/database.ts';
 import { withDatabase } from '../setup/global-setup.ts';
 
 const urls = new WeakMap<object, string>();

@@ -3,10 +3,10 @@ import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { writeContractFile } from '../../server/src/contracts/contract-files.ts';
-import { createContract } from '../../server/src/contracts/contracts-service.ts';
-import { createApiKey } from '../../server/src/organizations/api-keys.ts';
-import { createOrganization } from '../../server/src/organizations/organizations.ts';
+import { writeContractFile } from '../../server/src/core/contracts/contract-files.ts';
+import { createContract } from '../../server/src/core/contracts/contracts-service.ts';
+import { createApiKey } from '../../server/src/core/organizations/api-keys.ts';
+import { createOrganization } from '../../server/src/core/organizations/organizations.ts';
 import { buildTestApp } from '../helpers/test-app.ts';
 import { createTestDatabase } from '../helpers/test-db.ts';
 import {

@@ -6,9 +6,9 @@ import { describe, expect, it } from 'vitest';
 import {
   findIntegrationByExternalAccount,
   readIntegrationTokens,
-} from '../../server/src/integrations/organization-integrations.ts';
-import { createApiKey } from '../../server/src/organizations/api-keys.ts';
-import { SANDBOX_STAGE_IDS } from '../../server/src/sandbox/index.ts';
+} from '../../server/src/core/integrations/organization-integrations.ts';
+import { createApiKey } from '../../server/src/core/organizations/api-keys.ts';
+import { SANDBOX_STAGE_IDS } from '../../sandbox/index.ts';
 import { startHubSpotTestEnv } from '../helpers/hubspot-env.ts';
 import { createTestDatabase } from '../helpers/test-db.ts';
 import { waitFor } from '../helpers/wait-for.ts';

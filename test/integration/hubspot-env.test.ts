@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { portalRequest } from '../../server/src/hubspot/client/portal-client.ts';
-import { PropertySchema } from '../../server/src/hubspot/shapes/properties.ts';
+import { PropertySchema } from '../../server/src/hubspot/wire/properties.ts';
 import { startHubSpotTestEnv } from '../helpers/hubspot-env.ts';
 import { createTestDatabase } from '../helpers/test-db.ts';
 

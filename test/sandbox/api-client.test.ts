@@ -6,7 +6,7 @@ import {
   CrmObjectWithAssociationsSchema,
   HubSpotErrorSchema,
   PipelineListSchema,
-} from '../../server/src/hubspot/shapes/index.ts';
+} from '../../server/src/hubspot/wire/index.ts';
 import { installedPortal, sandbox } from './helpers.ts';
 
 const handle = await sandbox();

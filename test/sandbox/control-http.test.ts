@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 
-import { TokenResponseSchema } from '../../server/src/hubspot/shapes/index.ts';
+import { TokenResponseSchema } from '../../server/src/hubspot/wire/index.ts';
 import {
   DEMO_PORTAL_ID,
   SANDBOX_STAGE_IDS,
   demoPortalOf,
   expectedFileSha256,
-} from '../../server/src/sandbox/index.ts';
+} from '../../sandbox/index.ts';
 import { api, sandbox } from './helpers.ts';
 
 const handle = await sandbox({ seedDemoPortal: true });

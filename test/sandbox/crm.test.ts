@@ -12,8 +12,8 @@ import {
   PropertySchema,
   SignedUrlSchema,
   parseAttachmentIds,
-} from '../../server/src/hubspot/shapes/index.ts';
-import { SANDBOX_STAGE_IDS, expectedFileSha256 } from '../../server/src/sandbox/index.ts';
+} from '../../server/src/hubspot/wire/index.ts';
+import { SANDBOX_STAGE_IDS, expectedFileSha256 } from '../../sandbox/index.ts';
 import { api, installedPortal, sandbox, testSandbox } from './helpers.ts';
 
 const handle = await sandbox();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { HubSpotErrorSchema, RateLimitErrorSchema } from '../../server/src/hubspot/shapes/index.ts';
-import { DEFAULT_RATE_LIMIT } from '../../server/src/sandbox/index.ts';
+import { HubSpotErrorSchema, RateLimitErrorSchema } from '../../server/src/hubspot/wire/index.ts';
+import { DEFAULT_RATE_LIMIT } from '../../sandbox/index.ts';
 import { api, installedPortal, sandbox, testSandbox } from './helpers.ts';
 
 const handle = await sandbox();

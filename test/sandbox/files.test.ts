@@ -3,13 +3,13 @@ import { crc32 } from 'node:zlib';
 
 import { describe, expect, it } from 'vitest';
 
-import { SignedUrlSchema } from '../../server/src/hubspot/shapes/index.ts';
+import { SignedUrlSchema } from '../../server/src/hubspot/wire/index.ts';
 import {
   fileContentChunks,
   fileContentLength,
   normalizeFileSpec,
-} from '../../server/src/sandbox/file-content.ts';
-import { expectedFileSha256 } from '../../server/src/sandbox/index.ts';
+} from '../../sandbox/file-content.ts';
+import { expectedFileSha256 } from '../../sandbox/index.ts';
 import { api, installedPortal, sandbox } from './helpers.ts';
 
 const handle = await sandbox();

@@ -9,7 +9,7 @@ import {
   type SandboxAppRegistration,
   type SandboxHandle,
   type SandboxOptions,
-} from '../../server/src/sandbox/index.ts';
+} from '../../sandbox/index.ts';
 
 export const APP_SCOPES = [
   'oauth',

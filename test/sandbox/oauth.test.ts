@@ -6,8 +6,8 @@ import {
   OAuthErrorSchema,
   RefreshTokenInfoSchema,
   TokenResponseSchema,
-} from '../../server/src/hubspot/shapes/index.ts';
-import type { SandboxHandle } from '../../server/src/sandbox/index.ts';
+} from '../../server/src/hubspot/wire/index.ts';
+import type { SandboxHandle } from '../../sandbox/index.ts';
 import { APP_SCOPES, REDIRECT_URI, api, pkcePair, postForm, sandbox } from './helpers.ts';
 
 let clock = Date.now();

@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import {
   WebhookEventBatchSchema,
   WorkflowActionExecutionSchema,
-} from '../../server/src/hubspot/shapes/index.ts';
+} from '../../server/src/hubspot/wire/index.ts';
 import { verifyV1, verifyV2, verifyV3 } from '../../server/src/hubspot/signature/index.ts';
-import { SANDBOX_STAGE_IDS } from '../../server/src/sandbox/index.ts';
+import { SANDBOX_STAGE_IDS } from '../../sandbox/index.ts';
 import { api, installedPortal, receiver, testSandbox, type Received } from './helpers.ts';
 
 function header(req: Received, name: string): string | undefined {

@@ -6,12 +6,12 @@ import pg from 'pg';
 import { PgBoss } from 'pg-boss';
 import type { TestProject } from 'vitest/node';
 
-import { createDatabase } from '../../server/src/db/database.ts';
+import { createDatabase } from '../../server/src/platform/db/database.ts';
 import {
   startEmbeddedPostgres,
   type EmbeddedPostgresHandle,
-} from '../../server/src/db/embedded.ts';
-import { migrateToLatest } from '../../server/src/db/migrate.ts';
+} from '../../server/src/platform/db/embedded.ts';
+import { migrateToLatest } from '../../server/src/platform/db/migrate.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
-import { UnauthorizedError } from '../errors.ts';
-import { authenticateApiKey, type ApiKeyPrincipal } from '../organizations/api-keys.ts';
+import { UnauthorizedError } from '../platform/errors.ts';
+import { authenticateApiKey, type ApiKeyPrincipal } from '../core/organizations/api-keys.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -3,7 +3,7 @@ import type {
   ContractDetail,
   ContractFile,
   ContractStatusChange,
-} from '../contracts/contract.ts';
+} from '../core/contracts/contract.ts';
 
 /**
  * Domain objects → API JSON (snake_case). Fields are listed one by one, so nothing the

@@ -1,13 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 
-import { openContractFileStream } from '../contracts/contract-files.ts';
+import { openContractFileStream } from '../core/contracts/contract-files.ts';
 import {
   changeContractStatus,
   getContractDetail,
   listContracts,
   type ContractStatusHooks,
-} from '../contracts/contracts-service.ts';
-import { parseInput } from '../http/validation.ts';
+} from '../core/contracts/contracts-service.ts';
+import { parseInput } from '../platform/http/validation.ts';
 import { apiActor, apiPrincipal, requireApiKey } from './auth.ts';
 import { attachmentDisposition, presentContract, presentContractDetail } from './presenters.ts';
 import {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
-import { MAX_LIST_LIMIT } from '../contracts/contracts-service.ts';
-import { NegotiationStatusSchema } from '../contracts/status.ts';
+import { MAX_LIST_LIMIT } from '../core/contracts/contracts-service.ts';
+import { NegotiationStatusSchema } from '../core/contracts/status.ts';
 
 /**
  * Request shapes of the LexiContract REST API (SPEC §5). Strict: an unknown field or query

@@ -1,18 +1,18 @@
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 
-import { recordAudit } from '../audit/audit-log.ts';
-import { ConfigError, loadConfig, type Config } from '../config/env.ts';
-import { loadOrCreateSandboxSecrets } from '../config/runtime.ts';
-import { KeyringRejectedError, registerKeyring } from '../crypto/key-registry.ts';
-import { parseKeyring, type Keyring } from '../crypto/keyring.ts';
-import { rotateTokenKeys } from '../crypto/rotate-keys.ts';
-import type { Database } from '../db/database.ts';
-import { migrateToLatest } from '../db/migrate.ts';
-import { openDatabaseFromConfig } from '../db/open.ts';
-import { DomainError } from '../errors.ts';
-import { createApiKey } from '../organizations/api-keys.ts';
-import { createOrganization, listOrganizations } from '../organizations/organizations.ts';
-import { createSignInLink } from '../web/sign-in-links.ts';
+import { recordAudit } from '../core/audit/audit-log.ts';
+import { ConfigError, loadConfig, type Config } from '../platform/config/env.ts';
+import { loadOrCreateSandboxSecrets } from '../platform/config/runtime.ts';
+import { KeyringRejectedError, registerKeyring } from '../platform/crypto/key-registry.ts';
+import { parseKeyring, type Keyring } from '../platform/crypto/keyring.ts';
+import { rotateTokenKeys } from '../core/integrations/rotate-keys.ts';
+import type { Database } from '../platform/db/database.ts';
+import { migrateToLatest } from '../platform/db/migrate.ts';
+import { openDatabaseFromConfig } from '../platform/db/open.ts';
+import { DomainError } from '../platform/errors.ts';
+import { createApiKey } from '../core/organizations/api-keys.ts';
+import { createOrganization, listOrganizations } from '../core/organizations/organizations.ts';
+import { createSignInLink } from '../core/auth/sign-in-links.ts';
 
 /**
  * Admin CLI: `npm run admin -- <command> [options]`. Reads the same configuration as the app

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 
-import { recordAudit } from '../audit/audit-log.ts';
-import { createApiKey } from '../organizations/api-keys.ts';
-import { parseInput } from '../http/validation.ts';
-import { html } from './html.ts';
+import { recordAudit } from '../core/audit/audit-log.ts';
+import { createApiKey } from '../core/organizations/api-keys.ts';
+import { parseInput } from '../platform/http/validation.ts';
+import { html } from '../platform/http/html.ts';
 import { page } from './layout.ts';
 import { noticeFromQuery } from './notices.ts';
 import {
@@ -14,9 +14,9 @@ import {
   requirePageSession,
   sessionOf,
   startWebSession,
-} from './session-plugin.ts';
-import { revokeSession, SESSION_COOKIE } from './sessions.ts';
-import { consumeSignInToken, SignInLinkInvalidError } from './sign-in-links.ts';
+} from '../core/auth/session-plugin.ts';
+import { revokeSession, SESSION_COOKIE } from '../core/auth/sessions.ts';
+import { consumeSignInToken, SignInLinkInvalidError } from '../core/auth/sign-in-links.ts';
 
 /** Sign-in, sign-out, API keys and the audit log: the organization's account pages. */
 export const accountRoutes: FastifyPluginAsync = async (app) => {

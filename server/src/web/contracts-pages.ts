@@ -2,22 +2,25 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 
 import { attachmentDisposition } from '../api/presenters.ts';
-import { openContractFileStream } from '../contracts/contract-files.ts';
-import { changeContractStatus, getContractDetail } from '../contracts/contracts-service.ts';
-import { InvalidStatusTransitionError, StatusVersionConflictError } from '../contracts/errors.ts';
+import { openContractFileStream } from '../core/contracts/contract-files.ts';
+import { changeContractStatus, getContractDetail } from '../core/contracts/contracts-service.ts';
+import {
+  InvalidStatusTransitionError,
+  StatusVersionConflictError,
+} from '../core/contracts/errors.ts';
 import {
   allowedNextStatuses,
   NEGOTIATION_STATUSES,
   NegotiationStatusSchema,
   type NegotiationStatus,
-} from '../contracts/status.ts';
-import { parseInput } from '../http/validation.ts';
-import { enqueueDealSync } from '../hubspot/sync/deal-sync-outbox.ts';
-import { contractUrl, hubspotContractHooks } from '../hubspot/sync/contract-hooks.ts';
-import { isUuid } from '../organizations/organizations.ts';
-import { html, type SafeHtml } from './html.ts';
+} from '../core/contracts/status.ts';
+import { parseInput } from '../platform/http/validation.ts';
+import { enqueueDealSync } from '../hubspot/outbox/deal-sync-outbox.ts';
+import { contractUrl, hubspotContractHooks } from '../hubspot/contract-hooks.ts';
+import { isUuid } from '../core/organizations/organizations.ts';
+import { html, type SafeHtml } from '../platform/http/html.ts';
 import { page, type Flash } from './layout.ts';
-import { requireCsrf, requirePageSession, sessionOf } from './session-plugin.ts';
+import { requireCsrf, requirePageSession, sessionOf } from '../core/auth/session-plugin.ts';
 
 /**
  * The LexiContract contracts pages: the organization's contracts (filter by status, search

@@ -3,12 +3,12 @@ import type { FastifyPluginAsync } from 'fastify';
 import {
   getOrganizationIntegration,
   toOrganizationIntegrationView,
-} from '../integrations/organization-integrations.ts';
-import { getSyncHealth, retryFailedSyncs, type SyncHealth } from '../hubspot/sync/health.ts';
-import { html, type SafeHtml } from './html.ts';
+} from '../core/integrations/organization-integrations.ts';
+import { getSyncHealth, retryFailedSyncs, type SyncHealth } from '../hubspot/outbox/health.ts';
+import { html, type SafeHtml } from '../platform/http/html.ts';
 import { page } from './layout.ts';
 import { noticeFromQuery } from './notices.ts';
-import { requireCsrf, requirePageSession, sessionOf } from './session-plugin.ts';
+import { requireCsrf, requirePageSession, sessionOf } from '../core/auth/session-plugin.ts';
 
 function when(date: Date | null): string {
   return date ? `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '—';

@@ -1,5 +1,5 @@
-import { html, raw, type SafeHtml } from './html.ts';
-import type { WebSession } from './sessions.ts';
+import { html, raw, type SafeHtml } from '../platform/http/html.ts';
+import type { WebSession } from '../core/auth/sessions.ts';
 
 export interface Flash {
   readonly kind: 'success' | 'error' | 'info';

@@ -4,8 +4,8 @@ import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 
 import { lexiContractApi } from '../../../server/src/api/routes.ts';
-import { writeContractFile } from '../../../server/src/contracts/contract-files.ts';
-import { installErrorHandler } from '../../../server/src/http/error-handler.ts';
+import { writeContractFile } from '../../../server/src/core/contracts/contract-files.ts';
+import { installErrorHandler } from '../../../server/src/platform/http/error-handler.ts';
 import { buildTestApp, testConfig } from '../../helpers/test-app.ts';
 import { createTestDatabase } from '../../helpers/test-db.ts';
 import { bytesSource, makeContract, makeTenant, type Tenant } from '../contracts/factories.ts';

@@ -7,7 +7,7 @@ import { runInNewContext } from 'node:vm';
 
 import { describe, expect, it } from 'vitest';
 
-import { writeContractFile } from '../../../server/src/contracts/contract-files.ts';
+import { writeContractFile } from '../../../server/src/core/contracts/contract-files.ts';
 import { buildTestApp } from '../../helpers/test-app.ts';
 import { createTestDatabase } from '../../helpers/test-db.ts';
 import { makeContract, makeTenant } from '../contracts/factories.ts';

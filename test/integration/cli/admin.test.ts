@@ -4,20 +4,24 @@ import { fileURLToPath } from 'node:url';
 
 import { describe, expect, it } from 'vitest';
 
-import { formatKeyring, parseKeyring, type Keyring } from '../../../server/src/crypto/keyring.ts';
-import { ciphertextKeyId } from '../../../server/src/crypto/token-cipher.ts';
+import {
+  formatKeyring,
+  parseKeyring,
+  type Keyring,
+} from '../../../server/src/platform/crypto/keyring.ts';
+import { ciphertextKeyId } from '../../../server/src/platform/crypto/token-cipher.ts';
 import {
   disconnectIntegration,
   readIntegrationTokens,
   upsertOrganizationIntegration,
-} from '../../../server/src/integrations/organization-integrations.ts';
-import { authenticateApiKey } from '../../../server/src/organizations/api-keys.ts';
-import { createOrganization } from '../../../server/src/organizations/organizations.ts';
+} from '../../../server/src/core/integrations/organization-integrations.ts';
+import { authenticateApiKey } from '../../../server/src/core/organizations/api-keys.ts';
+import { createOrganization } from '../../../server/src/core/organizations/organizations.ts';
 import { createTestDatabase } from '../../helpers/test-db.ts';
 
 const database = await createTestDatabase();
 const { db } = database;
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 const adminScript = fileURLToPath(new URL('../../../server/src/cli/admin.ts', import.meta.url));
 
 interface CliResult {

@@ -10,14 +10,14 @@ import {
   openContractFileStream,
   purgeIncompleteContractFiles,
   writeContractFile,
-} from '../../../server/src/contracts/contract-files.ts';
-import { getContractDetail } from '../../../server/src/contracts/contracts-service.ts';
+} from '../../../server/src/core/contracts/contract-files.ts';
+import { getContractDetail } from '../../../server/src/core/contracts/contracts-service.ts';
 import {
   ContractFileCorruptError,
   ContractFileNotFoundError,
   ContractFileTooLargeError,
   ContractNotFoundError,
-} from '../../../server/src/contracts/errors.ts';
+} from '../../../server/src/core/contracts/errors.ts';
 import { createTestDatabase } from '../../helpers/test-db.ts';
 import { bytesSource, makeContract, makeTenant, readAll } from './factories.ts';
 

@@ -5,16 +5,16 @@ import {
   ContractNotFoundError,
   InvalidStatusTransitionError,
   StatusVersionConflictError,
-} from '../../../server/src/contracts/errors.ts';
+} from '../../../server/src/core/contracts/errors.ts';
 import {
   changeContractStatus,
   createContract,
   getContract,
   getContractDetail,
   listContracts,
-} from '../../../server/src/contracts/contracts-service.ts';
-import type { Database } from '../../../server/src/db/database.ts';
-import { ValidationError } from '../../../server/src/errors.ts';
+} from '../../../server/src/core/contracts/contracts-service.ts';
+import type { Database } from '../../../server/src/platform/db/database.ts';
+import { ValidationError } from '../../../server/src/platform/errors.ts';
 import { createTestDatabase } from '../../helpers/test-db.ts';
 import { makeContract, makeTenant } from './factories.ts';
 

@@ -1,17 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 
-import type { Database } from '../../../server/src/db/database.ts';
+import type { Database } from '../../../server/src/platform/db/database.ts';
 import {
   createContract,
   type CreateContractInput,
-} from '../../../server/src/contracts/contracts-service.ts';
-import type { Contract } from '../../../server/src/contracts/contract.ts';
-import { createApiKey, type CreatedApiKey } from '../../../server/src/organizations/api-keys.ts';
+} from '../../../server/src/core/contracts/contracts-service.ts';
+import type { Contract } from '../../../server/src/core/contracts/contract.ts';
+import {
+  createApiKey,
+  type CreatedApiKey,
+} from '../../../server/src/core/organizations/api-keys.ts';
 import {
   createOrganization,
   type Organization,
-} from '../../../server/src/organizations/organizations.ts';
+} from '../../../server/src/core/organizations/organizations.ts';
 
 export interface Tenant {
   readonly organization: Organization;

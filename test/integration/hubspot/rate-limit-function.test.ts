@@ -9,7 +9,7 @@ import {
   DEFAULT_RATE_LIMIT_POLICY,
   tryTakeSlot,
   type RateLane,
-} from '../../../server/src/hubspot/rate-limit/portal-rate-limiter.ts';
+} from '../../../server/src/hubspot/client/portal-rate-limiter.ts';
 import { createTestDatabase } from '../../helpers/test-db.ts';
 
 const database = await createTestDatabase();

@@ -2,8 +2,15 @@ import { randomBytes } from 'node:crypto';
 
 import { describe, expect, it } from 'vitest';
 
-import { KeyringRejectedError, registerKeyring } from '../../../server/src/crypto/key-registry.ts';
-import { formatKeyring, parseKeyring, type Keyring } from '../../../server/src/crypto/keyring.ts';
+import {
+  KeyringRejectedError,
+  registerKeyring,
+} from '../../../server/src/platform/crypto/key-registry.ts';
+import {
+  formatKeyring,
+  parseKeyring,
+  type Keyring,
+} from '../../../server/src/platform/crypto/keyring.ts';
 import { createTestDatabase } from '../../helpers/test-db.ts';
 
 // No connections are ever stored in this file's database; each test uses its own key ids.

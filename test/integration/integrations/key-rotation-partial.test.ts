@@ -3,13 +3,17 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 
-import { formatKeyring, parseKeyring, type Keyring } from '../../../server/src/crypto/keyring.ts';
-import { rotateTokenKeys } from '../../../server/src/crypto/rotate-keys.ts';
+import {
+  formatKeyring,
+  parseKeyring,
+  type Keyring,
+} from '../../../server/src/platform/crypto/keyring.ts';
+import { rotateTokenKeys } from '../../../server/src/core/integrations/rotate-keys.ts';
 import {
   readIntegrationTokens,
   upsertOrganizationIntegration,
-} from '../../../server/src/integrations/organization-integrations.ts';
-import { createOrganization } from '../../../server/src/organizations/organizations.ts';
+} from '../../../server/src/core/integrations/organization-integrations.ts';
+import { createOrganization } from '../../../server/src/core/organizations/organizations.ts';
 import { createTestDatabase } from '../../helpers/test-db.ts';
 
 // One scenario per database: rotation looks at every connection in it.

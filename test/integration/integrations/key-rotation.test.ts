@@ -2,16 +2,23 @@ import { randomBytes } from 'node:crypto';
 
 import { describe, expect, it } from 'vitest';
 
-import { KeyringRejectedError, registerKeyring } from '../../../server/src/crypto/key-registry.ts';
-import { formatKeyring, parseKeyring, type Keyring } from '../../../server/src/crypto/keyring.ts';
-import { rotateTokenKeys } from '../../../server/src/crypto/rotate-keys.ts';
-import { ciphertextKeyId } from '../../../server/src/crypto/token-cipher.ts';
+import {
+  KeyringRejectedError,
+  registerKeyring,
+} from '../../../server/src/platform/crypto/key-registry.ts';
+import {
+  formatKeyring,
+  parseKeyring,
+  type Keyring,
+} from '../../../server/src/platform/crypto/keyring.ts';
+import { rotateTokenKeys } from '../../../server/src/core/integrations/rotate-keys.ts';
+import { ciphertextKeyId } from '../../../server/src/platform/crypto/token-cipher.ts';
 import {
   disconnectIntegration,
   readIntegrationTokens,
   upsertOrganizationIntegration,
-} from '../../../server/src/integrations/organization-integrations.ts';
-import { createOrganization } from '../../../server/src/organizations/organizations.ts';
+} from '../../../server/src/core/integrations/organization-integrations.ts';
+import { createOrganization } from '../../../server/src/core/organizations/organizations.ts';
 import { createTestDatabase } from '../../helpers/test-db.ts';
 
 // This file's database holds only the rows of the one scenario below: registerKeyring and

@@ -3,9 +3,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 
-import { ensureCurrentKeyRegistered } from '../../../server/src/crypto/key-registry.ts';
-import { ciphertextKeyId } from '../../../server/src/crypto/token-cipher.ts';
-import { ConflictError, NotFoundError } from '../../../server/src/errors.ts';
+import { ensureCurrentKeyRegistered } from '../../../server/src/platform/crypto/key-registry.ts';
+import { ciphertextKeyId } from '../../../server/src/platform/crypto/token-cipher.ts';
+import { ConflictError, NotFoundError } from '../../../server/src/platform/errors.ts';
 import {
   disconnectIntegration,
   findIntegrationByExternalAccount,
@@ -18,8 +18,8 @@ import {
   toOrganizationIntegrationView,
   upsertOrganizationIntegration,
   type UpsertOrganizationIntegrationInput,
-} from '../../../server/src/integrations/organization-integrations.ts';
-import { createOrganization } from '../../../server/src/organizations/organizations.ts';
+} from '../../../server/src/core/integrations/organization-integrations.ts';
+import { createOrganization } from '../../../server/src/core/organizations/organizations.ts';
 import { testConfig } from '../../helpers/test-app.ts';
 import { createTestDatabase } from '../../helpers/test-db.ts';
 

@@ -2,10 +2,10 @@ import { Readable } from 'node:stream';
 
 import { describe, expect, it } from 'vitest';
 
-import { writeContractFile } from '../../../server/src/contracts/contract-files.ts';
-import { createContract } from '../../../server/src/contracts/contracts-service.ts';
-import { createOrganization } from '../../../server/src/organizations/organizations.ts';
-import { createSignInLink } from '../../../server/src/web/sign-in-links.ts';
+import { writeContractFile } from '../../../server/src/core/contracts/contract-files.ts';
+import { createContract } from '../../../server/src/core/contracts/contracts-service.ts';
+import { createOrganization } from '../../../server/src/core/organizations/organizations.ts';
+import { createSignInLink } from '../../../server/src/core/auth/sign-in-links.ts';
 import { buildTestApp } from '../../helpers/test-app.ts';
 import { createTestDatabase } from '../../helpers/test-db.ts';
 import { csrfFrom, WebClient } from '../../helpers/web-client.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { createOrganization } from '../../../server/src/organizations/organizations.ts';
-import { createSignInLink } from '../../../server/src/web/sign-in-links.ts';
+import { createOrganization } from '../../../server/src/core/organizations/organizations.ts';
+import { createSignInLink } from '../../../server/src/core/auth/sign-in-links.ts';
 import { buildTestApp } from '../../helpers/test-app.ts';
 import { createTestDatabase } from '../../helpers/test-db.ts';
 import { csrfFrom, WebClient } from '../../helpers/web-client.ts';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 import { describe, expect, it } from 'vitest';
 
-import { ConfigError, loadConfig } from '../../../server/src/config/env.ts';
+import { ConfigError, loadConfig } from '../../../server/src/platform/config/env.ts';
 
 const KEY_1 = randomBytes(32).toString('base64');
 const KEY_2 = randomBytes(32).toString('base64');

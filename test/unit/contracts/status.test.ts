@@ -7,7 +7,7 @@ import {
   NEGOTIATION_STATUSES,
   NegotiationStatusSchema,
   type NegotiationStatus,
-} from '../../../server/src/contracts/status.ts';
+} from '../../../server/src/core/contracts/status.ts';
 
 /**
  * The transition table written out by hand: the test does not read the table it checks.

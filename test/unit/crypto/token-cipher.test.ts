@@ -7,14 +7,14 @@ import {
   keyFingerprint,
   parseKeyring,
   type Keyring,
-} from '../../../server/src/crypto/keyring.ts';
+} from '../../../server/src/platform/crypto/keyring.ts';
 import {
   ciphertextKeyId,
   decryptToken,
   encryptToken,
   TokenDecryptionError,
   type TokenBinding,
-} from '../../../server/src/crypto/token-cipher.ts';
+} from '../../../server/src/platform/crypto/token-cipher.ts';
 
 function ring(...keys: { id: string; key: Buffer }[]): Keyring {
   const parsed = parseKeyring(formatKeyring(keys));

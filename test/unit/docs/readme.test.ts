@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 
 import { describe, expect, it } from 'vitest';
 
-import { CONFIG_VARIABLES } from '../../../server/src/config/env.ts';
+import { CONFIG_VARIABLES } from '../../../server/src/platform/config/env.ts';
 
 function configTableVariables(readme: string): string[] {
   const section = readme.split('## Configuration')[1]?.split('\n## ')[0] ?? '';

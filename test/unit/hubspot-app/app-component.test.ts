@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 
-import { OPTIONAL_SCOPES, REQUIRED_SCOPES } from '../../../server/src/hubspot/oauth/scopes.ts';
+import { OPTIONAL_SCOPES, REQUIRED_SCOPES } from '../../../server/src/hubspot/install/scopes.ts';
 
 const AppComponentSchema = z.object({
   uid: z.string().regex(/^[a-zA-Z0-9_\-.]{1,64}$/),

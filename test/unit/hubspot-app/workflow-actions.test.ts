@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 
-import { IMPORT_RESULT_MESSAGES } from '../../../server/src/hubspot/import/import-results.ts';
+import { IMPORT_RESULT_MESSAGES } from '../../../server/src/hubspot/legal-review/import-results.ts';
 import {
   ACTION_INPUT_FIELDS,
   ACTION_OUTPUT_FIELDS,

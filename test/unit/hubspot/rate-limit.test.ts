@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_RATE_LIMIT_POLICY as P,
   decideSlot,
-} from '../../../server/src/hubspot/rate-limit/portal-rate-limiter.ts';
+} from '../../../server/src/hubspot/client/portal-rate-limiter.ts';
 
 const span = P.windowMs + P.marginMs;
 

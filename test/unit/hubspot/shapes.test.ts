@@ -9,7 +9,7 @@ import {
   WorkflowActionExecutionSchema,
   isClosedStage,
   parseAttachmentIds,
-} from '../../../server/src/hubspot/shapes/index.ts';
+} from '../../../server/src/hubspot/wire/index.ts';
 
 describe('HubSpot shapes', () => {
   it('splits hs_attachment_ids', () => {

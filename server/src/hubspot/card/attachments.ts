@@ -1,8 +1,8 @@
-import { DEFAULT_IMPORT_MAX_FILE_BYTES } from '../../config/env.ts';
+import { DEFAULT_IMPORT_MAX_FILE_BYTES } from '../../platform/config/env.ts';
 import type { CardAttachment } from '../../../../hubspot-app/app/cards/api-schemas.ts';
 import type { AttachmentFilter } from '../../../../hubspot-app/app/settings/api-schemas.ts';
-import type { DealAttachment } from '../import/deal-reader.ts';
-import { fileFilterMatcher } from '../import/file-policy.ts';
+import type { DealAttachment } from '../legal-review/deal-reader.ts';
+import { fileFilterMatcher } from '../legal-review/file-policy.ts';
 
 /** The card lists at most this many attachments (answers stay far below 1 MB). */
 export const CARD_ATTACHMENT_LIMIT = 200;

@@ -1,5 +1,5 @@
-import type { FileMetadataCache } from '../import/deal-reader.ts';
-import type { FileMetadata } from '../shapes/index.ts';
+import type { FileMetadataCache } from '../legal-review/deal-reader.ts';
+import type { FileMetadata } from '../wire/index.ts';
 
 /**
  * Small in-process caches that let a repeated Deal card load make fewer sequential HubSpot

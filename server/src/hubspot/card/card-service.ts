@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
 
-import type { AppConfig } from '../../config/runtime.ts';
-import type { DB } from '../../db/schema.ts';
-import { NotFoundError } from '../../errors.ts';
-import { isTerminalStatus } from '../../contracts/status.ts';
+import type { AppConfig } from '../../platform/config/runtime.ts';
+import type { DB } from '../../platform/db/schema.ts';
+import { NotFoundError } from '../../platform/errors.ts';
+import { isTerminalStatus } from '../../core/contracts/status.ts';
 import type {
   CardContract,
   CardNeedsReconnect,
@@ -12,14 +12,14 @@ import { HubSpotApiError } from '../client/hubspot-http.ts';
 import {
   DealNotFoundError as DealMissingError,
   fetchDealWithNoteIds,
-} from '../import/deal-reader.ts';
+} from '../legal-review/deal-reader.ts';
 import {
   PortalNeedsReconnectError,
   PortalNotConnectedError,
   type HubSpotTokenDeps,
-} from '../oauth/access-tokens.ts';
-import { NEGOTIATION_STATUS_LABELS } from '../status-labels.ts';
-import { contractUrl } from '../sync/contract-hooks.ts';
+} from '../install/access-tokens.ts';
+import { NEGOTIATION_STATUS_LABELS } from '../wire/status-property.ts';
+import { contractUrl } from '../contract-hooks.ts';
 
 /** A deal id the signed portal does not have (or that does not exist): nothing is shown. */
 export class DealNotFoundError extends NotFoundError {

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 
-import { DomainError, ConflictError } from '../../errors.ts';
-import { parseInput } from '../../http/validation.ts';
+import { DomainError, ConflictError } from '../../platform/errors.ts';
+import { parseInput } from '../../platform/http/validation.ts';
 import {
   CardSendBodySchema,
   HubSpotIdSchema,
@@ -12,13 +12,17 @@ import {
 } from '../../../../hubspot-app/app/cards/api-schemas.ts';
 import { HubSpotApiError } from '../client/hubspot-http.ts';
 import { acceptRawJson, requireHubSpotSignature, signedJson } from '../inbound/signed-request.ts';
-import { attachmentRefsOf, classifyAttachmentRefs, readNotes } from '../import/deal-reader.ts';
-import { requestLegalReview } from '../import/import-service.ts';
-import { PortalNeedsReconnectError, PortalNotConnectedError } from '../oauth/access-tokens.ts';
-import { hubspotTokenDeps } from '../oauth/routes.ts';
-import type { CrmObject } from '../shapes/index.ts';
+import {
+  attachmentRefsOf,
+  classifyAttachmentRefs,
+  readNotes,
+} from '../legal-review/deal-reader.ts';
+import { requestLegalReview } from '../legal-review/import-service.ts';
+import { PortalNeedsReconnectError, PortalNotConnectedError } from '../install/access-tokens.ts';
+import { hubspotTokenDeps } from '../install/routes.ts';
+import type { CrmObject } from '../wire/index.ts';
 import { SIGNATURE_HEADERS } from '../signature/index.ts';
-import { getHubSpotSettings } from '../settings/settings-store.ts';
+import { getHubSpotSettings } from '../legal-review/settings-store.ts';
 import { toCardAttachments } from './attachments.ts';
 import { createCardCaches, type CardCaches } from './card-cache.ts';
 import {
@@ -34,7 +38,7 @@ import {
   signedQuery,
   signedQuerySchema,
   SignedProxyQuerySchema,
-} from './signed-query.ts';
+} from '../inbound/signed-query.ts';
 
 /**
  * The Deal card's backend (SPEC §5): `GET /card?dealId=…` and `POST /card/send`, called by

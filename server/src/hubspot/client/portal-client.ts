@@ -2,13 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { z } from 'zod';
 
-import { withPortalToken, type HubSpotTokenDeps } from '../oauth/access-tokens.ts';
+import { withPortalToken, type HubSpotTokenDeps } from '../install/access-tokens.ts';
 import {
   acquireRateSlot,
   DEFAULT_RATE_LIMIT_POLICY,
   pausePortal,
   type RateLane,
-} from '../rate-limit/portal-rate-limiter.ts';
+} from './portal-rate-limiter.ts';
 import {
   HubSpotApiError,
   hubspotRequest,

@@ -1,17 +1,17 @@
 import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
 
-import type { DB } from '../../db/schema.ts';
-import type { JobQueue } from '../../jobs/queue.ts';
-import type { NegotiationStatus } from '../../contracts/status.ts';
+import type { DB } from '../../platform/db/schema.ts';
+import type { JobQueue } from '../../platform/jobs/queue.ts';
+import type { NegotiationStatus } from '../../core/contracts/status.ts';
 import { HubSpotApiError } from '../client/hubspot-http.ts';
 import { portalRequest } from '../client/portal-client.ts';
 import {
   PortalNeedsReconnectError,
   PortalNotConnectedError,
   type HubSpotTokenDeps,
-} from '../oauth/access-tokens.ts';
-import { completeDecisionCallbacksJob } from '../sync/job-definitions.ts';
+} from '../install/access-tokens.ts';
+import { completeDecisionCallbacksJob } from '../outbox/job-definitions.ts';
 
 /**
  * "Wait for legal decision": a HubSpot workflow blocks on a deal until its contract reaches

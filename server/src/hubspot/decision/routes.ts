@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 
-import type { DB } from '../../db/schema.ts';
-import { parseInput } from '../../http/validation.ts';
-import { findIntegrationByExternalAccount } from '../../integrations/organization-integrations.ts';
+import type { DB } from '../../platform/db/schema.ts';
+import { parseInput } from '../../platform/http/validation.ts';
+import { findIntegrationByExternalAccount } from '../../core/integrations/organization-integrations.ts';
 import { requireHubSpotSignature, signedJson } from '../inbound/signed-request.ts';
-import { WorkflowActionExecutionSchema, type WorkflowActionResponse } from '../shapes/index.ts';
+import { WorkflowActionExecutionSchema, type WorkflowActionResponse } from '../wire/index.ts';
 import { expirationDays, isDecision } from './decision-callbacks.ts';
 
 /** The "Wait for legal decision" action's `actionUrl` path (under the HubSpot prefix). */

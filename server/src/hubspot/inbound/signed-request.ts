@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-import { UnauthorizedError, ValidationError } from '../../errors.ts';
+import { UnauthorizedError, ValidationError } from '../../platform/errors.ts';
 import {
   SIGNATURE_HEADERS,
   verifyV1,

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 
-import { recordAudit } from '../../audit/audit-log.ts';
-import type { Database } from '../../db/database.ts';
-import { parseInput } from '../../http/validation.ts';
+import { recordAudit } from '../../core/audit/audit-log.ts';
+import type { Database } from '../../platform/db/database.ts';
+import { parseInput } from '../../platform/http/validation.ts';
 import {
   SettingsOptionsSchema,
   type RetryResult,
@@ -10,19 +10,19 @@ import {
   type SettingsOptions,
   type SyncHealth,
 } from '../../../../hubspot-app/app/settings/api-schemas.ts';
-import { getOrganization } from '../../organizations/organizations.ts';
-import { findIntegrationByExternalAccount } from '../../integrations/organization-integrations.ts';
+import { getOrganization } from '../../core/organizations/organizations.ts';
+import { findIntegrationByExternalAccount } from '../../core/integrations/organization-integrations.ts';
 import { acceptRawJson, requireHubSpotSignature, signedJson } from '../inbound/signed-request.ts';
-import { PortalNeedsReconnectError, PortalNotConnectedError } from '../oauth/access-tokens.ts';
+import { PortalNeedsReconnectError, PortalNotConnectedError } from '../install/access-tokens.ts';
 import {
   hubspotActor,
   portalConnection,
   signedQuery,
   SignedProxyQuerySchema,
   type PortalConnection,
-} from '../card/signed-query.ts';
-import { getSyncHealth, retryFailedSyncs } from '../sync/health.ts';
-import { getHubSpotSettings, saveHubSpotSettings } from './settings-store.ts';
+} from '../inbound/signed-query.ts';
+import { getSyncHealth, retryFailedSyncs } from '../outbox/health.ts';
+import { getHubSpotSettings, saveHubSpotSettings } from '../legal-review/settings-store.ts';
 
 /**
  * The app's settings page backend, called by the page through signed `hubspot.fetch`:

@@ -1,6 +1,6 @@
-import type { HubSpotTokenDeps } from '../oauth/access-tokens.ts';
+import type { HubSpotTokenDeps } from '../install/access-tokens.ts';
 import { portalRequest } from '../client/portal-client.ts';
-import { PipelineListSchema } from '../shapes/index.ts';
+import { PipelineListSchema } from '../wire/index.ts';
 
 /**
  * Deal stage metadata per portal, from `/crm/pipelines/2026-03/deals`, cached in memory with

@@ -1,9 +1,9 @@
 import { sql, type Kysely } from 'kysely';
 
-import type { DB } from '../../db/schema.ts';
-import type { JobQueue } from '../../jobs/queue.ts';
-import type { WebhookEvent } from '../shapes/index.ts';
-import { processPortalEventsJob } from '../sync/job-definitions.ts';
+import type { DB } from '../../platform/db/schema.ts';
+import type { JobQueue } from '../../platform/jobs/queue.ts';
+import type { WebhookEvent } from '../wire/index.ts';
+import { processPortalEventsJob } from '../outbox/job-definitions.ts';
 
 export interface IntakeResult {
   readonly received: number;

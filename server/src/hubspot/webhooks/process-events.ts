@@ -1,22 +1,22 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 
-import { recordAudit } from '../../audit/audit-log.ts';
-import type { AppConfig } from '../../config/runtime.ts';
-import { changeContractStatus } from '../../contracts/contracts-service.ts';
-import { InvalidStatusTransitionError } from '../../contracts/errors.ts';
-import { isTerminalStatus, type NegotiationStatus } from '../../contracts/status.ts';
-import type { DB } from '../../db/schema.ts';
-import type { JobQueue } from '../../jobs/queue.ts';
+import { recordAudit } from '../../core/audit/audit-log.ts';
+import type { AppConfig } from '../../platform/config/runtime.ts';
+import { changeContractStatus } from '../../core/contracts/contracts-service.ts';
+import { InvalidStatusTransitionError } from '../../core/contracts/errors.ts';
+import { isTerminalStatus, type NegotiationStatus } from '../../core/contracts/status.ts';
+import type { DB } from '../../platform/db/schema.ts';
+import type { JobQueue } from '../../platform/jobs/queue.ts';
 import {
   PortalNeedsReconnectError,
   PortalNotConnectedError,
   type HubSpotTokenDeps,
-} from '../oauth/access-tokens.ts';
-import type { LexiContractStatusValue } from '../status-labels.ts';
-import { getHubSpotSettings } from '../settings/settings-store.ts';
-import { contractUrl, hubspotContractHooks } from '../sync/contract-hooks.ts';
-import { enqueueDealSync } from '../sync/deal-sync-outbox.ts';
+} from '../install/access-tokens.ts';
+import type { LexiContractStatusValue } from '../wire/status-property.ts';
+import { getHubSpotSettings } from '../legal-review/settings-store.ts';
+import { contractUrl, hubspotContractHooks } from '../contract-hooks.ts';
+import { enqueueDealSync } from '../outbox/deal-sync-outbox.ts';
 import { isClosedLost, type DealStageCache } from './deal-stages.ts';
 
 /**

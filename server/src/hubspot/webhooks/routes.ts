@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 
-import { parseInput } from '../../http/validation.ts';
+import { parseInput } from '../../platform/http/validation.ts';
 import { registerDecisionRoute } from '../decision/routes.ts';
 import { acceptRawJson, requireHubSpotSignature, signedJson } from '../inbound/signed-request.ts';
-import { WebhookEventBatchSchema } from '../shapes/index.ts';
+import { WebhookEventBatchSchema } from '../wire/index.ts';
 import { EventJobTrigger, storeWebhookEvents } from './event-intake.ts';
 
 /** The webhooks component's `targetUrl` path (under the HubSpot prefix). */

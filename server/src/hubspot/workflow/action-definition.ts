@@ -1,5 +1,5 @@
-import type { ImportResultCode } from '../import/import-results.ts';
-import { REVIEW_PRIORITIES } from '../import/import-service.ts';
+import type { ImportResultCode } from '../legal-review/import-results.ts';
+import { REVIEW_PRIORITIES } from '../legal-review/import-service.ts';
 
 /**
  * The "Send to LexiContract legal review" workflow action as the server sees it: where

@@ -1,5 +1,5 @@
-import type { FileFilter } from '../import/file-policy.ts';
-import { REVIEW_PRIORITIES, type ReviewPriority } from '../import/import-service.ts';
+import type { FileFilter } from '../legal-review/file-policy.ts';
+import { REVIEW_PRIORITIES, type ReviewPriority } from '../legal-review/import-service.ts';
 import { ACTION_INPUT_FIELDS } from './action-definition.ts';
 
 export interface ActionInputs {

@@ -2,13 +2,13 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 
-import type { AppConfig } from '../../config/runtime.ts';
-import type { DB } from '../../db/schema.ts';
+import type { AppConfig } from '../../platform/config/runtime.ts';
+import type { DB } from '../../platform/db/schema.ts';
 import { HubSpotApiError } from '../client/hubspot-http.ts';
 import { portalRequest } from '../client/portal-client.ts';
-import { PortalNeedsReconnectError, PortalNotConnectedError } from '../oauth/access-tokens.ts';
-import type { CallbackCompletion } from '../shapes/index.ts';
-import type { CompleteWorkflowCallbackPayload } from '../import/job-definitions.ts';
+import { PortalNeedsReconnectError, PortalNotConnectedError } from '../install/access-tokens.ts';
+import type { CallbackCompletion } from '../wire/index.ts';
+import type { CompleteWorkflowCallbackPayload } from '../legal-review/job-definitions.ts';
 
 /**
  * Completes a blocked workflow-action execution:

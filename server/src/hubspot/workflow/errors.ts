@@ -1,4 +1,4 @@
-import { DomainError } from '../../errors.ts';
+import { DomainError } from '../../platform/errors.ts';
 
 /** A 503: HubSpot retries 5xx answers of a workflow action with backoff. */
 export class ServiceUnavailableError extends DomainError {

@@ -1,12 +1,12 @@
 import type { FastifyPluginAsync } from 'fastify';
 
-import { findIntegrationByExternalAccount } from '../../integrations/organization-integrations.ts';
-import { parseInput } from '../../http/validation.ts';
+import { findIntegrationByExternalAccount } from '../../core/integrations/organization-integrations.ts';
+import { parseInput } from '../../platform/http/validation.ts';
 import { ServiceUnavailableError } from './errors.ts';
-import { requestLegalReview } from '../import/import-service.ts';
-import { contractUrl } from '../sync/contract-hooks.ts';
+import { requestLegalReview } from '../legal-review/import-service.ts';
+import { contractUrl } from '../contract-hooks.ts';
 import { acceptRawJson, requireHubSpotSignature, signedJson } from '../inbound/signed-request.ts';
-import { WorkflowActionExecutionSchema } from '../shapes/index.ts';
+import { WorkflowActionExecutionSchema } from '../wire/index.ts';
 import {
   BLOCK_EXPIRATION,
   failContinue,

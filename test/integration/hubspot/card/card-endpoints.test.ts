@@ -8,10 +8,10 @@ import {
   CardSendResultSchema,
   type CardReady,
 } from '../../../../hubspot-app/app/cards/api-schemas.ts';
-import { createContract } from '../../../../server/src/contracts/contracts-service.ts';
-import { saveHubSpotSettings } from '../../../../server/src/hubspot/settings/settings-store.ts';
+import { createContract } from '../../../../server/src/core/contracts/contracts-service.ts';
+import { saveHubSpotSettings } from '../../../../server/src/hubspot/legal-review/settings-store.ts';
 import { SIGNATURE_HEADERS, signV3 } from '../../../../server/src/hubspot/signature/index.ts';
-import { createOrganization } from '../../../../server/src/organizations/organizations.ts';
+import { createOrganization } from '../../../../server/src/core/organizations/organizations.ts';
 import {
   cardEmpty,
   cardNeedsReconnect,

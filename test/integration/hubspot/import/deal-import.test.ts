@@ -2,15 +2,15 @@ import { randomInt } from 'node:crypto';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { createContract } from '../../../../server/src/contracts/contracts-service.ts';
-import { listDealAttachments } from '../../../../server/src/hubspot/import/deal-reader.ts';
-import type { ImportSummary } from '../../../../server/src/hubspot/import/import-job.ts';
-import { requestLegalReview } from '../../../../server/src/hubspot/import/import-service.ts';
+import { createContract } from '../../../../server/src/core/contracts/contracts-service.ts';
+import { listDealAttachments } from '../../../../server/src/hubspot/legal-review/deal-reader.ts';
+import type { ImportSummary } from '../../../../server/src/hubspot/legal-review/import-job.ts';
+import { requestLegalReview } from '../../../../server/src/hubspot/legal-review/import-service.ts';
 import {
   expectedFileSha256,
   SANDBOX_STAGE_IDS,
   type SandboxFileInput,
-} from '../../../../server/src/sandbox/index.ts';
+} from '../../../../sandbox/index.ts';
 import { startHubSpotTestEnv } from '../../../helpers/hubspot-env.ts';
 import { createTestDatabase } from '../../../helpers/test-db.ts';
 import { waitFor } from '../../../helpers/wait-for.ts';

@@ -3,11 +3,11 @@ import { PassThrough } from 'node:stream';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 
-import { createDatabase } from '../../../../server/src/db/database.ts';
+import { createDatabase } from '../../../../server/src/platform/db/database.ts';
 import { portalRequest } from '../../../../server/src/hubspot/client/portal-client.ts';
-import { PortalNeedsReconnectError } from '../../../../server/src/hubspot/oauth/access-tokens.ts';
-import { provisionPortal } from '../../../../server/src/hubspot/oauth/provisioning.ts';
-import { REQUIRED_SCOPES } from '../../../../server/src/hubspot/oauth/scopes.ts';
+import { PortalNeedsReconnectError } from '../../../../server/src/hubspot/install/access-tokens.ts';
+import { provisionPortal } from '../../../../server/src/hubspot/install/provisioning.ts';
+import { REQUIRED_SCOPES } from '../../../../server/src/hubspot/install/scopes.ts';
 import { z } from 'zod';
 import { startHubSpotTestEnv } from '../../../helpers/hubspot-env.ts';
 import { createTestDatabase } from '../../../helpers/test-db.ts';
@@ -351,14 +351,14 @@ describe('access tokens in use', () => {
 
 async function currentTokens(portalId: string) {
   const { readIntegrationTokens, findIntegrationByExternalAccount } =
-    await import('../../../../server/src/integrations/organization-integrations.ts');
+    await import('../../../../server/src/core/integrations/organization-integrations.ts');
   const row = await findIntegrationByExternalAccount(database.db, 'hubspot', portalId);
   if (!row) return undefined;
   return readIntegrationTokens(database.db, env.config.tokenEncryptionKeys, row);
 }
 
 async function signInAs(organizationId: string): Promise<WebClient> {
-  const { createSignInLink } = await import('../../../../server/src/web/sign-in-links.ts');
+  const { createSignInLink } = await import('../../../../server/src/core/auth/sign-in-links.ts');
   const link = await createSignInLink(
     database.db,
     { publicBaseUrl: env.baseUrl },

@@ -1,8 +1,8 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 
-import { runProvisioning } from '../../../../server/src/hubspot/oauth/provisioning-runner.ts';
-import { retryPendingProvisioning } from '../../../../server/src/hubspot/oauth/provisioning-sweep.ts';
+import { runProvisioning } from '../../../../server/src/hubspot/install/provisioning-runner.ts';
+import { retryPendingProvisioning } from '../../../../server/src/hubspot/install/provisioning-sweep.ts';
 import { startHubSpotTestEnv } from '../../../helpers/hubspot-env.ts';
 import { createTestDatabase } from '../../../helpers/test-db.ts';
 

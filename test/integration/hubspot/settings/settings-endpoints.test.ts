@@ -6,7 +6,7 @@ import {
   SettingsDataSchema,
   SettingsOptionsSchema,
 } from '../../../../hubspot-app/app/settings/api-schemas.ts';
-import { getHubSpotSettings } from '../../../../server/src/hubspot/settings/settings-store.ts';
+import { getHubSpotSettings } from '../../../../server/src/hubspot/legal-review/settings-store.ts';
 import {
   keyShape,
   retryResult,

@@ -3,14 +3,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 
-import type { LexiContractStatusValue } from '../../../../server/src/hubspot/status-labels.ts';
-import { NEGOTIATION_STATUS_LABELS } from '../../../../server/src/hubspot/status-labels.ts';
+import type { LexiContractStatusValue } from '../../../../server/src/hubspot/wire/status-property.ts';
+import { NEGOTIATION_STATUS_LABELS } from '../../../../server/src/hubspot/wire/status-property.ts';
 import {
   enqueueDealSync,
   enqueueDealSyncs,
   type DealSyncRequest,
-} from '../../../../server/src/hubspot/sync/deal-sync-outbox.ts';
-import { getSyncHealth } from '../../../../server/src/hubspot/sync/health.ts';
+} from '../../../../server/src/hubspot/outbox/deal-sync-outbox.ts';
+import { getSyncHealth } from '../../../../server/src/hubspot/outbox/health.ts';
 import { startHubSpotTestEnv } from '../../../helpers/hubspot-env.ts';
 import { createTestDatabase } from '../../../helpers/test-db.ts';
 import { waitFor } from '../../../helpers/wait-for.ts';

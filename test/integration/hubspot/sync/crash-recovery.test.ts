@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import type { LexiContractStatusValue } from '../../../../server/src/hubspot/status-labels.ts';
-import { enqueueDealSyncs } from '../../../../server/src/hubspot/sync/deal-sync-outbox.ts';
+import type { LexiContractStatusValue } from '../../../../server/src/hubspot/wire/status-property.ts';
+import { enqueueDealSyncs } from '../../../../server/src/hubspot/outbox/deal-sync-outbox.ts';
 import { startHubSpotTestEnv } from '../../../helpers/hubspot-env.ts';
 import { TEST_KEYRING_VALUE } from '../../../helpers/test-app.ts';
 import { createTestDatabase } from '../../../helpers/test-db.ts';

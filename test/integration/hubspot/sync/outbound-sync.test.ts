@@ -1,16 +1,16 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 
-import { changeContractStatus } from '../../../../server/src/contracts/contracts-service.ts';
+import { changeContractStatus } from '../../../../server/src/core/contracts/contracts-service.ts';
 import {
   findIntegrationByExternalAccount,
   markIntegrationStatus,
-} from '../../../../server/src/integrations/organization-integrations.ts';
-import type { LexiContractStatusValue } from '../../../../server/src/hubspot/status-labels.ts';
-import { hubspotContractHooks } from '../../../../server/src/hubspot/sync/contract-hooks.ts';
-import { enqueueDealSync } from '../../../../server/src/hubspot/sync/deal-sync-outbox.ts';
-import { getSyncHealth, retryFailedSyncs } from '../../../../server/src/hubspot/sync/health.ts';
-import { resumePortalSync } from '../../../../server/src/hubspot/sync/portal-sync.ts';
+} from '../../../../server/src/core/integrations/organization-integrations.ts';
+import type { LexiContractStatusValue } from '../../../../server/src/hubspot/wire/status-property.ts';
+import { hubspotContractHooks } from '../../../../server/src/hubspot/contract-hooks.ts';
+import { enqueueDealSync } from '../../../../server/src/hubspot/outbox/deal-sync-outbox.ts';
+import { getSyncHealth, retryFailedSyncs } from '../../../../server/src/hubspot/outbox/health.ts';
+import { resumePortalSync } from '../../../../server/src/hubspot/outbox/portal-sync.ts';
 import { startHubSpotTestEnv } from '../../../helpers/hubspot-env.ts';
 import { createTestDatabase } from '../../../helpers/test-db.ts';
 import { waitFor } from '../../../helpers/wait-for.ts';

@@ -1,7 +1,7 @@
-import type { Database } from '../../../../server/src/db/database.ts';
-import { createContract } from '../../../../server/src/contracts/contracts-service.ts';
-import type { Contract } from '../../../../server/src/contracts/contract.ts';
-import type { SandboxHandle } from '../../../../server/src/sandbox/index.ts';
+import type { Database } from '../../../../server/src/platform/db/database.ts';
+import { createContract } from '../../../../server/src/core/contracts/contracts-service.ts';
+import type { Contract } from '../../../../server/src/core/contracts/contract.ts';
+import type { SandboxHandle } from '../../../../sandbox/index.ts';
 
 export const BATCH_PATH = '/crm/objects/2026-03/deals/batch/update';
 

@@ -3,13 +3,13 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 
-import type { LexiContractStatusValue } from '../../../../server/src/hubspot/status-labels.ts';
-import { NEGOTIATION_STATUS_LABELS } from '../../../../server/src/hubspot/status-labels.ts';
+import type { LexiContractStatusValue } from '../../../../server/src/hubspot/wire/status-property.ts';
+import { NEGOTIATION_STATUS_LABELS } from '../../../../server/src/hubspot/wire/status-property.ts';
 import {
   enqueueDealSyncs,
   type DealSyncRequest,
-} from '../../../../server/src/hubspot/sync/deal-sync-outbox.ts';
-import { getSyncHealth } from '../../../../server/src/hubspot/sync/health.ts';
+} from '../../../../server/src/hubspot/outbox/deal-sync-outbox.ts';
+import { getSyncHealth } from '../../../../server/src/hubspot/outbox/health.ts';
 import { startWorkers } from '../../../../server/src/worker.ts';
 import { startHubSpotTestEnv } from '../../../helpers/hubspot-env.ts';
 import { createTestJobQueue } from '../../../helpers/test-app.ts';

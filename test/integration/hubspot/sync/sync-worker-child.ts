@@ -5,11 +5,11 @@
  */
 import pino from 'pino';
 
-import type { AppConfig } from '../../../../server/src/config/runtime.ts';
-import { parseKeyring } from '../../../../server/src/crypto/keyring.ts';
-import { createDatabase } from '../../../../server/src/db/database.ts';
-import { registerSyncWorkers } from '../../../../server/src/hubspot/sync/workers.ts';
-import { JobQueue } from '../../../../server/src/jobs/queue.ts';
+import type { AppConfig } from '../../../../server/src/platform/config/runtime.ts';
+import { parseKeyring } from '../../../../server/src/platform/crypto/keyring.ts';
+import { createDatabase } from '../../../../server/src/platform/db/database.ts';
+import { registerSyncWorkers } from '../../../../server/src/hubspot/jobs.ts';
+import { JobQueue } from '../../../../server/src/platform/jobs/queue.ts';
 
 const input = JSON.parse(process.env.SYNC_CHILD_CONFIG ?? '{}') as {
   databaseUrl: string;

@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import {
   changeContractStatus,
   getContract,
-} from '../../../../server/src/contracts/contracts-service.ts';
-import { saveHubSpotSettings } from '../../../../server/src/hubspot/settings/settings-store.ts';
-import { hubspotContractHooks } from '../../../../server/src/hubspot/sync/contract-hooks.ts';
-import { SANDBOX_STAGE_IDS } from '../../../../server/src/sandbox/state.ts';
+} from '../../../../server/src/core/contracts/contracts-service.ts';
+import { saveHubSpotSettings } from '../../../../server/src/hubspot/legal-review/settings-store.ts';
+import { hubspotContractHooks } from '../../../../server/src/hubspot/contract-hooks.ts';
+import { SANDBOX_STAGE_IDS } from '../../../../sandbox/state.ts';
 import { startHubSpotTestEnv } from '../../../helpers/hubspot-env.ts';
 import { createTestDatabase } from '../../../helpers/test-db.ts';
 import { waitFor } from '../../../helpers/wait-for.ts';

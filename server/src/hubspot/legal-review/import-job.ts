@@ -1,0 +1,466 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+
+import { recordAudit } from '../../core/audit/audit-log.ts';
+import { DEFAULT_IMPORT_MAX_FILE_BYTES } from '../../platform/config/env.ts';
+import type { AppConfig } from '../../platform/config/runtime.ts';
+import { writeContractFile } from '../../core/contracts/contract-files.ts';
+import { ContractFileTooLargeError } from '../../core/contracts/errors.ts';
+import type { DB } from '../../platform/db/schema.ts';
+import type { JobQueue } from '../../platform/jobs/queue.ts';
+import { HubSpotApiError, HubSpotResponseShapeError } from '../client/hubspot-http.ts';
+import {
+  PortalNeedsReconnectError,
+  PortalNotConnectedError,
+  type HubSpotTokenDeps,
+} from '../install/access-tokens.ts';
+import { contractUrl } from '../contract-hooks.ts';
+import { enqueueDealSync } from '../outbox/deal-sync-outbox.ts';
+import {
+  classifyAttachment,
+  DealNotFoundError,
+  fetchDealSnapshot,
+  fetchFileMetadata,
+  fetchSignedUrl,
+  listDealAttachmentRefs,
+  type SkipReason,
+} from './deal-reader.ts';
+import { allowedTypeFor, downloadPolicy, fileFilterMatcher } from './file-policy.ts';
+import type { ImportResultCode } from './import-results.ts';
+import {
+  completeWorkflowCallbackJob,
+  IMPORT_RETRY_LIMIT,
+  type ImportDealPayload,
+} from './job-definitions.ts';
+import { DownloadError, openDownload } from './safe-download.ts';
+
+/**
+ * The import job: deal → snapshot, notes → attachments → signed URLs → streamed into the
+ * contract's file storage; then the contract is marked complete (or failed) in the same
+ * transaction that queues the deal's status write and the workflow callback completion.
+ */
+
+export interface ImportJobDeps {
+  readonly config: AppConfig;
+  readonly db: Kysely<DB>;
+  readonly jobs: JobQueue;
+  readonly log: Logger;
+}
+
+export interface ImportedFile {
+  readonly fileId: string;
+  readonly contractFileId: string;
+  readonly name: string;
+  readonly sizeBytes: number;
+  readonly sha256: string;
+}
+
+export interface SkippedFile {
+  readonly fileId: string;
+  readonly name: string;
+  readonly reason: SkipReason;
+}
+
+export interface ImportSummary {
+  readonly result: ImportResultCode;
+  /** Files stored by this run. */
+  readonly imported: readonly ImportedFile[];
+  /** Files already on the contract before this run (a re-send or a resumed run). */
+  readonly alreadyPresent: readonly string[];
+  readonly skipped: readonly SkippedFile[];
+  /** Attachments found on the deal (before the name filter / selection). */
+  readonly attachmentsFound: number;
+  readonly trigger: 'workflow' | 'card';
+  readonly finishedAt: string;
+}
+
+/** A failure that ends the import now (retrying cannot help). */
+class ImportFailure extends Error {
+  readonly code: ImportResultCode;
+  constructor(code: ImportResultCode, message: string) {
+    super(message);
+    this.name = 'ImportFailure';
+    this.code = code;
+  }
+}
+
+const DOWNLOAD_ATTEMPTS = 3;
+
+function tokenDeps(deps: ImportJobDeps): HubSpotTokenDeps {
+  return { db: deps.db, keyring: deps.config.tokenEncryptionKeys, hubspot: deps.config.hubspot };
+}
+
+/** Maps any error to (code, message, whether a later retry may help). */
+export function classifyImportError(error: unknown): {
+  code: ImportResultCode;
+  message: string;
+  transient: boolean;
+} {
+  if (error instanceof ImportFailure)
+    return { code: error.code, message: error.message, transient: false };
+  if (error instanceof PortalNeedsReconnectError) {
+    return { code: 'portal_needs_reconnect', message: error.message, transient: false };
+  }
+  if (error instanceof PortalNotConnectedError) {
+    return { code: 'portal_not_connected', message: error.message, transient: false };
+  }
+  if (error instanceof DealNotFoundError) {
+    return { code: 'deal_not_found', message: error.message, transient: false };
+  }
+  if (error instanceof HubSpotApiError) {
+    return {
+      code: error.retryable ? 'hubspot_unavailable' : 'import_failed',
+      message: error.message,
+      transient: error.retryable,
+    };
+  }
+  if (error instanceof DownloadError) {
+    return { code: 'hubspot_unavailable', message: error.message, transient: error.transient };
+  }
+  if (error instanceof HubSpotResponseShapeError) {
+    return { code: 'import_failed', message: error.message, transient: false };
+  }
+  // Database hiccups, crashes of a dependency: worth another attempt.
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: 'import_failed', message, transient: true };
+}
+
+interface FileOutcome {
+  readonly kind: 'imported' | 'present' | 'skipped';
+  readonly imported?: ImportedFile;
+  readonly skipped?: SkippedFile;
+}
+
+async function importOneFile(
+  deps: ImportJobDeps,
+  payload: ImportDealPayload,
+  fileId: string,
+  signal: AbortSignal,
+): Promise<FileOutcome | undefined> {
+  const td = tokenDeps(deps);
+  const maxBytes = deps.config.importMaxFileBytes ?? DEFAULT_IMPORT_MAX_FILE_BYTES;
+  const metadata = await fetchFileMetadata(td, payload.portalId, fileId, { signal });
+  const attachment = classifyAttachment(fileId, metadata, maxBytes);
+  if (!fileFilterMatcher(payload.fileFilter)(attachment.name)) return undefined;
+  if (!attachment.importable || !metadata) {
+    return {
+      kind: 'skipped',
+      skipped: {
+        fileId,
+        name: attachment.name,
+        reason: attachment.reason ?? 'sensitive_or_unavailable',
+      },
+    };
+  }
+  const type = allowedTypeFor(metadata.extension, metadata.name);
+  if (!type)
+    return {
+      kind: 'skipped',
+      skipped: { fileId, name: attachment.name, reason: 'type_not_allowed' },
+    };
+  const skip = (reason: SkipReason): FileOutcome => ({
+    kind: 'skipped',
+    skipped: { fileId, name: attachment.name, reason },
+  });
+
+  const policy = downloadPolicy(deps.config.hubspot);
+  for (let attempt = 1; ; attempt += 1) {
+    // A fresh signed URL per attempt: they expire, and only HubSpot's answer is fetched.
+    const signed = await fetchSignedUrl(td, payload.portalId, fileId, { signal });
+    if (!signed) return skip('sensitive_or_unavailable');
+    if (signed.size !== undefined && signed.size > maxBytes) return skip('too_large');
+    try {
+      const bytes = await openDownload(signed.url, { policy, type, maxBytes, signal });
+      const stored = await writeContractFile(
+        deps.db,
+        {
+          organizationId: payload.organizationId,
+          contractId: payload.contractId,
+          name: attachment.name,
+          contentType: type.contentType,
+          externalFileId: fileId,
+        },
+        bytes,
+        { maxBytes, actor: payload.actor },
+      );
+      if (stored.duplicate) return skip('duplicate');
+      return {
+        kind: 'imported',
+        imported: {
+          fileId,
+          contractFileId: stored.file.id,
+          name: stored.file.name,
+          sizeBytes: stored.file.sizeBytes,
+          sha256: stored.file.sha256,
+        },
+      };
+    } catch (error) {
+      if (error instanceof ContractFileTooLargeError) return skip('too_large');
+      if (!(error instanceof DownloadError)) throw error;
+      if (error.reason === 'too_large') return skip('too_large');
+      if (error.reason === 'type_not_allowed') return skip('type_not_allowed');
+      if (error.reason === 'unavailable') return skip('sensitive_or_unavailable');
+      if (error.reason === 'url_not_allowed') {
+        deps.log.warn({ fileId, portalId: payload.portalId }, 'attachment download URL refused');
+        return skip('download_refused');
+      }
+      if (!error.transient || attempt >= DOWNLOAD_ATTEMPTS) throw error;
+      deps.log.warn(
+        { fileId, portalId: payload.portalId, attempt, reason: error.message },
+        'attachment download failed; retrying',
+      );
+      await sleep(500 * 2 ** (attempt - 1), undefined, { signal });
+    }
+  }
+}
+
+/** Fetches everything and stores the files; returns the summary (no contract state change). */
+async function runImport(
+  deps: ImportJobDeps,
+  payload: ImportDealPayload,
+  signal: AbortSignal,
+): Promise<ImportSummary> {
+  const td = tokenDeps(deps);
+  const contract = await deps.db
+    .selectFrom('contracts')
+    .select(['id', 'import_summary'])
+    .where('id', '=', payload.contractId)
+    .where('organization_id', '=', payload.organizationId)
+    .executeTakeFirst();
+  if (!contract)
+    throw new ImportFailure('import_failed', 'The contract was deleted during the import.');
+
+  const snapshot = await fetchDealSnapshot(td, payload.portalId, payload.dealId, { signal });
+  await deps.db
+    .updateTable('contracts')
+    .set({
+      source_snapshot: JSON.stringify({
+        ...snapshot,
+        review: {
+          trigger: payload.trigger,
+          priority: payload.priority,
+          note: payload.note,
+          requestedAt: payload.requestedAt,
+        },
+      }),
+      // The deal's name becomes the title at the first import; later re-sends keep it.
+      ...(contract.import_summary === null && snapshot.name
+        ? { title: snapshot.name.slice(0, 500) }
+        : {}),
+      updated_at: new Date(),
+    })
+    .where('id', '=', contract.id)
+    .execute();
+
+  const refs = await listDealAttachmentRefs(td, payload.portalId, payload.dealId, { signal });
+  const present = new Set(
+    (
+      await deps.db
+        .selectFrom('contract_files')
+        .select('external_file_id')
+        .where('contract_id', '=', contract.id)
+        .where('state', '=', 'complete')
+        .where('external_file_id', 'is not', null)
+        .execute()
+    ).map((r) => r.external_file_id),
+  );
+  const selected = payload.fileIds ? new Set(payload.fileIds) : undefined;
+
+  const imported: ImportedFile[] = [];
+  const alreadyPresent: string[] = [];
+  const skipped: SkippedFile[] = [];
+  for (const ref of refs) {
+    if (selected && !selected.has(ref.fileId)) continue;
+    if (present.has(ref.fileId)) {
+      alreadyPresent.push(ref.fileId);
+      continue;
+    }
+    const outcome = await importOneFile(deps, payload, ref.fileId, signal);
+    if (outcome?.imported) imported.push(outcome.imported);
+    if (outcome?.skipped) skipped.push(outcome.skipped);
+  }
+
+  let result: ImportResultCode;
+  if (refs.length === 0) result = 'no_attachments';
+  else if (imported.length === 0 && alreadyPresent.length === 0)
+    result = 'no_importable_attachments';
+  else if (skipped.some((s) => s.reason !== 'duplicate')) result = 'imported_with_skips';
+  else result = 'imported';
+  return {
+    result,
+    imported,
+    alreadyPresent,
+    skipped,
+    attachmentsFound: refs.length,
+    trigger: payload.trigger,
+    finishedAt: new Date().toISOString(),
+  };
+}
+
+async function queueCallbackCompletion(
+  trx: Kysely<DB>,
+  jobs: JobQueue,
+  payload: ImportDealPayload,
+  outputFields: Record<string, string>,
+): Promise<void> {
+  if (payload.callbackId === undefined) return;
+  await trx
+    .updateTable('hubspot_workflow_executions')
+    .set({ completion: JSON.stringify({ outputFields }) })
+    .where('portal_id', '=', payload.portalId)
+    .where('callback_id', '=', payload.callbackId)
+    .execute();
+  await jobs.send(trx, completeWorkflowCallbackJob, {
+    portalId: payload.portalId,
+    callbackId: payload.callbackId,
+    outputFields,
+  });
+}
+
+async function finishImport(
+  deps: ImportJobDeps,
+  payload: ImportDealPayload,
+  summary: ImportSummary,
+): Promise<void> {
+  const url = contractUrl(deps.config.publicBaseUrl, payload.contractId);
+  await deps.db.transaction().execute(async (trx) => {
+    const contract = await trx
+      .updateTable('contracts')
+      .set({
+        import_state: 'complete',
+        import_error: null,
+        import_summary: JSON.stringify(summary),
+        updated_at: new Date(),
+      })
+      .where('id', '=', payload.contractId)
+      .where('organization_id', '=', payload.organizationId)
+      .returning(['id', 'negotiation_status'])
+      .executeTakeFirst();
+    if (!contract) return;
+    await enqueueDealSync(trx, deps.jobs, {
+      organizationId: payload.organizationId,
+      portalId: payload.portalId,
+      dealId: payload.dealId,
+      contractId: contract.id,
+      status: contract.negotiation_status,
+      contractUrl: url,
+    });
+    await recordAudit(trx, {
+      organizationId: payload.organizationId,
+      actor: payload.actor,
+      action: 'contract.imported',
+      target: `contract:${contract.id}`,
+      outcome: 'success',
+      details: {
+        result: summary.result,
+        imported: summary.imported.length,
+        skipped: summary.skipped.length,
+        already_present: summary.alreadyPresent.length,
+      },
+    });
+    await queueCallbackCompletion(trx, deps.jobs, payload, {
+      hs_execution_state: 'SUCCESS',
+      contract_id: contract.id,
+      contract_url: url,
+      import_result: summary.result,
+    });
+  });
+}
+
+async function failImport(
+  deps: ImportJobDeps,
+  payload: ImportDealPayload,
+  failure: { code: ImportResultCode; message: string },
+): Promise<void> {
+  const url = contractUrl(deps.config.publicBaseUrl, payload.contractId);
+  await deps.db.transaction().execute(async (trx) => {
+    const current = await trx
+      .selectFrom('contracts')
+      .select(['id', 'negotiation_status', 'import_summary'])
+      .where('id', '=', payload.contractId)
+      .where('organization_id', '=', payload.organizationId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (current) {
+      // A re-send onto a contract that was imported before keeps it usable (and the deal at
+      // its true status); a first import that failed is marked failed on both sides.
+      const importedBefore = current.import_summary !== null;
+      await trx
+        .updateTable('contracts')
+        .set({
+          import_state: importedBefore ? 'complete' : 'failed',
+          import_error: `${failure.code}: ${failure.message}`.slice(0, 2000),
+          updated_at: new Date(),
+        })
+        .where('id', '=', current.id)
+        .execute();
+      await enqueueDealSync(trx, deps.jobs, {
+        organizationId: payload.organizationId,
+        portalId: payload.portalId,
+        dealId: payload.dealId,
+        contractId: current.id,
+        status: importedBefore ? current.negotiation_status : 'import_failed',
+        contractUrl: url,
+      });
+      await recordAudit(trx, {
+        organizationId: payload.organizationId,
+        actor: payload.actor,
+        action: 'contract.imported',
+        target: `contract:${current.id}`,
+        outcome: 'failure',
+        details: { result: failure.code, reason: failure.message.slice(0, 500) },
+      });
+    }
+    await queueCallbackCompletion(trx, deps.jobs, payload, {
+      hs_execution_state: 'FAIL_CONTINUE',
+      contract_id: payload.contractId,
+      contract_url: url,
+      import_result: failure.code,
+    });
+  });
+}
+
+/** The job handler: import, then finish; transient failures retry, the last one fails cleanly. */
+export async function handleImportDealJob(
+  deps: ImportJobDeps,
+  payload: ImportDealPayload,
+  job: { id: string; retryCount: number; signal: AbortSignal },
+): Promise<void> {
+  let summary: ImportSummary;
+  try {
+    summary = await runImport(deps, payload, job.signal);
+  } catch (error) {
+    const failure = classifyImportError(error);
+    if (failure.transient && job.retryCount < IMPORT_RETRY_LIMIT) {
+      deps.log.warn(
+        {
+          job: job.id,
+          contractId: payload.contractId,
+          retry: job.retryCount,
+          reason: failure.message,
+        },
+        'deal import failed; it will be retried',
+      );
+      throw error;
+    }
+    deps.log.error(
+      { job: job.id, contractId: payload.contractId, code: failure.code, reason: failure.message },
+      'deal import failed',
+    );
+    await failImport(deps, payload, failure);
+    return;
+  }
+  await finishImport(deps, payload, summary);
+  deps.log.info(
+    {
+      job: job.id,
+      contractId: payload.contractId,
+      result: summary.result,
+      imported: summary.imported.length,
+      skipped: summary.skipped.length,
+    },
+    'deal imported',
+  );
+}

@@ -1,0 +1,72 @@
+import type { Kysely } from 'kysely';
+
+import { recordAudit } from '../../core/audit/audit-log.ts';
+import type { DB } from '../../platform/db/schema.ts';
+import type { SettingsOptions } from '../../../../hubspot-app/app/settings/api-schemas.ts';
+
+/**
+ * An organization's HubSpot options (`hubspot_portal_settings`; no row = the defaults).
+ * Read by the Deal card (default attachment filter), the import (same filter) and the
+ * inbound sync (what a closed-lost deal does to its open contracts).
+ */
+export type HubSpotSettings = SettingsOptions;
+
+export const DEFAULT_HUBSPOT_SETTINGS: HubSpotSettings = {
+  closedLostBehavior: 'cancel_contract',
+  attachmentFilter: { mode: 'all' },
+};
+
+export async function getHubSpotSettings(
+  db: Kysely<DB>,
+  organizationId: string,
+): Promise<HubSpotSettings> {
+  const row = await db
+    .selectFrom('hubspot_portal_settings')
+    .select(['closed_lost_behavior', 'attachment_filter_mode', 'attachment_name_pattern'])
+    .where('organization_id', '=', organizationId)
+    .executeTakeFirst();
+  if (!row) return DEFAULT_HUBSPOT_SETTINGS;
+  return {
+    closedLostBehavior: row.closed_lost_behavior,
+    attachmentFilter:
+      row.attachment_filter_mode === 'matching' && row.attachment_name_pattern !== null
+        ? { mode: 'matching', pattern: row.attachment_name_pattern }
+        : { mode: 'all' },
+  };
+}
+
+/** Stores the options (already validated) and records who changed them. */
+export async function saveHubSpotSettings(
+  db: Kysely<DB>,
+  organizationId: string,
+  options: HubSpotSettings,
+  actor: string,
+): Promise<HubSpotSettings> {
+  const values = {
+    closed_lost_behavior: options.closedLostBehavior,
+    attachment_filter_mode: options.attachmentFilter.mode,
+    attachment_name_pattern:
+      options.attachmentFilter.mode === 'matching' ? options.attachmentFilter.pattern : null,
+    updated_by: actor,
+    updated_at: new Date(),
+  };
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('hubspot_portal_settings')
+      .values({ organization_id: organizationId, ...values })
+      .onConflict((oc) => oc.column('organization_id').doUpdateSet(values))
+      .execute();
+    await recordAudit(trx, {
+      organizationId,
+      actor,
+      action: 'hubspot.settings.update',
+      target: `organization:${organizationId}`,
+      outcome: 'success',
+      details: {
+        closedLostBehavior: options.closedLostBehavior,
+        attachmentFilter: options.attachmentFilter,
+      },
+    });
+  });
+  return getHubSpotSettings(db, organizationId);
+}
