@@ -16,7 +16,6 @@ import { openDatabaseFromConfig } from './platform/db/open.ts';
 import { REDACTED_PATHS } from './platform/http/logger.ts';
 import { REQUIRED_SCOPES } from './hubspot/install/scopes.ts';
 import { JobQueue } from './platform/jobs/queue.ts';
-import { startSandbox, type SandboxHandle } from '../../sandbox/index.ts';
 import { startWorkers } from './worker.ts';
 
 /**
@@ -25,6 +24,13 @@ import { startWorkers } from './worker.ts';
  * requests, then closes the pool and the embedded server.
  */
 type Role = 'all' | 'web' | 'worker';
+
+/** What this process uses of the HubSpot sandbox (loaded only in sandbox mode). */
+interface RunningSandbox {
+  readonly url: string;
+  readonly authorizeUrl: string;
+  close(): Promise<void>;
+}
 
 function parseRole(argv: readonly string[]): Role {
   const flag = argv.find((a) => a.startsWith('--role='));
@@ -77,10 +83,12 @@ async function main(): Promise<void> {
   }
 
   // Sandbox mode: no HubSpot credentials, so a local HubSpot stands in, on its own port.
-  let sandbox: SandboxHandle | undefined;
+  let sandbox: RunningSandbox | undefined;
   let sandboxSecretsInUse: SandboxSecrets | undefined;
   if (config.hubspot.mode === 'sandbox') {
     const secrets = await loadOrCreateSandboxSecrets(config.dataDir);
+    // Loaded here and only here, so a production process never loads the sandbox's code.
+    const { startSandbox } = await import('../../sandbox/index.ts');
     sandbox = await startSandbox({
       host: config.host,
       port: config.port === 0 ? 0 : config.port + 1,
