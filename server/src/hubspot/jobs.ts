@@ -8,7 +8,7 @@ import type { HubSpotTokenDeps } from './install/access-tokens.ts';
 import { retryPendingProvisioning } from './install/provisioning-sweep.ts';
 import { DealStageCache } from './webhooks/deal-stages.ts';
 import { processPortalEvents } from './webhooks/process-events.ts';
-import type { WorkerDeps } from '../worker.ts';
+import type { WorkerDeps } from '../platform/jobs/worker-deps.ts';
 import {
   completeDecisionCallbacksJob,
   processPortalEventsJob,

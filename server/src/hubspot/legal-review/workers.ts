@@ -1,4 +1,4 @@
-import type { WorkerDeps } from '../../worker.ts';
+import type { WorkerDeps } from '../../platform/jobs/worker-deps.ts';
 import { handleCompleteWorkflowCallback } from '../workflow/callback-completion.ts';
 import { handleImportDealJob } from './import-job.ts';
 import { completeWorkflowCallbackJob, importDealJob } from './job-definitions.ts';
