@@ -9,13 +9,13 @@ import pino from 'pino';
 
 import { buildApp } from '../server/src/app.ts';
 import type { AppConfig } from '../server/src/platform/config/runtime.ts';
-import { registerKeyring } from '../server/src/platform/crypto/key-registry.ts';
+import { registerKeyring } from '../server/src/core/integrations/key-registry.ts';
 import { parseKeyring } from '../server/src/platform/crypto/keyring.ts';
 import { createDatabase, type Database } from '../server/src/platform/db/database.ts';
 import { findFreePort, startEmbeddedPostgres } from '../server/src/platform/db/embedded.ts';
 import { migrateToLatest } from '../server/src/platform/db/migrate.ts';
 import { loggerOptions } from '../server/src/platform/http/logger.ts';
-import type { HubSpotTokenDeps } from '../server/src/hubspot/install/access-tokens.ts';
+import type { HubSpotTokenDeps } from '../server/src/hubspot/client/access-tokens.ts';
 import { provisionPortal } from '../server/src/hubspot/install/provisioning.ts';
 import { REQUIRED_SCOPES } from '../server/src/hubspot/install/scopes.ts';
 import { upsertOrganizationIntegration } from '../server/src/core/integrations/organization-integrations.ts';

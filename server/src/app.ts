@@ -10,17 +10,16 @@ import { lexiContractApi } from './api/routes.ts';
 import type { AppConfig } from './platform/config/runtime.ts';
 import type { Database } from './platform/db/database.ts';
 import type { JobQueue } from './platform/jobs/queue.ts';
-import { hubspotContractHooks } from './hubspot/contract-hooks.ts';
 import { healthRoutes } from './health/routes.ts';
 import { installErrorHandler } from './platform/http/error-handler.ts';
 import { loggerOptions } from './platform/http/logger.ts';
-import { hubspotOAuthRoutes } from './hubspot/install/routes.ts';
-import { hubspotSyncRoutes } from './hubspot/webhooks/routes.ts';
-import { hubspotWorkflowRoutes } from './hubspot/workflow/routes.ts';
-import { hubspotUiExtensionRoutes } from './hubspot/plugin.ts';
+import { hubspotAdapter } from './hubspot/adapter.ts';
+import type { CrmAdapter, CrmWebKit } from './crm/port.ts';
+import { CrmRegistry } from './crm/registry.ts';
 import { accountRoutes } from './web/account-routes.ts';
 import { contractsPages } from './web/contracts-pages.ts';
 import { integrationsPage } from './web/integrations-page.ts';
+import { page } from './web/layout.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -31,6 +30,12 @@ declare module 'fastify' {
     draining: boolean;
   }
 }
+
+/**
+ * The CRM adapters of this product: the one list a second CRM joins (see
+ * `server/src/README.md`). `worker.ts` starts their jobs from the same list.
+ */
+export const CRM_ADAPTERS: readonly CrmAdapter[] = [hubspotAdapter];
 
 export interface AppDeps {
   readonly config: AppConfig;
@@ -69,6 +74,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('db', deps.db);
   app.decorate('jobs', deps.jobs);
   app.decorate('draining', false);
+  app.decorate('crm', new CrmRegistry(CRM_ADAPTERS));
   // While draining, every answer asks the client to close its connection, so keep-alive
   // sockets end cleanly after their last response instead of being cut by `close()`.
   app.addHook('onSend', async (_request, reply, payload) => {
@@ -84,14 +90,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes);
   await app.register(lexiContractApi, {
     prefix: '/api/v1',
-    contractHooks: hubspotContractHooks(deps.config, deps.jobs),
+    contractHooks: app.crm.contractHooks(deps.config, deps.jobs),
   });
   await app.register(accountRoutes);
   await app.register(integrationsPage);
   await app.register(contractsPages);
-  await app.register(hubspotOAuthRoutes, { prefix: '/api/v1/integrations/hubspot' });
-  await app.register(hubspotSyncRoutes, { prefix: '/api/v1/integrations/hubspot' });
-  await app.register(hubspotWorkflowRoutes, { prefix: '/api/v1/integrations/hubspot' });
-  await app.register(hubspotUiExtensionRoutes, { prefix: '/api/v1/integrations/hubspot' });
+  // Each adapter's routes under its own prefix, with the web kit for the pages it renders.
+  const kit: CrmWebKit = { page: ({ title, body }) => page({ title, session: null, body }) };
+  app.decorate('crmWebKit', kit);
+  for (const adapter of app.crm.adapters) {
+    await app.register(async (scope) => adapter.routes(scope, kit), {
+      prefix: `/api/v1/integrations/${adapter.id}`,
+    });
+  }
   return app;
 }

@@ -10,7 +10,7 @@ import {
   resolveAppConfig,
   type SandboxSecrets,
 } from './platform/config/runtime.ts';
-import { registerKeyring, KeyringRejectedError } from './platform/crypto/key-registry.ts';
+import { registerKeyring, KeyringRejectedError } from './core/integrations/key-registry.ts';
 import { migrateToLatest } from './platform/db/migrate.ts';
 import { openDatabaseFromConfig } from './platform/db/open.ts';
 import { REDACTED_PATHS } from './platform/http/logger.ts';

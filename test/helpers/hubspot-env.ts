@@ -10,7 +10,7 @@ import type { Database } from '../../server/src/platform/db/database.ts';
 import { findFreePort } from '../../server/src/platform/db/embedded.ts';
 import { loggerOptions } from '../../server/src/platform/http/logger.ts';
 import { upsertOrganizationIntegration } from '../../server/src/core/integrations/organization-integrations.ts';
-import type { HubSpotTokenDeps } from '../../server/src/hubspot/install/access-tokens.ts';
+import type { HubSpotTokenDeps } from '../../server/src/hubspot/client/access-tokens.ts';
 import { provisionPortal } from '../../server/src/hubspot/install/provisioning.ts';
 import { REQUIRED_SCOPES } from '../../server/src/hubspot/install/scopes.ts';
 import type { JobQueue } from '../../server/src/platform/jobs/queue.ts';

@@ -3,7 +3,7 @@ import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { recordAudit } from '../core/audit/audit-log.ts';
 import { ConfigError, loadConfig, type Config } from '../platform/config/env.ts';
 import { loadOrCreateSandboxSecrets } from '../platform/config/runtime.ts';
-import { KeyringRejectedError, registerKeyring } from '../platform/crypto/key-registry.ts';
+import { KeyringRejectedError, registerKeyring } from '../core/integrations/key-registry.ts';
 import { parseKeyring, type Keyring } from '../platform/crypto/keyring.ts';
 import { rotateTokenKeys } from '../core/integrations/rotate-keys.ts';
 import type { Database } from '../platform/db/database.ts';
@@ -87,7 +87,13 @@ const COMMANDS: Record<string, Command> = {
   'org list': {
     options: {},
     async run({ db }) {
-      return { result: await listOrganizations(db) };
+      // SPEC §5: the listing names each organization's HubSpot portal ids.
+      return {
+        result: (await listOrganizations(db)).map((o) => ({
+          ...o,
+          hubspotPortalIds: o.linkedAccounts.hubspot ?? [],
+        })),
+      };
     },
   },
   'api-key create': {

@@ -3,20 +3,39 @@ import { sql } from 'kysely';
 import {
   completeDecisionCallbacks,
   expireDecisionCallbacks,
-} from './decision/decision-callbacks.ts';
-import type { HubSpotTokenDeps } from './install/access-tokens.ts';
+} from './legal-review/decision-callbacks.ts';
+import { hubSpotTokenDeps } from './client/access-tokens.ts';
 import { retryPendingProvisioning } from './install/provisioning-sweep.ts';
 import { DealStageCache } from './webhooks/deal-stages.ts';
 import { processPortalEvents } from './webhooks/process-events.ts';
 import type { WorkerDeps } from '../platform/jobs/worker-deps.ts';
-import {
-  completeDecisionCallbacksJob,
-  processPortalEventsJob,
-  sweepHubSpotSyncJob,
-  SWEEP_INTERVAL_SECONDS,
-  syncPortalDealsJob,
-} from './outbox/job-definitions.ts';
+import { completeDecisionCallbacksJob } from './legal-review/decision-job.ts';
+import { syncPortalDealsJob } from './outbox/job-definitions.ts';
+import { processPortalEventsJob } from './webhooks/job-definitions.ts';
+import { handleImportDealJob } from './legal-review/import-job.ts';
+import { completeWorkflowCallbackJob, importDealJob } from './legal-review/job-definitions.ts';
+import { handleCompleteWorkflowCallback } from './legal-review/workflow-callback.ts';
+import { defineJob } from '../platform/jobs/queue.ts';
+import { z } from 'zod';
 import { syncPortalDeals } from './outbox/portal-sync.ts';
+
+/**
+ * Every minute: re-enqueues work nothing is queued for (pending rows of connected portals,
+ * e.g. after a reconnect or after a job ran out of retries; unprocessed events; decided
+ * callbacks), expires waiting callbacks and retries unfinished portal setup. Scheduled with
+ * pg-boss's cron (`schedule()`), so one sweep runs per minute across all workers.
+ */
+export const sweepHubSpotSyncJob = defineJob({
+  name: 'hubspot-sync-sweep',
+  schema: z.object({}),
+  retryLimit: 3,
+  retryDelaySeconds: 10,
+  concurrency: 1,
+  policy: 'stately',
+});
+
+/** A cron expression for the sweep: every minute. */
+const SWEEP_CRON = '* * * * *';
 
 /**
  * Re-enqueues what nothing is queued for: pending outbox rows of connected portals (after a
@@ -73,21 +92,22 @@ export async function sweepHubSpotSync(deps: WorkerDeps): Promise<void> {
     );
   }
   await expireDecisionCallbacks(db);
-  await retryPendingProvisioning(
-    { db, keyring: deps.config.tokenEncryptionKeys, hubspot: deps.config.hubspot },
-    deps.log,
-  );
+  await retryPendingProvisioning(hubSpotTokenDeps(deps), deps.log);
 }
 
-/** Registers the HubSpot status-sync job handlers (outbound sync, inbound events, callbacks). */
-export async function registerSyncWorkers(deps: WorkerDeps): Promise<void> {
-  const { config, db, jobs, log } = deps;
-  const tokenDeps: HubSpotTokenDeps = {
-    db,
-    keyring: config.tokenEncryptionKeys,
-    hubspot: config.hubspot,
-  };
+/**
+ * Registers every HubSpot job handler in a worker process (import, workflow callbacks, deal
+ * sync, webhook events, decision callbacks) and the sweep's schedule.
+ */
+export async function startHubSpotJobs(deps: WorkerDeps): Promise<void> {
+  const { db, jobs, log } = deps;
+  const tokenDeps = hubSpotTokenDeps(deps);
   const stages = new DealStageCache();
+
+  await jobs.work(importDealJob, (payload, job) => handleImportDealJob(deps, payload, job));
+  await jobs.work(completeWorkflowCallbackJob, (payload, job) =>
+    handleCompleteWorkflowCallback(deps, payload, job, completeWorkflowCallbackJob.retryLimit ?? 0),
+  );
 
   await jobs.work(syncPortalDealsJob, async (payload, job) => {
     await syncPortalDeals({ db, jobs, tokenDeps, log }, payload.portalId, {
@@ -98,7 +118,7 @@ export async function registerSyncWorkers(deps: WorkerDeps): Promise<void> {
 
   await jobs.work(processPortalEventsJob, async (payload, job) => {
     await processPortalEvents(
-      { db, jobs, config, tokenDeps, stages, log },
+      { db, jobs, config: deps.config, tokenDeps, stages, log },
       payload.portalId,
       job.signal,
     );
@@ -109,27 +129,7 @@ export async function registerSyncWorkers(deps: WorkerDeps): Promise<void> {
   });
 
   await jobs.work(sweepHubSpotSyncJob, async () => {
-    try {
-      await sweepHubSpotSync(deps);
-    } finally {
-      await jobs.send(
-        db,
-        sweepHubSpotSyncJob,
-        {},
-        {
-          singletonKey: 'sweep',
-          startAfterSeconds: SWEEP_INTERVAL_SECONDS,
-        },
-      );
-    }
+    await sweepHubSpotSync(deps);
   });
-  await jobs.send(
-    db,
-    sweepHubSpotSyncJob,
-    {},
-    {
-      singletonKey: 'sweep',
-      startAfterSeconds: SWEEP_INTERVAL_SECONDS,
-    },
-  );
+  await jobs.schedule(sweepHubSpotSyncJob, SWEEP_CRON);
 }

@@ -14,9 +14,10 @@ import {
   NegotiationStatusSchema,
   type NegotiationStatus,
 } from '../core/contracts/status.ts';
+import { searchContracts } from '../core/contracts/external-records.ts';
+import type { Contract } from '../core/contracts/contract.ts';
+import type { ContractSyncState } from '../crm/port.ts';
 import { parseInput } from '../platform/http/validation.ts';
-import { enqueueDealSync } from '../hubspot/outbox/deal-sync-outbox.ts';
-import { contractUrl, hubspotContractHooks } from '../hubspot/contract-hooks.ts';
 import { isUuid } from '../core/organizations/organizations.ts';
 import { html, type SafeHtml } from '../platform/http/html.ts';
 import { page, type Flash } from './layout.ts';
@@ -83,17 +84,7 @@ const SYNC_NOTICES: Record<string, Flash> = {
   },
 };
 
-interface DealSyncView {
-  state: string;
-  desired_status: string;
-  synced_status: string | null;
-  last_error: string | null;
-  attempts: number;
-  updated_at: Date;
-  synced_at: Date | null;
-}
-
-function syncStateCell(sync: DealSyncView | undefined): SafeHtml {
+function syncStateCell(sync: ContractSyncState | undefined): SafeHtml {
   if (!sync) return html`<span class="muted">—</span>`;
   if (sync.state === 'synced')
     return html`<span class="badge ok" data-testid="sync-state">Synced</span>`;
@@ -105,47 +96,34 @@ function syncStateCell(sync: DealSyncView | undefined): SafeHtml {
 }
 
 export const contractsPages: FastifyPluginAsync = async (app) => {
-  const hooks = hubspotContractHooks(app.config, app.jobs);
+  const hooks = app.crm.contractHooks(app.config, app.jobs);
+  const sourceName = (source: string | null): string =>
+    source === null ? 'LexiContract' : (app.crm.get(source)?.name ?? source);
+
+  /** Each contract's CRM sync state, asked of the adapter it came from. */
+  async function syncStatesOf(
+    organizationId: string,
+    contracts: readonly Contract[],
+  ): Promise<Map<string, ContractSyncState>> {
+    const states = new Map<string, ContractSyncState>();
+    for (const adapter of app.crm.adapters) {
+      const own = contracts.filter((c) => c.externalSource === adapter.id);
+      if (own.length === 0) continue;
+      for (const [id, state] of await adapter.syncStates(app.db, organizationId, own))
+        states.set(id, state);
+    }
+    return states;
+  }
 
   app.get('/contracts', { preHandler: requirePageSession }, async (request, reply) => {
     const session = sessionOf(request);
     const query = parseInput(ListQuerySchema, request.query, 'filters');
-    let select = app.db
-      .selectFrom('contracts as c')
-      .leftJoin('hubspot_deal_sync as s', (join) =>
-        join
-          .onRef('s.portal_id', '=', 'c.external_account_id')
-          .onRef('s.deal_id', '=', 'c.external_id'),
-      )
-      .select([
-        'c.id',
-        'c.title',
-        'c.negotiation_status',
-        'c.external_source',
-        'c.external_id',
-        'c.updated_at',
-        's.state as sync_state',
-        's.desired_status',
-        's.synced_status',
-        's.last_error',
-        's.attempts',
-        's.updated_at as sync_updated_at',
-        's.synced_at',
-      ])
-      .where('c.organization_id', '=', session.organizationId)
-      .orderBy('c.created_at', 'desc')
-      .limit(200);
-    if (query.status) select = select.where('c.negotiation_status', '=', query.status);
-    if (query.q) {
-      const term = query.q;
-      select = select.where((eb) =>
-        eb.or([
-          eb('c.external_id', '=', term),
-          eb('c.title', 'ilike', `%${term.replace(/[\\%_]/g, (m) => `\\${m}`)}%`),
-        ]),
-      );
-    }
-    const rows = await select.execute();
+    const rows = await searchContracts(app.db, session.organizationId, {
+      ...(query.status ? { status: query.status } : {}),
+      ...(query.q ? { q: query.q } : {}),
+      limit: 200,
+    });
+    const syncStates = await syncStatesOf(session.organizationId, rows);
     const body = html` <h1>Contracts</h1>
       <p class="sub">Contracts sent to legal review, newest first.</p>
       <form method="get" action="/contracts" class="row" style="margin-bottom:16px">
@@ -168,8 +146,8 @@ export const contractsPages: FastifyPluginAsync = async (app) => {
             <th>Contract</th>
             <th>Status</th>
             <th>Source</th>
-            <th>HubSpot deal</th>
-            <th>HubSpot sync</th>
+            <th>CRM record</th>
+            <th>CRM sync</th>
             <th>Updated</th>
           </tr>
         </thead>
@@ -188,25 +166,11 @@ export const contractsPages: FastifyPluginAsync = async (app) => {
             (r) =>
               html`<tr>
                 <td><a href="/contracts/${r.id}">${r.title}</a></td>
-                <td>${statusBadge(r.negotiation_status)}</td>
-                <td>${r.external_source ?? 'LexiContract'}</td>
-                <td>${r.external_id ?? '—'}</td>
-                <td>
-                  ${
-                    r.sync_state
-                      ? syncStateCell({
-                          state: r.sync_state,
-                          desired_status: r.desired_status ?? '',
-                          synced_status: r.synced_status,
-                          last_error: r.last_error,
-                          attempts: r.attempts ?? 0,
-                          updated_at: r.sync_updated_at ?? r.updated_at,
-                          synced_at: r.synced_at,
-                        })
-                      : html`<span class="muted">—</span>`
-                  }
-                </td>
-                <td>${when(r.updated_at)}</td>
+                <td>${statusBadge(r.negotiationStatus)}</td>
+                <td>${sourceName(r.externalSource)}</td>
+                <td>${r.externalId ?? '—'}</td>
+                <td>${syncStateCell(syncStates.get(r.id))}</td>
+                <td>${when(r.updatedAt)}</td>
               </tr>`,
           )}
         </tbody>
@@ -232,24 +196,8 @@ export const contractsPages: FastifyPluginAsync = async (app) => {
     );
     const detail = await getContractDetail(app.db, session.organizationId, id);
     const { contract } = detail;
-    const sync =
-      contract.externalSource === 'hubspot' && contract.externalAccountId && contract.externalId
-        ? await app.db
-            .selectFrom('hubspot_deal_sync')
-            .select([
-              'state',
-              'desired_status',
-              'synced_status',
-              'last_error',
-              'attempts',
-              'updated_at',
-              'synced_at',
-            ])
-            .where('portal_id', '=', contract.externalAccountId)
-            .where('deal_id', '=', contract.externalId)
-            .where('organization_id', '=', session.organizationId)
-            .executeTakeFirst()
-        : undefined;
+    const adapter = app.crm.forContract(contract);
+    const sync = (await syncStatesOf(session.organizationId, [contract])).get(contract.id);
     const next = allowedNextStatuses(contract.negotiationStatus);
     const csrf = html`<input type="hidden" name="_csrf" value="${session.csrfToken}" />`;
     const snapshot =
@@ -290,22 +238,22 @@ export const contractsPages: FastifyPluginAsync = async (app) => {
       </div>
 
       ${
-        contract.externalSource === 'hubspot'
-          ? html`<div class="card" data-testid="hubspot-sync">
-              <h2>HubSpot deal ${contract.externalId ?? ''}</h2>
+        adapter
+          ? html`<div class="card" data-testid="crm-sync">
+              <h2>${adapter.name} ${adapter.recordNoun} ${contract.externalId ?? ''}</h2>
               <dl>
-                <dt>Portal</dt>
+                <dt>${adapter.accountNoun}</dt>
                 <dd>${contract.externalAccountId ?? '—'}</dd>
                 <dt>Sync state</dt>
                 <dd>
                   ${syncStateCell(sync)}
-                  ${sync?.state === 'synced' ? html` <span class="muted">deal shows <code>${sync.synced_status ?? ''}</code> since ${when(sync.synced_at)}</span>` : null}
-                  ${sync?.state === 'pending' ? html` <span class="muted">sending <code>${sync.desired_status}</code></span>` : null}
+                  ${sync?.state === 'synced' ? html` <span class="muted">${adapter.recordNoun} shows <code>${sync.shownStatus ?? ''}</code> since ${when(sync.shownSince)}</span>` : null}
+                  ${sync?.state === 'pending' ? html` <span class="muted">sending <code>${sync.sendingStatus ?? ''}</code></span>` : null}
                 </dd>
                 ${
-                  sync?.last_error
+                  sync?.lastError
                     ? html`<dt>Last problem</dt>
-                        <dd>${sync.last_error}</dd>`
+                        <dd>${sync.lastError}</dd>`
                     : null
                 }
               </dl>
@@ -464,22 +412,8 @@ export const contractsPages: FastifyPluginAsync = async (app) => {
         'contract id',
       );
       const { contract } = await getContractDetail(app.db, session.organizationId, id);
-      if (
-        contract.externalSource === 'hubspot' &&
-        contract.externalAccountId &&
-        contract.externalId
-      ) {
-        await app.db.transaction().execute(async (trx) => {
-          await enqueueDealSync(trx, app.jobs, {
-            organizationId: contract.organizationId,
-            portalId: contract.externalAccountId ?? '',
-            dealId: contract.externalId ?? '',
-            contractId: contract.id,
-            status: contract.negotiationStatus,
-            contractUrl: contractUrl(app.config.publicBaseUrl, contract.id),
-          });
-        });
-      }
+      const adapter = app.crm.forContract(contract);
+      if (adapter) await adapter.retryContractSync(app.db, app.jobs, app.config, contract);
       return reply.redirect(`/contracts/${id}?notice=sync_retried`);
     },
   );

@@ -1,67 +1,85 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
 
-import {
-  getOrganizationIntegration,
-  toOrganizationIntegrationView,
-} from '../core/integrations/organization-integrations.ts';
-import { getSyncHealth, retryFailedSyncs, type SyncHealth } from '../hubspot/outbox/health.ts';
+import { requireCsrf, requirePageSession, sessionOf } from '../core/auth/session-plugin.ts';
+import { listIntegrationCatalog } from '../core/integrations/organization-integrations.ts';
+import type {
+  ConnectionPanel,
+  CrmAdapter,
+  PanelAction,
+  PanelFact,
+  PanelSection,
+  PanelValue,
+} from '../crm/port.ts';
+import { NotFoundError } from '../platform/errors.ts';
 import { html, type SafeHtml } from '../platform/http/html.ts';
+import { parseInput } from '../platform/http/validation.ts';
 import { page } from './layout.ts';
 import { noticeFromQuery } from './notices.ts';
-import { requireCsrf, requirePageSession, sessionOf } from '../core/auth/session-plugin.ts';
 
-function when(date: Date | null): string {
-  return date ? `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '—';
-}
-
-const STATUS_BADGES: Record<string, SafeHtml> = {
-  connected: html`<span class="badge ok" data-testid="hubspot-status">Connected</span>`,
-  needs_reconnect: html`<span class="badge warn" data-testid="hubspot-status"
-    >Needs reconnect</span
-  >`,
-  disconnected: html`<span class="badge" data-testid="hubspot-status">Disconnected</span>`,
-  none: html`<span class="badge" data-testid="hubspot-status">Not connected</span>`,
+const STATUS_BADGE_CLASS: Record<ConnectionPanel['status'], string> = {
+  connected: 'badge ok',
+  needs_reconnect: 'badge warn',
+  disconnected: 'badge',
+  none: 'badge',
 };
 
-function syncHealthSection(health: SyncHealth, csrf: SafeHtml): SafeHtml {
-  return html`<h2 style="margin-top:20px">Sync health</h2>
-    <dl data-testid="sync-health">
-      <dt>Last update written to HubSpot</dt>
-      <dd>${when(health.lastOutboundAt)}</dd>
-      <dt>Last update from HubSpot</dt>
-      <dd>${when(health.lastInboundAt)}</dd>
-      <dt>Waiting to be written</dt>
-      <dd>${health.pendingCount}</dd>
-      <dt>Failed</dt>
-      <dd>
-        ${
-          health.failedCount === 0
-            ? html`<span class="badge ok">None</span>`
-            : html`<span class="badge bad">${health.failedCount}</span>
-                ${health.failuresByCause.map((c) => html` <code>${c.cause}</code> × ${c.count}`)}
-                <form method="post" action="/integrations/hubspot/retry-failed" class="inline">
-                  ${csrf}<button class="secondary" type="submit">Retry failed</button>
-                </form>`
-        }
-      </dd>
-    </dl>
+function valueHtml(value: PanelValue): SafeHtml {
+  const text =
+    value.badge === undefined
+      ? value.text
+      : html`<span class="badge${value.badge === 'plain' ? '' : ` ${value.badge}`}"
+          >${value.text}</span
+        >`;
+  return html`${text}${value.codes ? value.codes.map((c) => html` <code>${c}</code>`) : null}${
+    value.note ? html` <span class="muted">${value.note}</span>` : null
+  }`;
+}
+
+function actionHtml(action: PanelAction, csrf: SafeHtml): SafeHtml {
+  const testId = action.testId ? html` data-testid="${action.testId}"` : null;
+  if (action.kind === 'link') {
+    const style = action.style && action.style !== 'primary' ? ` ${action.style}` : '';
+    return html`<a class="button${style}" href="${action.href}" ${testId}>${action.label}</a>`;
+  }
+  const confirm = action.confirm ? html` onsubmit="return confirm('${action.confirm}')"` : null;
+  return html`<form method="post" action="${action.href}" class="inline" ${confirm}>
+    ${csrf}<button class="${action.style ?? 'primary'}" type="submit" ${testId}>
+      ${action.label}
+    </button>
+  </form>`;
+}
+
+function factsHtml(facts: readonly PanelFact[], csrf: SafeHtml): SafeHtml {
+  return html`<dl>
+    ${facts.map(
+      (fact) =>
+        html`<dt>${fact.label}</dt>
+          <dd${fact.testId ? html` data-testid="${fact.testId}"` : null}>
+            ${valueHtml(fact.value)} ${fact.action ? actionHtml(fact.action, csrf) : null}
+          </dd>`,
+    )}
+  </dl>`;
+}
+
+function sectionHtml(section: PanelSection, csrf: SafeHtml): SafeHtml {
+  return html`<h2 class="section">${section.title}</h2>
+    <div${section.testId ? html` data-testid="${section.testId}"` : null}>
+      ${factsHtml(section.facts, csrf)}
+    </div>
     ${
-      health.failedDeals.length > 0
-        ? html`<table style="margin-top:10px">
+      section.table
+        ? html`<table class="section">
             <thead>
               <tr>
-                <th>Deal</th>
-                <th>Why</th>
-                <th>When</th>
+                ${section.table.columns.map((c) => html`<th>${c}</th>`)}
               </tr>
             </thead>
             <tbody>
-              ${health.failedDeals.slice(0, 10).map(
-                (f) =>
+              ${section.table.rows.map(
+                (row) =>
                   html`<tr>
-                    <td>${f.dealId}</td>
-                    <td>${f.reason}</td>
-                    <td>${when(f.at)}</td>
+                    ${row.map((cell) => html`<td>${cell}</td>`)}
                   </tr>`,
               )}
             </tbody>
@@ -70,115 +88,71 @@ function syncHealthSection(health: SyncHealth, csrf: SafeHtml): SafeHtml {
     }`;
 }
 
-/** The LexiContract integrations page: connect, watch and disconnect HubSpot. */
+function panelHtml(adapter: CrmAdapter, panel: ConnectionPanel, csrf: SafeHtml): SafeHtml {
+  return html`<div class="card" data-testid="${adapter.id}-card">
+    <div class="row">
+      <div class="grow">
+        <h2>
+          ${adapter.name}
+          <span class="${STATUS_BADGE_CLASS[panel.status]}" data-testid="${adapter.id}-status"
+            >${panel.statusLabel}</span
+          >
+        </h2>
+      </div>
+      <div>${panel.actions.map((a) => actionHtml(a, csrf))}</div>
+    </div>
+    ${panel.warning ? html`<div class="flash error">${panel.warning}</div>` : null}
+    ${
+      panel.status === 'none' && panel.facts.length === 0
+        ? html`<p class="muted">${panel.pitch}</p>`
+        : factsHtml(panel.facts, csrf)
+    }
+    ${panel.sections.map((s) => sectionHtml(s, csrf))}
+  </div>`;
+}
+
+/** The integrations page: one card per registered CRM, and the catalog's others as "not yet". */
 export const integrationsPage: FastifyPluginAsync = async (app) => {
   app.post(
-    '/integrations/hubspot/retry-failed',
+    '/integrations/:integrationId/retry-failed',
     { preHandler: [requirePageSession, requireCsrf] },
     async (request, reply) => {
       const session = sessionOf(request);
-      await retryFailedSyncs(app.db, app.jobs, session.organizationId);
+      const { integrationId } = parseInput(
+        z.object({ integrationId: z.string().max(50) }),
+        request.params,
+        'integration',
+      );
+      const adapter = app.crm.get(integrationId);
+      if (!adapter) throw new NotFoundError('integration_not_found', 'No such integration.');
+      await adapter.retryFailedSyncs(app.db, app.jobs, session.organizationId);
       return reply.redirect('/integrations?notice=sync_retried');
     },
   );
 
   app.get('/integrations', { preHandler: requirePageSession }, async (request, reply) => {
     const session = sessionOf(request);
-    const row = await getOrganizationIntegration(app.db, session.organizationId, 'hubspot');
-    const view = row ? toOrganizationIntegrationView(row) : undefined;
-    const status = view?.status ?? 'none';
     const csrf = html`<input type="hidden" name="_csrf" value="${session.csrfToken}" />`;
-    const provisioning = row?.provisioning_status ?? 'pending';
-    const health = view ? await getSyncHealth(app.db, session.organizationId) : undefined;
-
-    const actions =
-      status === 'connected'
-        ? html`<form
-            method="post"
-            action="/api/v1/integrations/hubspot/disconnect"
-            class="inline"
-            onsubmit="return confirm('Disconnect HubSpot? The app is uninstalled from the portal; contracts stay in LexiContract.')"
-          >
-            ${csrf}<button class="danger" type="submit" data-testid="disconnect-hubspot">
-              Disconnect
-            </button>
-          </form>`
-        : html`<a
-            class="button"
-            href="/api/v1/integrations/hubspot/auth"
-            data-testid="connect-hubspot"
-            >${status === 'none' ? 'Connect HubSpot' : 'Reconnect HubSpot'}</a
-          >`;
-
-    const details = view
-      ? html`<dl>
-          <dt>Portal</dt>
-          <dd data-testid="hubspot-portal">
-            ${view.externalAccountId ?? '—'}${view.externalAccountName ? html` · ${view.externalAccountName}` : null}
-          </dd>
-          <dt>Installed by</dt>
-          <dd>${view.installerEmail ?? '—'}</dd>
-          <dt>Connected since</dt>
-          <dd>${when(view.connectedAt)}</dd>
-          ${
-            view.disconnectedAt && status === 'disconnected'
-              ? html`<dt>Disconnected</dt>
-                  <dd>${when(view.disconnectedAt)}</dd>`
-              : null
-          }
-          <dt>Granted scopes</dt>
-          <dd>
-            ${view.grantedScopes.length > 0 ? view.grantedScopes.map((s) => html`<code>${s}</code> `) : '—'}
-          </dd>
-          <dt>Portal setup</dt>
-          <dd data-testid="hubspot-provisioning">
-            ${
-              provisioning === 'done'
-                ? html`<span class="badge ok">Done</span>
-                    <span class="muted">LexiContract properties exist on deals</span>`
-                : provisioning === 'failed'
-                  ? html`<span class="badge bad">Failed</span> ${row?.provisioning_error ?? ''}
-                      ${status === 'connected' ? html`<form method="post" action="/api/v1/integrations/hubspot/provisioning/retry" class="inline">${csrf}<button class="secondary" type="submit">Retry setup</button></form>` : null}`
-                  : html`<span class="badge">Pending</span>`
-            }
-          </dd>
-          ${
-            view.lastError
-              ? html`<dt>Last problem</dt>
-                  <dd>${view.lastError} <span class="muted">(${when(view.lastErrorAt)})</span></dd>`
-              : null
-          }
-        </dl>`
-      : html`<p class="muted">
-          Connect a HubSpot portal to send deals to legal review from HubSpot and keep each deal's
-          <code>lexicontract_status</code> up to date.
-        </p>`;
-
+    const panels = await Promise.all(
+      app.crm.adapters.map(async (adapter) =>
+        panelHtml(adapter, await adapter.connectionPanel(app.db, session.organizationId), csrf),
+      ),
+    );
+    const others = (await listIntegrationCatalog(app.db)).filter((i) => !app.crm.get(i.id));
     const body = html` <h1>Integrations</h1>
       <p class="sub">Connect the CRMs your sales team works in.</p>
-      <div class="card" data-testid="hubspot-card">
-        <div class="row">
-          <div class="grow"><h2>HubSpot ${STATUS_BADGES[status] ?? null}</h2></div>
-          <div>${actions}</div>
-        </div>
-        ${
-          status === 'needs_reconnect'
-            ? html`<div class="flash error">
-                HubSpot no longer accepts this connection (the app was uninstalled or access was
-                revoked). Deals are not synced until an admin reconnects.
-              </div>`
-            : null
-        }
-        ${details} ${health ? syncHealthSection(health, csrf) : null}
-      </div>
-      <div class="card">
-        <div class="row">
-          <div class="grow">
-            <h2>Salesforce <span class="badge">Not available yet</span></h2>
-            <p class="muted">Salesforce support is on the roadmap.</p>
-          </div>
-        </div>
-      </div>`;
+      ${panels}
+      ${others.map(
+        (integration) =>
+          html`<div class="card">
+            <div class="row">
+              <div class="grow">
+                <h2>${integration.name} <span class="badge">Not available yet</span></h2>
+                <p class="muted">${integration.name} support is on the roadmap.</p>
+              </div>
+            </div>
+          </div>`,
+      )}`;
     return reply.type('text/html').send(
       page({
         title: 'Integrations',

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   KeyringRejectedError,
   registerKeyring,
-} from '../../../server/src/platform/crypto/key-registry.ts';
+} from '../../../server/src/core/integrations/key-registry.ts';
 import {
   formatKeyring,
   parseKeyring,

@@ -3,7 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 
-import { ensureCurrentKeyRegistered } from '../../../server/src/platform/crypto/key-registry.ts';
+import { ensureCurrentKeyRegistered } from '../../../server/src/core/integrations/key-registry.ts';
 import { ciphertextKeyId } from '../../../server/src/platform/crypto/token-cipher.ts';
 import { ConflictError, NotFoundError } from '../../../server/src/platform/errors.ts';
 import {

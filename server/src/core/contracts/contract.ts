@@ -61,6 +61,11 @@ export interface ContractDetail {
   readonly history: readonly ContractStatusChange[];
 }
 
+/** Where a contract lives in the LexiContract web app (also written onto CRM records). */
+export function contractUrl(publicBaseUrl: string, contractId: string): string {
+  return `${publicBaseUrl}/contracts/${contractId}`;
+}
+
 export function toContract(row: ContractRow): Contract {
   return {
     id: row.id,

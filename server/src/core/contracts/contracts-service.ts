@@ -2,6 +2,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 
 import { recordAudit } from '../audit/audit-log.ts';
 import type { DB } from '../../platform/db/schema.ts';
+import { inTransaction } from '../../platform/db/transaction.ts';
 import { ValidationError } from '../../platform/errors.ts';
 import { isUuid } from '../organizations/organizations.ts';
 import {
@@ -30,15 +31,6 @@ import {
  * Contract use cases. Every function takes the organization explicitly and filters on it,
  * so a contract of another organization is indistinguishable from a missing one.
  */
-
-/** Runs `fn` in a transaction, joining the caller's when `db` already is one. */
-async function inTransaction<T>(
-  db: Kysely<DB>,
-  fn: (trx: Transaction<DB> | Kysely<DB>) => Promise<T>,
-): Promise<T> {
-  if (db.isTransaction) return fn(db);
-  return db.transaction().execute(fn);
-}
 
 function requireText(value: string, field: string, max: number): string {
   const trimmed = value.trim();

@@ -71,3 +71,8 @@ export function allowedNextStatuses(from: NegotiationStatus): readonly Negotiati
 export function isTerminalStatus(status: NegotiationStatus): boolean {
   return TRANSITIONS[status].length === 0;
 }
+
+/** The statuses a contract is still open in (not terminal): a re-send reuses such a contract. */
+export const OPEN_STATUSES: readonly NegotiationStatus[] = NEGOTIATION_STATUSES.filter(
+  (status) => !isTerminalStatus(status),
+);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import type { Kysely } from 'kysely';
 
-import { ensureCurrentKeyRegistered } from '../../platform/crypto/key-registry.ts';
+import { ensureCurrentKeyRegistered } from './key-registry.ts';
 import type { Keyring } from '../../platform/crypto/keyring.ts';
 import {
   decryptToken,
@@ -10,6 +10,7 @@ import {
   TokenDecryptionError,
 } from '../../platform/crypto/token-cipher.ts';
 import type { ConnectionStatus, DB, OrganizationIntegrationRow } from '../../platform/db/schema.ts';
+import { inTransaction } from '../../platform/db/transaction.ts';
 import {
   ConflictError,
   DomainError,
@@ -160,12 +161,6 @@ function translateWriteError(error: unknown, input: UpsertOrganizationIntegratio
     );
   }
   return error;
-}
-
-async function inTransaction<T>(db: Kysely<DB>, work: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
-  // Already inside the caller's transaction: commit with its other work.
-  if (db.isTransaction) return work(db);
-  return db.transaction().execute(work);
 }
 
 function validateInput(input: UpsertOrganizationIntegrationInput): void {
@@ -428,4 +423,65 @@ export async function disconnectIntegration(
     .executeTakeFirst();
   if (!row) throw new NotFoundError('integration_not_found', `No connection with id ${id}`);
   return toOrganizationIntegrationView(row);
+}
+
+/** The `integrations` catalog (hubspot, salesforce, …) in name order. */
+export async function listIntegrationCatalog(
+  db: Kysely<DB>,
+): Promise<{ id: string; name: string; available: boolean }[]> {
+  return db
+    .selectFrom('integrations')
+    .select(['id', 'name', 'available'])
+    .orderBy('name')
+    .execute();
+}
+
+/**
+ * Stores a connection's refreshed tokens, sealed under the current key. With
+ * `upsertOrganizationIntegration`, `disconnectIntegration` and `resealIntegrationTokens`, the
+ * only code that writes the token ciphertext columns.
+ */
+export async function storeRefreshedTokens(
+  trx: Kysely<DB>,
+  keyring: Keyring,
+  integrationId: string,
+  tokens: { accessToken: string; refreshToken: string; expiresAt: Date },
+): Promise<void> {
+  await ensureCurrentKeyRegistered(trx, keyring);
+  await trx
+    .updateTable('organization_integrations')
+    .set({
+      access_token_ciphertext: encryptToken(
+        keyring,
+        tokens.accessToken,
+        integrationTokenBinding(integrationId, 'access_token_ciphertext'),
+      ),
+      refresh_token_ciphertext: encryptToken(
+        keyring,
+        tokens.refreshToken,
+        integrationTokenBinding(integrationId, 'refresh_token_ciphertext'),
+      ),
+      token_key_id: keyring.current.id,
+      access_token_expires_at: tokens.expiresAt,
+      updated_at: new Date(),
+    })
+    .where('id', '=', integrationId)
+    .execute();
+}
+
+/** Key rotation: a row's tokens re-sealed under another key, written together. */
+export async function resealIntegrationTokens(
+  trx: Kysely<DB>,
+  integrationId: string,
+  sealed: { access: Buffer | null; refresh: Buffer | null; keyId: string },
+): Promise<void> {
+  await trx
+    .updateTable('organization_integrations')
+    .set({
+      access_token_ciphertext: sealed.access,
+      refresh_token_ciphertext: sealed.refresh,
+      token_key_id: sealed.keyId,
+    })
+    .where('id', '=', integrationId)
+    .execute();
 }

@@ -1,8 +1,9 @@
 import type { Kysely } from 'kysely';
 
 import type { DB } from '../../platform/db/schema.ts';
+import { resealIntegrationTokens } from './organization-integrations.ts';
 import { integrationTokenBinding } from './token-binding.ts';
-import { ensureCurrentKeyRegistered } from '../../platform/crypto/key-registry.ts';
+import { ensureCurrentKeyRegistered } from './key-registry.ts';
 import type { Keyring } from '../../platform/crypto/keyring.ts';
 import {
   decryptToken,
@@ -76,15 +77,7 @@ export async function rotateTokenKeys(
             failedRowIds.push(row.id);
             continue;
           }
-          await trx
-            .updateTable('organization_integrations')
-            .set({
-              access_token_ciphertext: access,
-              refresh_token_ciphertext: refresh,
-              token_key_id: currentKeyId,
-            })
-            .where('id', '=', row.id)
-            .execute();
+          await resealIntegrationTokens(trx, row.id, { access, refresh, keyId: currentKeyId });
           rotated += 1;
         }
         return rows.length === 0;

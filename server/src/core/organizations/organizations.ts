@@ -45,20 +45,17 @@ export async function getOrganization(db: Kysely<DB>, id: string): Promise<Organ
 }
 
 export interface OrganizationListing extends Organization {
-  /** HubSpot portal ids linked to this organization (at most one today). */
-  readonly hubspotPortalIds: string[];
+  /** External accounts linked to this organization, by integration (e.g. HubSpot portal ids). */
+  readonly linkedAccounts: Record<string, string[]>;
 }
 
 export async function listOrganizations(db: Kysely<DB>): Promise<OrganizationListing[]> {
   const rows = await db
     .selectFrom('organizations as o')
     .leftJoin('organization_integrations as oi', (join) =>
-      join
-        .onRef('oi.organization_id', '=', 'o.id')
-        .on('oi.integration_id', '=', 'hubspot')
-        .on('oi.external_account_id', 'is not', null),
+      join.onRef('oi.organization_id', '=', 'o.id').on('oi.external_account_id', 'is not', null),
     )
-    .select(['o.id', 'o.name', 'o.created_at', 'oi.external_account_id'])
+    .select(['o.id', 'o.name', 'o.created_at', 'oi.integration_id', 'oi.external_account_id'])
     .orderBy('o.created_at')
     .execute();
   const byId = new Map<string, OrganizationListing>();
@@ -67,9 +64,11 @@ export async function listOrganizations(db: Kysely<DB>): Promise<OrganizationLis
       id: row.id,
       name: row.name,
       createdAt: row.created_at,
-      hubspotPortalIds: [],
+      linkedAccounts: {},
     };
-    if (row.external_account_id) existing.hubspotPortalIds.push(row.external_account_id);
+    if (row.integration_id && row.external_account_id) {
+      (existing.linkedAccounts[row.integration_id] ??= []).push(row.external_account_id);
+    }
     byId.set(row.id, existing);
   }
   return [...byId.values()];

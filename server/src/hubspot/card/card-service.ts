@@ -3,6 +3,10 @@ import type { Kysely } from 'kysely';
 import type { AppConfig } from '../../platform/config/runtime.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import { NotFoundError } from '../../platform/errors.ts';
+import {
+  findContractsByExternalRef,
+  type ImportedContract,
+} from '../../core/contracts/external-records.ts';
 import { isTerminalStatus } from '../../core/contracts/status.ts';
 import type {
   CardContract,
@@ -17,9 +21,9 @@ import {
   PortalNeedsReconnectError,
   PortalNotConnectedError,
   type HubSpotTokenDeps,
-} from '../install/access-tokens.ts';
+} from '../client/access-tokens.ts';
 import { NEGOTIATION_STATUS_LABELS } from '../wire/status-property.ts';
-import { contractUrl } from '../contract-hooks.ts';
+import { contractUrl } from '../../core/contracts/contract.ts';
 
 /** A deal id the signed portal does not have (or that does not exist): nothing is shown. */
 export class DealNotFoundError extends NotFoundError {
@@ -97,39 +101,35 @@ export async function listDealContracts(
   config: Pick<AppConfig, 'publicBaseUrl'>,
   input: { organizationId: string; portalId: string; dealId: string },
 ): Promise<DealContracts> {
-  const rows = await db
-    .selectFrom('contracts')
-    .select(['id', 'title', 'negotiation_status', 'import_state', 'created_at', 'updated_at'])
-    .where('organization_id', '=', input.organizationId)
-    .where('external_source', '=', 'hubspot')
-    .where('external_account_id', '=', input.portalId)
-    .where('external_id', '=', input.dealId)
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(CARD_CONTRACT_LIMIT)
-    .execute();
+  const rows = await findContractsByExternalRef(
+    db,
+    {
+      organizationId: input.organizationId,
+      source: 'hubspot',
+      accountId: input.portalId,
+      externalId: input.dealId,
+    },
+    { limit: CARD_CONTRACT_LIMIT },
+  );
   const contracts = rows.map((row) => toCardContract(config.publicBaseUrl, row));
   return { contracts, openContractId: contracts.find((c) => c.open)?.id ?? null };
 }
 
 export function toCardContract(
   publicBaseUrl: string,
-  row: {
-    id: string;
-    title: string;
-    negotiation_status: CardContract['status'];
-    import_state: CardContract['importState'];
-    updated_at: Date;
-  },
+  contract: Pick<
+    ImportedContract,
+    'id' | 'title' | 'negotiationStatus' | 'importState' | 'updatedAt'
+  >,
 ): CardContract {
   return {
-    id: row.id,
-    title: row.title,
-    status: row.negotiation_status,
-    statusLabel: NEGOTIATION_STATUS_LABELS[row.negotiation_status],
-    open: !isTerminalStatus(row.negotiation_status),
-    importState: row.import_state,
-    lastChangedAt: row.updated_at.toISOString(),
-    url: contractUrl(publicBaseUrl, row.id),
+    id: contract.id,
+    title: contract.title,
+    status: contract.negotiationStatus,
+    statusLabel: NEGOTIATION_STATUS_LABELS[contract.negotiationStatus],
+    open: !isTerminalStatus(contract.negotiationStatus),
+    importState: contract.importState,
+    lastChangedAt: contract.updatedAt.toISOString(),
+    url: contractUrl(publicBaseUrl, contract.id),
   };
 }

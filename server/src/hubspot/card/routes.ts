@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 
+import { findImportedContract } from '../../core/contracts/external-records.ts';
+import { ContractNotFoundError } from '../../core/contracts/errors.ts';
 import { DomainError, ConflictError } from '../../platform/errors.ts';
 import { parseInput } from '../../platform/http/validation.ts';
 import {
@@ -18,8 +20,11 @@ import {
   readNotes,
 } from '../legal-review/deal-reader.ts';
 import { requestLegalReview } from '../legal-review/import-service.ts';
-import { PortalNeedsReconnectError, PortalNotConnectedError } from '../install/access-tokens.ts';
-import { hubspotTokenDeps } from '../install/routes.ts';
+import {
+  hubSpotTokenDeps,
+  PortalNeedsReconnectError,
+  PortalNotConnectedError,
+} from '../client/access-tokens.ts';
 import type { CrmObject } from '../wire/index.ts';
 import { SIGNATURE_HEADERS } from '../signature/index.ts';
 import { getHubSpotSettings } from '../legal-review/settings-store.ts';
@@ -99,7 +104,7 @@ async function loadCard(request: FastifyRequest, caches: CardCaches): Promise<Ca
   const connection = await portalConnection(request, query.portalId);
   if (connection.kind !== 'connected')
     return needsReconnectData(config.publicBaseUrl, connection.kind);
-  const tokenDeps = hubspotTokenDeps(request);
+  const tokenDeps = hubSpotTokenDeps(request.server);
   const hubspotOptions = { maxAttempts: 2, baseDelayMs: 200 } as const;
   try {
     const hinted = caches.dealNotes.get(query.portalId, query.dealId) ?? [];
@@ -178,7 +183,7 @@ async function send(request: FastifyRequest): Promise<CardSendResult> {
   if (connection.kind === 'not_connected') throw new PortalNotConnectedError(query.portalId);
   if (connection.kind === 'needs_reconnect') throw new PortalNeedsReconnectError(query.portalId);
   const caller = { portalId: query.portalId, userId: query.userId, userEmail: query.userEmail };
-  const tokenDeps = hubspotTokenDeps(request);
+  const tokenDeps = hubSpotTokenDeps(request.server);
   let deal;
   try {
     deal = await readPortalDeal(tokenDeps, query.portalId, body.dealId);
@@ -232,11 +237,8 @@ async function send(request: FastifyRequest): Promise<CardSendResult> {
       },
       trx,
     );
-    const contract = await trx
-      .selectFrom('contracts')
-      .select(['id', 'title', 'negotiation_status', 'import_state', 'updated_at'])
-      .where('id', '=', result.contract.id)
-      .executeTakeFirstOrThrow();
+    const contract = await findImportedContract(trx, connection.organizationId, result.contract.id);
+    if (!contract) throw new ContractNotFoundError(result.contract.id);
     const outcome = !result.created ? 'existing' : body.newVersion ? 'new_version' : 'created';
     const files =
       body.fileIds === undefined

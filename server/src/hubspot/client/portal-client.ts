@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { z } from 'zod';
 
-import { withPortalToken, type HubSpotTokenDeps } from '../install/access-tokens.ts';
+import { withPortalToken, type HubSpotTokenDeps } from './access-tokens.ts';
 import {
   acquireRateSlot,
   DEFAULT_RATE_LIMIT_POLICY,

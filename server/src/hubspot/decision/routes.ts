@@ -3,10 +3,11 @@ import { sql, type Kysely } from 'kysely';
 
 import type { DB } from '../../platform/db/schema.ts';
 import { parseInput } from '../../platform/http/validation.ts';
+import { findContractsByExternalRef } from '../../core/contracts/external-records.ts';
 import { findIntegrationByExternalAccount } from '../../core/integrations/organization-integrations.ts';
-import { requireHubSpotSignature, signedJson } from '../inbound/signed-request.ts';
+import { acceptRawJson, requireHubSpotSignature, signedJson } from '../inbound/signed-request.ts';
 import { WorkflowActionExecutionSchema, type WorkflowActionResponse } from '../wire/index.ts';
-import { expirationDays, isDecision } from './decision-callbacks.ts';
+import { expirationDays, isDecision } from '../legal-review/decision-callbacks.ts';
 
 /** The "Wait for legal decision" action's `actionUrl` path (under the HubSpot prefix). */
 export const WAIT_FOR_DECISION_PATH = '/workflow/wait-for-decision';
@@ -50,19 +51,17 @@ export async function startDecisionWait(
       .where('callback_id', '=', input.callbackId)
       .executeTakeFirst();
     if (existing) return replay(existing);
-    const contract = await trx
-      .selectFrom('contracts')
-      .select(['id', 'negotiation_status'])
-      .where('organization_id', '=', input.organizationId)
-      .where('external_source', '=', 'hubspot')
-      .where('external_account_id', '=', input.portalId)
-      .where('external_id', '=', input.dealId)
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(1)
-      .forShare()
-      .executeTakeFirst();
-    const decided = contract && isDecision(contract.negotiation_status);
+    const [contract] = await findContractsByExternalRef(
+      trx,
+      {
+        organizationId: input.organizationId,
+        source: 'hubspot',
+        accountId: input.portalId,
+        externalId: input.dealId,
+      },
+      { limit: 1, lockForShare: true },
+    );
+    const decided = contract && isDecision(contract.negotiationStatus);
     const inserted = await trx
       .insertInto('hubspot_decision_callbacks')
       .values({
@@ -72,7 +71,7 @@ export async function startDecisionWait(
         deal_id: input.dealId,
         contract_id: contract?.id ?? null,
         state: decided ? 'completed' : 'waiting',
-        decision: decided ? contract.negotiation_status : null,
+        decision: decided ? contract.negotiationStatus : null,
         expires_at: sql<Date>`now() + ${`${input.expirationDays} days`}::interval`,
         ...(decided ? { completed_at: new Date() } : {}),
       })
@@ -90,8 +89,12 @@ export async function startDecisionWait(
   });
 }
 
-/** Registers the route; the caller's plugin has `acceptRawJson` in place. */
-export function registerDecisionRoute(app: FastifyInstance): void {
+/**
+ * `POST /workflow/wait-for-decision`: the "Wait for legal decision" workflow action, signed
+ * v3 (or v2); the body limit is the one it always had beside the webhook intake.
+ */
+export async function hubspotDecisionRoutes(app: FastifyInstance): Promise<void> {
+  acceptRawJson(app, { bodyLimit: 1024 * 1024 });
   app.post(
     WAIT_FOR_DECISION_PATH,
     { preHandler: requireHubSpotSignature('v3-or-v2') },

@@ -10,7 +10,7 @@ import {
 } from '../../core/integrations/organization-integrations.ts';
 import { createOrganization } from '../../core/organizations/organizations.ts';
 import { findOrCreateUser } from '../../core/organizations/users.ts';
-import type { TokenSet } from './token-endpoint.ts';
+import type { TokenSet } from '../client/token-endpoint.ts';
 
 /**
  * Decides which LexiContract organization a finished HubSpot install belongs to, and stores

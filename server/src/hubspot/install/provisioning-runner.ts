@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 
 import { recordAudit } from '../../core/audit/audit-log.ts';
 import { HubSpotApiError } from '../client/hubspot-http.ts';
-import type { HubSpotTokenDeps } from './access-tokens.ts';
+import type { HubSpotTokenDeps } from '../client/access-tokens.ts';
 import { provisionPortal } from './provisioning.ts';
 
 /** Describes a provisioning failure in words an admin can act on (no secrets). */

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 
-import type { HubSpotTokenDeps } from './access-tokens.ts';
+import type { HubSpotTokenDeps } from '../client/access-tokens.ts';
 import { runProvisioning } from './provisioning-runner.ts';
 
 /**

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { NEGOTIATION_STATUS_LABELS } from '../wire/status-property.ts';
 import { HubSpotApiError } from '../client/hubspot-http.ts';
 import { portalRequest } from '../client/portal-client.ts';
-import type { HubSpotTokenDeps } from './access-tokens.ts';
+import type { HubSpotTokenDeps } from '../client/access-tokens.ts';
 
 /**
  * Puts what the app needs into a portal, idempotently: the "LexiContract" deal property

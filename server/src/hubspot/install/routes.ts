@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { z } from 'zod';
 
 import { recordAudit } from '../../core/audit/audit-log.ts';
@@ -11,7 +11,6 @@ import {
   readIntegrationTokens,
 } from '../../core/integrations/organization-integrations.ts';
 import { html } from '../../platform/http/html.ts';
-import { page } from '../../web/layout.ts';
 import {
   readWebSession,
   requireCsrf,
@@ -20,7 +19,7 @@ import {
   startWebSession,
 } from '../../core/auth/session-plugin.ts';
 import { HubSpotApiError, hubspotRequest } from '../client/hubspot-http.ts';
-import type { HubSpotTokenDeps } from './access-tokens.ts';
+import { hubSpotTokenDeps } from '../client/access-tokens.ts';
 import { resumePortalSync } from '../outbox/portal-sync.ts';
 import { completeInstall } from './install-service.ts';
 import {
@@ -36,7 +35,7 @@ import {
   exchangeAuthorizationCode,
   introspectAccessToken,
   revokeRefreshToken,
-} from './token-endpoint.ts';
+} from '../client/token-endpoint.ts';
 
 /**
  * The HubSpot install (SPEC §7.1): `GET /auth` redirects to HubSpot's consent page with a
@@ -53,11 +52,6 @@ const STATE_PROBLEMS: Record<InstallStateProblem, string> = {
   expired: 'The install took longer than ten minutes and expired.',
   other_browser: 'The install was started in another browser.',
 };
-
-export function hubspotTokenDeps(request: FastifyRequest): HubSpotTokenDeps {
-  const { config, db } = request.server;
-  return { db, keyring: config.tokenEncryptionKeys, hubspot: config.hubspot };
-}
 
 function redirectUri(publicBaseUrl: string): string {
   return `${publicBaseUrl}/api/v1/integrations/hubspot/callback`;
@@ -76,7 +70,7 @@ function errorPage(reply: FastifyReply, title: string, message: string, status =
     .status(status)
     .header('referrer-policy', 'no-referrer')
     .type('text/html')
-    .send(page({ title, session: null, body }));
+    .send(reply.server.crmWebKit.page({ title, body }));
 }
 
 const CallbackQuerySchema = z.object({
@@ -232,7 +226,12 @@ export const hubspotOAuthRoutes: FastifyPluginAsync = async (app) => {
         organizationId: outcome.organizationId,
       });
     }
-    await runProvisioning(hubspotTokenDeps(request), outcome.integrationId, portalId, request.log);
+    await runProvisioning(
+      hubSpotTokenDeps(request.server),
+      outcome.integrationId,
+      portalId,
+      request.log,
+    );
     // Deal writes that waited while the portal needed reconnecting go out now.
     if (outcome.reconnected) await resumePortalSync(app.db, app.jobs, portalId);
     return reply
@@ -301,7 +300,7 @@ export const hubspotOAuthRoutes: FastifyPluginAsync = async (app) => {
         return reply.redirect('/integrations?notice=hubspot_not_connected');
       }
       await runProvisioning(
-        hubspotTokenDeps(request),
+        hubSpotTokenDeps(request.server),
         row.id,
         row.external_account_id,
         request.log,

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { DEFAULT_IMPORT_MAX_FILE_BYTES } from '../../platform/config/env.ts';
 import { HubSpotApiError } from '../client/hubspot-http.ts';
 import { portalRequest, type PortalClientOptions } from '../client/portal-client.ts';
-import type { HubSpotTokenDeps } from '../install/access-tokens.ts';
+import type { HubSpotTokenDeps } from '../client/access-tokens.ts';
 import {
   AssociationsPageSchema,
   BATCH_INPUT_LIMIT,

@@ -8,15 +8,21 @@ import { DEFAULT_IMPORT_MAX_FILE_BYTES } from '../../platform/config/env.ts';
 import type { AppConfig } from '../../platform/config/runtime.ts';
 import { writeContractFile } from '../../core/contracts/contract-files.ts';
 import { ContractFileTooLargeError } from '../../core/contracts/errors.ts';
+import {
+  findImportedContract,
+  listImportedExternalFileIds,
+  recordSourceSnapshot,
+  setImportOutcome,
+} from '../../core/contracts/external-records.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import type { JobQueue } from '../../platform/jobs/queue.ts';
 import { HubSpotApiError, HubSpotResponseShapeError } from '../client/hubspot-http.ts';
 import {
+  hubSpotTokenDeps,
   PortalNeedsReconnectError,
   PortalNotConnectedError,
-  type HubSpotTokenDeps,
-} from '../install/access-tokens.ts';
-import { contractUrl } from '../contract-hooks.ts';
+} from '../client/access-tokens.ts';
+import { contractUrl } from '../../core/contracts/contract.ts';
 import { enqueueDealSync } from '../outbox/deal-sync-outbox.ts';
 import {
   classifyAttachment,
@@ -88,9 +94,7 @@ class ImportFailure extends Error {
 
 const DOWNLOAD_ATTEMPTS = 3;
 
-function tokenDeps(deps: ImportJobDeps): HubSpotTokenDeps {
-  return { db: deps.db, keyring: deps.config.tokenEncryptionKeys, hubspot: deps.config.hubspot };
-}
+const tokenDeps = hubSpotTokenDeps;
 
 /** Maps any error to (code, message, whether a later retry may help). */
 export function classifyImportError(error: unknown): {
@@ -223,49 +227,29 @@ async function runImport(
   signal: AbortSignal,
 ): Promise<ImportSummary> {
   const td = tokenDeps(deps);
-  const contract = await deps.db
-    .selectFrom('contracts')
-    .select(['id', 'import_summary'])
-    .where('id', '=', payload.contractId)
-    .where('organization_id', '=', payload.organizationId)
-    .executeTakeFirst();
+  const contract = await findImportedContract(deps.db, payload.organizationId, payload.contractId);
   if (!contract)
     throw new ImportFailure('import_failed', 'The contract was deleted during the import.');
 
   const snapshot = await fetchDealSnapshot(td, payload.portalId, payload.dealId, { signal });
-  await deps.db
-    .updateTable('contracts')
-    .set({
-      source_snapshot: JSON.stringify({
-        ...snapshot,
-        review: {
-          trigger: payload.trigger,
-          priority: payload.priority,
-          note: payload.note,
-          requestedAt: payload.requestedAt,
-        },
-      }),
-      // The deal's name becomes the title at the first import; later re-sends keep it.
-      ...(contract.import_summary === null && snapshot.name
-        ? { title: snapshot.name.slice(0, 500) }
-        : {}),
-      updated_at: new Date(),
-    })
-    .where('id', '=', contract.id)
-    .execute();
+  await recordSourceSnapshot(
+    deps.db,
+    contract.id,
+    {
+      ...snapshot,
+      review: {
+        trigger: payload.trigger,
+        priority: payload.priority,
+        note: payload.note,
+        requestedAt: payload.requestedAt,
+      },
+    },
+    // The deal's name becomes the title at the first import; later re-sends keep it.
+    contract.importSummary === null && snapshot.name ? snapshot.name : undefined,
+  );
 
   const refs = await listDealAttachmentRefs(td, payload.portalId, payload.dealId, { signal });
-  const present = new Set(
-    (
-      await deps.db
-        .selectFrom('contract_files')
-        .select('external_file_id')
-        .where('contract_id', '=', contract.id)
-        .where('state', '=', 'complete')
-        .where('external_file_id', 'is not', null)
-        .execute()
-    ).map((r) => r.external_file_id),
-  );
+  const present = await listImportedExternalFileIds(deps.db, contract.id);
   const selected = payload.fileIds ? new Set(payload.fileIds) : undefined;
 
   const imported: ImportedFile[] = [];
@@ -326,25 +310,17 @@ async function finishImport(
 ): Promise<void> {
   const url = contractUrl(deps.config.publicBaseUrl, payload.contractId);
   await deps.db.transaction().execute(async (trx) => {
-    const contract = await trx
-      .updateTable('contracts')
-      .set({
-        import_state: 'complete',
-        import_error: null,
-        import_summary: JSON.stringify(summary),
-        updated_at: new Date(),
-      })
-      .where('id', '=', payload.contractId)
-      .where('organization_id', '=', payload.organizationId)
-      .returning(['id', 'negotiation_status'])
-      .executeTakeFirst();
+    const contract = await setImportOutcome(trx, payload.organizationId, payload.contractId, {
+      state: 'complete',
+      summary,
+    });
     if (!contract) return;
     await enqueueDealSync(trx, deps.jobs, {
       organizationId: payload.organizationId,
       portalId: payload.portalId,
       dealId: payload.dealId,
       contractId: contract.id,
-      status: contract.negotiation_status,
+      status: contract.negotiationStatus,
       contractUrl: url,
     });
     await recordAudit(trx, {
@@ -376,32 +352,26 @@ async function failImport(
 ): Promise<void> {
   const url = contractUrl(deps.config.publicBaseUrl, payload.contractId);
   await deps.db.transaction().execute(async (trx) => {
-    const current = await trx
-      .selectFrom('contracts')
-      .select(['id', 'negotiation_status', 'import_summary'])
-      .where('id', '=', payload.contractId)
-      .where('organization_id', '=', payload.organizationId)
-      .forUpdate()
-      .executeTakeFirst();
+    const current = await findImportedContract(trx, payload.organizationId, payload.contractId, {
+      lockForUpdate: true,
+    });
     if (current) {
       // A re-send onto a contract that was imported before keeps it usable (and the deal at
       // its true status); a first import that failed is marked failed on both sides.
-      const importedBefore = current.import_summary !== null;
-      await trx
-        .updateTable('contracts')
-        .set({
-          import_state: importedBefore ? 'complete' : 'failed',
-          import_error: `${failure.code}: ${failure.message}`.slice(0, 2000),
-          updated_at: new Date(),
-        })
-        .where('id', '=', current.id)
-        .execute();
+      const importedBefore = current.importSummary !== null;
+      const error = `${failure.code}: ${failure.message}`;
+      await setImportOutcome(
+        trx,
+        payload.organizationId,
+        current.id,
+        importedBefore ? { state: 'complete_with_error', error } : { state: 'failed', error },
+      );
       await enqueueDealSync(trx, deps.jobs, {
         organizationId: payload.organizationId,
         portalId: payload.portalId,
         dealId: payload.dealId,
         contractId: current.id,
-        status: importedBefore ? current.negotiation_status : 'import_failed',
+        status: importedBefore ? current.negotiationStatus : 'import_failed',
         contractUrl: url,
       });
       await recordAudit(trx, {

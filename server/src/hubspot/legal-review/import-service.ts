@@ -2,12 +2,16 @@ import { sql, type Kysely } from 'kysely';
 
 import { recordAudit } from '../../core/audit/audit-log.ts';
 import type { AppConfig } from '../../platform/config/runtime.ts';
-import { toContract, type Contract } from '../../core/contracts/contract.ts';
+import type { Contract } from '../../core/contracts/contract.ts';
 import { createContract } from '../../core/contracts/contracts-service.ts';
-import type { NegotiationStatus } from '../../core/contracts/status.ts';
+import {
+  findContractsByExternalRef,
+  markImportStarted,
+} from '../../core/contracts/external-records.ts';
 import type { DB } from '../../platform/db/schema.ts';
+import { inTransaction } from '../../platform/db/transaction.ts';
 import type { JobQueue } from '../../platform/jobs/queue.ts';
-import { contractUrl } from '../contract-hooks.ts';
+import { contractUrl } from '../../core/contracts/contract.ts';
 import { enqueueDealSync } from '../outbox/deal-sync-outbox.ts';
 import type { FileFilter } from './file-policy.ts';
 import { importDealJob } from './job-definitions.ts';
@@ -21,14 +25,6 @@ import { importDealJob } from './job-definitions.ts';
 
 export const REVIEW_PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
 export type ReviewPriority = (typeof REVIEW_PRIORITIES)[number];
-
-/** A contract in one of these statuses is still open: a re-send reuses it. */
-export const OPEN_STATUSES: readonly NegotiationStatus[] = [
-  'pending_review',
-  'in_review',
-  'changes_requested',
-  'approved',
-];
 
 export interface LegalReviewDeps {
   readonly db: Kysely<DB>;
@@ -74,28 +70,12 @@ export async function findOpenDealContract(
   portalId: string,
   dealId: string,
 ): Promise<Contract | undefined> {
-  const row = await db
-    .selectFrom('contracts')
-    .selectAll()
-    .where('organization_id', '=', organizationId)
-    .where('external_source', '=', 'hubspot')
-    .where('external_account_id', '=', portalId)
-    .where('external_id', '=', dealId)
-    .where('negotiation_status', 'in', [...OPEN_STATUSES])
-    .orderBy('created_at', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  return row ? toContract(row) : undefined;
-}
-
-async function inTransaction<T>(
-  db: Kysely<DB>,
-  trx: Kysely<DB> | undefined,
-  fn: (trx: Kysely<DB>) => Promise<T>,
-): Promise<T> {
-  if (trx) return fn(trx);
-  if (db.isTransaction) return fn(db);
-  return db.transaction().execute(fn);
+  const [open] = await findContractsByExternalRef(
+    db,
+    { organizationId, source: 'hubspot', accountId: portalId, externalId: dealId },
+    { openOnly: true, limit: 1 },
+  );
+  return open;
 }
 
 export async function requestLegalReview(
@@ -103,7 +83,7 @@ export async function requestLegalReview(
   input: LegalReviewRequest,
   trx?: Kysely<DB>,
 ): Promise<LegalReviewRequested> {
-  return inTransaction(deps.db, trx, async (t) => {
+  return inTransaction(trx ?? deps.db, async (t) => {
     // One request per deal at a time: two clicks (or a click and a workflow) cannot both
     // decide that the deal has no open contract and create two.
     await sql`select pg_advisory_xact_lock(hashtextextended(${`hubspot-deal:${input.organizationId}:${input.portalId}:${input.dealId}`}, 0))`.execute(
@@ -136,11 +116,7 @@ export async function requestLegalReview(
         details: { trigger: input.trigger, deal_id: input.dealId, portal_id: input.portalId },
       });
     }
-    await t
-      .updateTable('contracts')
-      .set({ import_state: 'importing', updated_at: new Date() })
-      .where('id', '=', contract.id)
-      .execute();
+    await markImportStarted(t, contract.id);
     const url = contractUrl(deps.config.publicBaseUrl, contract.id);
     await enqueueDealSync(t, deps.jobs, {
       organizationId: input.organizationId,

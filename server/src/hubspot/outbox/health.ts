@@ -97,3 +97,31 @@ export async function retryFailedSyncs(
     return { retried: rows.length };
   });
 }
+
+/** The outbox rows of the given deals of one organization (the contract pages' sync state). */
+export async function listDealSyncStates(
+  db: Kysely<DB>,
+  organizationId: string,
+  deals: ReadonlyArray<{ portalId: string; dealId: string }>,
+) {
+  if (deals.length === 0) return [];
+  return db
+    .selectFrom('hubspot_deal_sync')
+    .select([
+      'portal_id',
+      'deal_id',
+      'state',
+      'desired_status',
+      'synced_status',
+      'last_error',
+      'updated_at',
+      'synced_at',
+    ])
+    .where('organization_id', '=', organizationId)
+    .where((eb) =>
+      eb.or(
+        deals.map((d) => eb.and([eb('portal_id', '=', d.portalId), eb('deal_id', '=', d.dealId)])),
+      ),
+    )
+    .execute();
+}

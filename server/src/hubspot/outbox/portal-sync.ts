@@ -13,7 +13,7 @@ import {
   PortalNeedsReconnectError,
   PortalNotConnectedError,
   type HubSpotTokenDeps,
-} from '../install/access-tokens.ts';
+} from '../client/access-tokens.ts';
 import {
   acquireRateSlot,
   DEFAULT_RATE_LIMIT_POLICY,

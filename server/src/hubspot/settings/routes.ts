@@ -13,7 +13,7 @@ import {
 import { getOrganization } from '../../core/organizations/organizations.ts';
 import { findIntegrationByExternalAccount } from '../../core/integrations/organization-integrations.ts';
 import { acceptRawJson, requireHubSpotSignature, signedJson } from '../inbound/signed-request.ts';
-import { PortalNeedsReconnectError, PortalNotConnectedError } from '../install/access-tokens.ts';
+import { PortalNeedsReconnectError, PortalNotConnectedError } from '../client/access-tokens.ts';
 import {
   hubspotActor,
   portalConnection,

@@ -1,4 +1,4 @@
-import type { HubSpotTokenDeps } from '../install/access-tokens.ts';
+import type { HubSpotTokenDeps } from '../client/access-tokens.ts';
 import { portalRequest } from '../client/portal-client.ts';
 import { PipelineListSchema } from '../wire/index.ts';
 

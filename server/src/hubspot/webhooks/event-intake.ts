@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
 import type { JobQueue } from '../../platform/jobs/queue.ts';
 import type { WebhookEvent } from '../wire/index.ts';
-import { processPortalEventsJob } from '../outbox/job-definitions.ts';
+import { processPortalEventsJob } from './job-definitions.ts';
 
 export interface IntakeResult {
   readonly received: number;

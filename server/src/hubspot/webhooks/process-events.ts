@@ -5,6 +5,7 @@ import { recordAudit } from '../../core/audit/audit-log.ts';
 import type { AppConfig } from '../../platform/config/runtime.ts';
 import { changeContractStatus } from '../../core/contracts/contracts-service.ts';
 import { InvalidStatusTransitionError } from '../../core/contracts/errors.ts';
+import { findContractsByExternalRef } from '../../core/contracts/external-records.ts';
 import { isTerminalStatus, type NegotiationStatus } from '../../core/contracts/status.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import type { JobQueue } from '../../platform/jobs/queue.ts';
@@ -12,10 +13,11 @@ import {
   PortalNeedsReconnectError,
   PortalNotConnectedError,
   type HubSpotTokenDeps,
-} from '../install/access-tokens.ts';
+} from '../client/access-tokens.ts';
 import type { LexiContractStatusValue } from '../wire/status-property.ts';
 import { getHubSpotSettings } from '../legal-review/settings-store.ts';
-import { contractUrl, hubspotContractHooks } from '../contract-hooks.ts';
+import { contractUrl } from '../../core/contracts/contract.ts';
+import { hubspotContractHooks } from '../legal-review/contract-hooks.ts';
 import { enqueueDealSync } from '../outbox/deal-sync-outbox.ts';
 import { isClosedLost, type DealStageCache } from './deal-stages.ts';
 
@@ -59,20 +61,16 @@ const BATCH = 500;
 
 interface DealContract {
   readonly id: string;
-  readonly negotiation_status: NegotiationStatus;
+  readonly negotiationStatus: NegotiationStatus;
 }
 
 async function dealContracts(db: Kysely<DB>, event: EventRow): Promise<DealContract[]> {
-  return db
-    .selectFrom('contracts')
-    .select(['id', 'negotiation_status'])
-    .where('organization_id', '=', event.organization_id)
-    .where('external_source', '=', 'hubspot')
-    .where('external_account_id', '=', event.portal_id)
-    .where('external_id', '=', event.object_id)
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .execute();
+  return findContractsByExternalRef(db, {
+    organizationId: event.organization_id,
+    source: 'hubspot',
+    accountId: event.portal_id,
+    externalId: event.object_id,
+  });
 }
 
 function actorOf(event: EventRow): string {
@@ -88,7 +86,7 @@ async function cancelOpenContracts(
   let cancelled = 0;
   const hooks = hubspotContractHooks(deps.config, deps.jobs);
   for (const contract of contracts) {
-    if (isTerminalStatus(contract.negotiation_status)) continue;
+    if (isTerminalStatus(contract.negotiationStatus)) continue;
     try {
       await changeContractStatus(
         deps.db,
@@ -130,7 +128,7 @@ async function revertManualStatus(
       .where('deal_id', '=', event.object_id)
       .executeTakeFirst();
     const trueStatus = (outbox?.desired_status ??
-      latest.negotiation_status) as LexiContractStatusValue;
+      latest.negotiationStatus) as LexiContractStatusValue;
     if (event.property_value === trueStatus) return 'already_true';
     await enqueueDealSync(trx, deps.jobs, {
       organizationId: event.organization_id,

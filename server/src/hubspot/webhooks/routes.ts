@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 
 import { parseInput } from '../../platform/http/validation.ts';
-import { registerDecisionRoute } from '../decision/routes.ts';
 import { acceptRawJson, requireHubSpotSignature, signedJson } from '../inbound/signed-request.ts';
 import { WebhookEventBatchSchema } from '../wire/index.ts';
 import { EventJobTrigger, storeWebhookEvents } from './event-intake.ts';
@@ -18,7 +17,6 @@ const BODY_LIMIT = 1024 * 1024;
  *   once each in one statement and acknowledged after its commit; processing happens in a
  *   job per portal, queued right after (coalesced across concurrent deliveries). Unknown
  *   portals are acknowledged and ignored; a storage failure answers 5xx so HubSpot retries.
- * - `POST /workflow/wait-for-decision`: the "Wait for legal decision" workflow action.
  */
 export async function hubspotSyncRoutes(app: FastifyInstance): Promise<void> {
   acceptRawJson(app, { bodyLimit: BODY_LIMIT });
@@ -41,6 +39,4 @@ export async function hubspotSyncRoutes(app: FastifyInstance): Promise<void> {
       return result;
     },
   );
-
-  registerDecisionRoute(app);
 }

@@ -4,7 +4,7 @@ import { findIntegrationByExternalAccount } from '../../core/integrations/organi
 import { parseInput } from '../../platform/http/validation.ts';
 import { ServiceUnavailableError } from './errors.ts';
 import { requestLegalReview } from '../legal-review/import-service.ts';
-import { contractUrl } from '../contract-hooks.ts';
+import { contractUrl } from '../../core/contracts/contract.ts';
 import { acceptRawJson, requireHubSpotSignature, signedJson } from '../inbound/signed-request.ts';
 import { WorkflowActionExecutionSchema } from '../wire/index.ts';
 import {

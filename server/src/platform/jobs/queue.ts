@@ -59,7 +59,8 @@ export class JobQueue {
       max: options.maxConnections ?? 4,
       // Only worker processes run pg-boss's maintenance and monitoring (expiry, heartbeats).
       supervise: options.worker,
-      schedule: false,
+      // Only worker processes evaluate cron schedules (`schedule()`).
+      schedule: options.worker,
       // A SIGKILLed worker stops heartbeating; check every 10 s (default 60) so its jobs are
       // failed and retried well within 90 s (heartbeat 10 s + check 10 s + retry delay).
       monitorIntervalSeconds: 10,
@@ -137,6 +138,20 @@ export class JobQueue {
         }
       },
     );
+  }
+
+  /**
+   * Runs the job on a cron expression (e.g. every minute). pg-boss keeps one schedule row
+   * per queue and sends one job per occurrence, however many workers evaluate it.
+   */
+  async schedule<S extends z.ZodType>(
+    definition: JobDefinition<S>,
+    cron: string,
+    payload: z.input<S> = {} as z.input<S>,
+  ): Promise<void> {
+    await this.ensureQueue(definition);
+    const data = definition.schema.parse(payload) as object;
+    await this.boss.schedule(definition.name, cron, data);
   }
 
   /** Finishes running jobs (up to `timeoutMs`), releases the rest for other workers. */

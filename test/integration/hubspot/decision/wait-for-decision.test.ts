@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { changeContractStatus } from '../../../../server/src/core/contracts/contracts-service.ts';
 import type { NegotiationStatus } from '../../../../server/src/core/contracts/status.ts';
-import { hubspotContractHooks } from '../../../../server/src/hubspot/contract-hooks.ts';
+import { hubspotContractHooks } from '../../../../server/src/hubspot/legal-review/contract-hooks.ts';
 import { startHubSpotTestEnv } from '../../../helpers/hubspot-env.ts';
 import { createTestDatabase } from '../../../helpers/test-db.ts';
 import { waitFor } from '../../../helpers/wait-for.ts';

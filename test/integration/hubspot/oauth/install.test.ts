@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 
 import { createDatabase } from '../../../../server/src/platform/db/database.ts';
 import { portalRequest } from '../../../../server/src/hubspot/client/portal-client.ts';
-import { PortalNeedsReconnectError } from '../../../../server/src/hubspot/install/access-tokens.ts';
+import { PortalNeedsReconnectError } from '../../../../server/src/hubspot/client/access-tokens.ts';
 import { provisionPortal } from '../../../../server/src/hubspot/install/provisioning.ts';
 import { REQUIRED_SCOPES } from '../../../../server/src/hubspot/install/scopes.ts';
 import { z } from 'zod';

@@ -7,7 +7,7 @@ import {
   markIntegrationStatus,
 } from '../../../../server/src/core/integrations/organization-integrations.ts';
 import type { LexiContractStatusValue } from '../../../../server/src/hubspot/wire/status-property.ts';
-import { hubspotContractHooks } from '../../../../server/src/hubspot/contract-hooks.ts';
+import { hubspotContractHooks } from '../../../../server/src/hubspot/legal-review/contract-hooks.ts';
 import { enqueueDealSync } from '../../../../server/src/hubspot/outbox/deal-sync-outbox.ts';
 import { getSyncHealth, retryFailedSyncs } from '../../../../server/src/hubspot/outbox/health.ts';
 import { resumePortalSync } from '../../../../server/src/hubspot/outbox/portal-sync.ts';

@@ -8,7 +8,7 @@ import pino from 'pino';
 import type { AppConfig } from '../../../../server/src/platform/config/runtime.ts';
 import { parseKeyring } from '../../../../server/src/platform/crypto/keyring.ts';
 import { createDatabase } from '../../../../server/src/platform/db/database.ts';
-import { registerSyncWorkers } from '../../../../server/src/hubspot/jobs.ts';
+import { startHubSpotJobs } from '../../../../server/src/hubspot/jobs.ts';
 import { JobQueue } from '../../../../server/src/platform/jobs/queue.ts';
 
 const input = JSON.parse(process.env.SYNC_CHILD_CONFIG ?? '{}') as {
@@ -28,5 +28,5 @@ const jobs = new JobQueue({
   maxConnections: 4,
 });
 await jobs.start();
-await registerSyncWorkers({ config, db, jobs, log });
+await startHubSpotJobs({ config, db, jobs, log });
 process.stdout.write('ready\n');

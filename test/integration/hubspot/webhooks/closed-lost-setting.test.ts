@@ -5,7 +5,7 @@ import {
   getContract,
 } from '../../../../server/src/core/contracts/contracts-service.ts';
 import { saveHubSpotSettings } from '../../../../server/src/hubspot/legal-review/settings-store.ts';
-import { hubspotContractHooks } from '../../../../server/src/hubspot/contract-hooks.ts';
+import { hubspotContractHooks } from '../../../../server/src/hubspot/legal-review/contract-hooks.ts';
 import { SANDBOX_STAGE_IDS } from '../../../../sandbox/state.ts';
 import { startHubSpotTestEnv } from '../../../helpers/hubspot-env.ts';
 import { createTestDatabase } from '../../../helpers/test-db.ts';

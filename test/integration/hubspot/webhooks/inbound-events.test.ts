@@ -10,7 +10,7 @@ import {
   signV1,
   signV3,
 } from '../../../../server/src/hubspot/signature/index.ts';
-import { hubspotContractHooks } from '../../../../server/src/hubspot/contract-hooks.ts';
+import { hubspotContractHooks } from '../../../../server/src/hubspot/legal-review/contract-hooks.ts';
 import { getSyncHealth } from '../../../../server/src/hubspot/outbox/health.ts';
 import { SANDBOX_STAGE_IDS } from '../../../../sandbox/state.ts';
 import { startHubSpotTestEnv } from '../../../helpers/hubspot-env.ts';

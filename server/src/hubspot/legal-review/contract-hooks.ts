@@ -1,13 +1,9 @@
-import type { AppConfig } from '../platform/config/runtime.ts';
-import type { ContractStatusHooks } from '../core/contracts/contracts-service.ts';
-import type { JobQueue } from '../platform/jobs/queue.ts';
-import { recordDecision } from './decision/decision-callbacks.ts';
-import { enqueueDealSync } from './outbox/deal-sync-outbox.ts';
-
-/** Where a contract lives in the LexiContract web app (also written onto the deal). */
-export function contractUrl(publicBaseUrl: string, contractId: string): string {
-  return `${publicBaseUrl}/contracts/${contractId}`;
-}
+import type { AppConfig } from '../../platform/config/runtime.ts';
+import { contractUrl } from '../../core/contracts/contract.ts';
+import type { ContractStatusHooks } from '../../core/contracts/contracts-service.ts';
+import type { JobQueue } from '../../platform/jobs/queue.ts';
+import { recordDecision } from './decision-callbacks.ts';
+import { enqueueDealSync } from '../outbox/deal-sync-outbox.ts';
 
 /**
  * Connects the contract domain to HubSpot without the domain knowing HubSpot: a status

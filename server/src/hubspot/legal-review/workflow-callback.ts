@@ -6,9 +6,13 @@ import type { AppConfig } from '../../platform/config/runtime.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import { HubSpotApiError } from '../client/hubspot-http.ts';
 import { portalRequest } from '../client/portal-client.ts';
-import { PortalNeedsReconnectError, PortalNotConnectedError } from '../install/access-tokens.ts';
+import {
+  hubSpotTokenDeps,
+  PortalNeedsReconnectError,
+  PortalNotConnectedError,
+} from '../client/access-tokens.ts';
 import type { CallbackCompletion } from '../wire/index.ts';
-import type { CompleteWorkflowCallbackPayload } from '../legal-review/job-definitions.ts';
+import type { CompleteWorkflowCallbackPayload } from './job-definitions.ts';
 
 /**
  * Completes a blocked workflow-action execution:
@@ -40,7 +44,7 @@ export async function handleCompleteWorkflowCallback(
   };
   try {
     await portalRequest(
-      { db: deps.db, keyring: deps.config.tokenEncryptionKeys, hubspot: deps.config.hubspot },
+      hubSpotTokenDeps(deps),
       payload.portalId,
       {
         method: 'POST',

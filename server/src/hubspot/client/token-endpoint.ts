@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import type { HubSpotAppConfig } from '../../platform/config/runtime.ts';
-import { hubspotRequest } from '../client/hubspot-http.ts';
+import { hubspotRequest } from './hubspot-http.ts';
 import { AccessTokenInfoSchema, TokenResponseSchema } from '../wire/oauth.ts';
 
 /**

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 
-import type { DB } from '../db/schema.ts';
-import type { EncryptionKey, Keyring } from './keyring.ts';
+import type { DB } from '../../platform/db/schema.ts';
+import type { EncryptionKey, Keyring } from '../../platform/crypto/keyring.ts';
 
 /**
  * Keeps `encryption_keys` in step with `TOKEN_ENCRYPTION_KEYS`. Every key id is recorded with

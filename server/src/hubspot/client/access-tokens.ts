@@ -1,19 +1,17 @@
 import type { Kysely } from 'kysely';
 
 import { recordAudit } from '../../core/audit/audit-log.ts';
-import type { HubSpotAppConfig } from '../../platform/config/runtime.ts';
-import { ensureCurrentKeyRegistered } from '../../platform/crypto/key-registry.ts';
+import type { AppConfig, HubSpotAppConfig } from '../../platform/config/runtime.ts';
 import type { Keyring } from '../../platform/crypto/keyring.ts';
-import { encryptToken } from '../../platform/crypto/token-cipher.ts';
 import type { DB, OrganizationIntegrationRow } from '../../platform/db/schema.ts';
 import { DomainError } from '../../platform/errors.ts';
 import {
   findIntegrationByExternalAccount,
   markIntegrationStatus,
   readIntegrationTokens,
+  storeRefreshedTokens,
 } from '../../core/integrations/organization-integrations.ts';
-import { integrationTokenBinding } from '../../core/integrations/token-binding.ts';
-import { HubSpotApiError } from '../client/hubspot-http.ts';
+import { HubSpotApiError } from './hubspot-http.ts';
 import { refreshAccessToken } from './token-endpoint.ts';
 
 /**
@@ -30,6 +28,17 @@ export interface HubSpotTokenDeps {
   readonly hubspot: HubSpotAppConfig;
   /** Refresh when less than this is left. Default 5 minutes (HubSpot tokens live 30). */
   readonly refreshMarginMs?: number;
+}
+
+/**
+ * The token deps of a process, from its database and config: the one way every caller (a
+ * route via `request.server`, a job via its worker deps) builds them.
+ */
+export function hubSpotTokenDeps(from: {
+  readonly db: Kysely<DB>;
+  readonly config: Pick<AppConfig, 'tokenEncryptionKeys' | 'hubspot'>;
+}): HubSpotTokenDeps {
+  return { db: from.db, keyring: from.config.tokenEncryptionKeys, hubspot: from.config.hubspot };
 }
 
 export class PortalNotConnectedError extends DomainError {
@@ -146,26 +155,7 @@ export async function getPortalAccessToken(
       });
       return { kind: 'dead' as const };
     }
-    await ensureCurrentKeyRegistered(trx, deps.keyring);
-    await trx
-      .updateTable('organization_integrations')
-      .set({
-        access_token_ciphertext: encryptToken(
-          deps.keyring,
-          refreshed.accessToken,
-          integrationTokenBinding(locked.id, 'access_token_ciphertext'),
-        ),
-        refresh_token_ciphertext: encryptToken(
-          deps.keyring,
-          refreshed.refreshToken,
-          integrationTokenBinding(locked.id, 'refresh_token_ciphertext'),
-        ),
-        token_key_id: deps.keyring.current.id,
-        access_token_expires_at: refreshed.expiresAt,
-        updated_at: new Date(),
-      })
-      .where('id', '=', locked.id)
-      .execute();
+    await storeRefreshedTokens(trx, deps.keyring, locked.id, refreshed);
     return { kind: 'token' as const, accessToken: refreshed.accessToken };
   });
   if (outcome.kind === 'dead') throw new PortalNeedsReconnectError(portalId);

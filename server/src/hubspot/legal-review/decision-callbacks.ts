@@ -10,8 +10,8 @@ import {
   PortalNeedsReconnectError,
   PortalNotConnectedError,
   type HubSpotTokenDeps,
-} from '../install/access-tokens.ts';
-import { completeDecisionCallbacksJob } from '../outbox/job-definitions.ts';
+} from '../client/access-tokens.ts';
+import { completeDecisionCallbacksJob } from './decision-job.ts';
 
 /**
  * "Wait for legal decision": a HubSpot workflow blocks on a deal until its contract reaches
