@@ -3,7 +3,7 @@ import { createHash, randomInt } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 
-import type { WorkflowActionExecution } from '../server/src/hubspot/wire/index.ts';
+import type { WorkflowActionExecution } from './wire.ts';
 import { SandboxControlError } from './errors.ts';
 import { fileContentChunks, fileContentLength, normalizeFileSpec } from './file-content.ts';
 import { decideAuthorization, installDirectly, validateAuthorizeRequest } from './oauth-routes.ts';
