@@ -22,7 +22,7 @@ import {
   type Property,
   type PropertyGroup,
   type SignedUrl,
-} from '../server/src/hubspot/wire/index.ts';
+} from './wire.ts';
 import { hubspotError, notFound, validationError } from './errors.ts';
 import { fileContentStream } from './file-content.ts';
 import type { SandboxRuntime } from './runtime.ts';

@@ -1,16 +1,21 @@
 import { createHash, randomInt } from 'node:crypto';
 
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 
-import type { WorkflowActionExecution } from '../server/src/hubspot/wire/index.ts';
+import type { WorkflowActionExecution } from './wire.ts';
 import { SandboxControlError } from './errors.ts';
 import { fileContentChunks, fileContentLength, normalizeFileSpec } from './file-content.ts';
 import { decideAuthorization, installDirectly, validateAuthorizeRequest } from './oauth-routes.ts';
 import { cardFetch, sendWorkflowAction, type WebhookDispatcher } from './outbound.ts';
 import type { SandboxRuntime } from './runtime.ts';
 import { LEGAL_REVIEW_STAGE_LABEL, SANDBOX_STAGE_IDS } from './state.ts';
-import type { SandboxControl, SandboxFileInput, WorkflowActionResult } from './types.ts';
+import type {
+  SandboxAppRegistration,
+  SandboxControl,
+  SandboxFileInput,
+  WorkflowActionResult,
+} from './types.ts';
 
 const DEFAULT_ACTION_PROPERTIES = ['dealname', 'dealstage', 'pipeline', 'amount', 'hs_object_id'];
 
@@ -252,18 +257,57 @@ function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   return result.data;
 }
 
+function mediaType(request: FastifyRequest): string | undefined {
+  const type = request.headers['content-type'];
+  return typeof type === 'string' ? type.split(';')[0]?.trim().toLowerCase() : undefined;
+}
+
+function hasBody(request: FastifyRequest): boolean {
+  const length = request.headers['content-length'];
+  return (
+    request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
+  );
+}
+
+/**
+ * Runs before any `/_sandbox/...` request is parsed. The control API drives the fake HubSpot
+ * (installs, deals, signed card calls), so a web page elsewhere must not be able to use it
+ * through the operator's browser: requests a browser marks as coming from another site
+ * (`Sec-Fetch-Site`, `Origin`) are refused, and bodies must be JSON, which a cross-site form
+ * cannot send. Scripts and tests (Node's fetch sends neither header) are unaffected.
+ */
+export function guardControlRequest(request: FastifyRequest, origin: string): void {
+  const site = request.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+    throw new SandboxControlError('the control API refuses cross-site requests', 403);
+  }
+  const requestOrigin = request.headers.origin;
+  if (requestOrigin !== undefined && requestOrigin !== origin) {
+    throw new SandboxControlError('the control API refuses cross-site requests', 403);
+  }
+  if (hasBody(request) && mediaType(request) !== 'application/json') {
+    throw new SandboxControlError('the control API takes application/json bodies only', 415);
+  }
+}
+
 /** The control surface as JSON routes under `/_sandbox/...` for other processes. */
 export async function controlRoutes(
   app: FastifyInstance,
   control: SandboxControl,
   runtime: SandboxRuntime,
 ): Promise<void> {
-  app.get('/_sandbox/info', async () => ({
-    url: runtime.origin,
-    authorizeUrl: `${runtime.origin}/oauth/authorize`,
-    app: runtime.state.app,
-    stages: SANDBOX_STAGE_IDS,
-  }));
+  app.get('/_sandbox/info', async () => {
+    // Anyone who can reach the port may ask; the client secret would let them sign requests
+    // as HubSpot to the app. In-process callers read it from the handle instead.
+    const app: Partial<SandboxAppRegistration> = { ...runtime.state.app };
+    delete app.clientSecret;
+    return {
+      url: runtime.origin,
+      authorizeUrl: `${runtime.origin}/oauth/authorize`,
+      app,
+      stages: SANDBOX_STAGE_IDS,
+    };
+  });
   app.get('/_sandbox/portals', async () => ({ results: control.listPortals() }));
   app.post('/_sandbox/portals', async (request, reply) => {
     const input = parse(

@@ -1,5 +1,5 @@
-import { parseAttachmentIds } from '../server/src/hubspot/wire/crm.ts';
 import type { DealRecord, FileRecord, PortalRecord } from './state.ts';
+import { parseAttachmentIds } from './wire.ts';
 
 /** The files attached to a deal through its notes, as HubSpot keeps them. */
 export function parseAttachmentIdsOf(portal: PortalRecord, deal: DealRecord): FileRecord[] {

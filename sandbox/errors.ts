@@ -1,11 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import type {
-  HubSpotError,
-  HubSpotErrorDetail,
-  OAuthError,
-  RateLimitError,
-} from '../server/src/hubspot/wire/index.ts';
+import type { HubSpotError, HubSpotErrorDetail, OAuthError, RateLimitError } from './wire.ts';
 
 /** An HTTP answer the sandbox sends as-is (HubSpot's envelope or an OAuth error body). */
 export class SandboxHttpError extends Error {

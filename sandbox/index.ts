@@ -1,7 +1,7 @@
 import Fastify, { type FastifyError } from 'fastify';
 
 import { SandboxControlError, SandboxHttpError, hubspotError, oauthError } from './errors.ts';
-import { controlRoutes, createControl } from './control.ts';
+import { controlRoutes, createControl, guardControlRequest } from './control.ts';
 import { dealPages } from './deal-pages.ts';
 import { seedDemoPortal, type DemoPortal } from './demo.ts';
 import { WebhookDispatcher } from './outbound.ts';
@@ -35,6 +35,9 @@ export async function startSandbox(options: SandboxOptions): Promise<SandboxHand
   const app = Fastify({
     ...(logger === false ? { logger: false } : { loggerInstance: logger }),
     bodyLimit: options.bodyLimitBytes ?? 3 * 1024 * 1024,
+    // Fastify's request log lines carry the full URL, and with it OAuth `state` and codes;
+    // the sandbox logs its own line without the query string instead (onResponse).
+    disableRequestLogging: true,
     trustProxy: false,
     forceCloseConnections: true,
   });
@@ -69,15 +72,25 @@ export async function startSandbox(options: SandboxOptions): Promise<SandboxHand
   );
 
   app.addHook('onRequest', async (request, reply) => {
-    if (request.url.startsWith('/_sandbox/')) return;
+    if (request.url.startsWith('/_sandbox/')) {
+      guardControlRequest(request, runtime.origin);
+      return;
+    }
     await runtime.applyFault(request, reply);
   });
   app.addHook('onResponse', async (request, reply) => {
+    const path = request.url.split('?')[0] ?? request.url;
+    // A signed-file URL's token is its credential: it stays out of the log line too.
+    const loggedPath = path.startsWith('/signed-files/') ? '/signed-files/[token]' : path;
+    request.log.info(
+      { method: request.method, path: loggedPath, statusCode: reply.statusCode },
+      'sandbox: request completed',
+    );
     if (request.url.startsWith('/_sandbox/')) return;
     const portalId = runtime.requestPortal.get(request);
     runtime.requestLog.push({
       method: request.method,
-      path: request.url.split('?')[0] ?? request.url,
+      path,
       ...(portalId !== undefined ? { portalId } : {}),
       status: reply.statusCode,
       time: state.now(),

@@ -6,7 +6,7 @@ import {
   type AccessTokenInfo,
   type RefreshTokenInfo,
   type TokenResponse,
-} from '../server/src/hubspot/wire/index.ts';
+} from './wire.ts';
 import { SandboxControlError, oauthError } from './errors.ts';
 import type { SandboxRuntime } from './runtime.ts';
 import { pkceChallenge, randomToken, type PortalRecord, type SandboxState } from './state.ts';
@@ -431,6 +431,15 @@ export async function oauthRoutes(app: FastifyInstance, runtime: SandboxRuntime)
           isUserLevel: false,
           isPrivateDistribution: false,
           isServiceAccount: false,
+          // Required by `SignedAccessToken` in the 2026-03 spec; the sandbox has no real
+          // signing, install ids or trial scopes, so these are stable placeholders.
+          appInstallId: `${state.app.appId}-${portal.portalId}`,
+          audience: state.app.clientId,
+          signature: '',
+          newSignature: '',
+          scopeToScopeGroupPks: '',
+          trialScopes: '',
+          trialScopeToScopeGroupPks: '',
         },
       };
       return reply.send(info);

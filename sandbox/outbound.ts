@@ -3,14 +3,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { FastifyBaseLogger } from 'fastify';
 
-import type { WebhookEvent, WorkflowActionExecution } from '../server/src/hubspot/wire/index.ts';
+import type { SandboxRuntime } from './runtime.ts';
 import {
-  SIGNATURE_HEADERS,
+  REQUEST_TIMESTAMP_HEADER,
+  SIGNATURE_HEADER,
+  SIGNATURE_V3_HEADER,
+  SIGNATURE_VERSION_HEADER,
   signV1,
   signV2,
   signV3,
-} from '../server/src/hubspot/signature/index.ts';
-import type { SandboxRuntime } from './runtime.ts';
+} from './signing.ts';
 import type { DealChange } from './state.ts';
 import type {
   CardFetchRequest,
@@ -20,6 +22,7 @@ import type {
   WebhookEventInput,
   WorkflowActionResult,
 } from './types.ts';
+import type { WebhookEvent, WorkflowActionExecution } from './wire.ts';
 
 const USER_AGENT = 'HubSpot Connect 2.0 (http://dev.hubspot.com/) - Sandbox';
 
@@ -221,16 +224,10 @@ export class WebhookDispatcher {
         headers: {
           'content-type': 'application/json',
           'user-agent': USER_AGENT,
-          [SIGNATURE_HEADERS.signature]: signV1({ clientSecret: secret, rawBody: body }),
-          [SIGNATURE_HEADERS.version]: 'v1',
-          [SIGNATURE_HEADERS.v3]: signV3({
-            clientSecret: secret,
-            method: 'POST',
-            uri: target,
-            rawBody: body,
-            timestamp,
-          }),
-          [SIGNATURE_HEADERS.timestamp]: timestamp,
+          [SIGNATURE_HEADER]: signV1(secret, body),
+          [SIGNATURE_VERSION_HEADER]: 'v1',
+          [SIGNATURE_V3_HEADER]: signV3(secret, 'POST', target, body, timestamp),
+          [REQUEST_TIMESTAMP_HEADER]: timestamp,
         },
       });
       await response.arrayBuffer().catch(() => undefined);
@@ -307,21 +304,10 @@ export async function sendWorkflowAction(
       headers: {
         'content-type': 'application/json',
         'user-agent': USER_AGENT,
-        [SIGNATURE_HEADERS.signature]: signV2({
-          clientSecret: secret,
-          method: 'POST',
-          uri: target,
-          rawBody: body,
-        }),
-        [SIGNATURE_HEADERS.version]: 'v2',
-        [SIGNATURE_HEADERS.v3]: signV3({
-          clientSecret: secret,
-          method: 'POST',
-          uri: target,
-          rawBody: body,
-          timestamp,
-        }),
-        [SIGNATURE_HEADERS.timestamp]: timestamp,
+        [SIGNATURE_HEADER]: signV2(secret, 'POST', target, body),
+        [SIGNATURE_VERSION_HEADER]: 'v2',
+        [SIGNATURE_V3_HEADER]: signV3(secret, 'POST', target, body, timestamp),
+        [REQUEST_TIMESTAMP_HEADER]: timestamp,
       },
     });
     result = { ...base, status: response.status, body: await readBody(response) };
@@ -364,14 +350,14 @@ export async function cardFetch(
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
           'user-agent': USER_AGENT,
           ...request.headers,
-          [SIGNATURE_HEADERS.v3]: signV3({
-            clientSecret: runtime.state.app.clientSecret,
-            method: request.method,
+          [SIGNATURE_V3_HEADER]: signV3(
+            runtime.state.app.clientSecret,
+            request.method,
             uri,
-            rawBody: body ?? '',
+            body ?? '',
             timestamp,
-          }),
-          [SIGNATURE_HEADERS.timestamp]: timestamp,
+          ),
+          [REQUEST_TIMESTAMP_HEADER]: timestamp,
         },
       });
       last = {

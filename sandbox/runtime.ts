@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-import { RATE_LIMIT_HEADERS } from '../server/src/hubspot/wire/index.ts';
+import { RATE_LIMIT_HEADERS } from './wire.ts';
 import { SandboxHttpError, hubspotError, rateLimitBody } from './errors.ts';
 import type { AccessTokenRecord, PortalRecord, SandboxState } from './state.ts';
 import type {

@@ -9,7 +9,7 @@ import type {
   Property,
   PropertyGroup,
   PropertyOption,
-} from '../server/src/hubspot/wire/index.ts';
+} from './wire.ts';
 import { SandboxControlError, validationError, type SandboxHttpError } from './errors.ts';
 import { CONTENT_TYPES, type FileContentSpec } from './file-content.ts';
 import type { SandboxAppRegistration } from './types.ts';

@@ -8,7 +8,7 @@ import type {
   TokenResponse,
   WebhookEvent,
   WorkflowActionExecution,
-} from '../server/src/hubspot/wire/index.ts';
+} from './wire.ts';
 import type { FileKind } from './file-content.ts';
 
 export interface SandboxAppRegistration {

@@ -1,3 +1,6 @@
+import { PassThrough } from 'node:stream';
+
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 
 import { TokenResponseSchema } from '../../server/src/hubspot/wire/index.ts';
@@ -7,7 +10,7 @@ import {
   demoPortalOf,
   expectedFileSha256,
 } from '../../sandbox/index.ts';
-import { api, sandbox } from './helpers.ts';
+import { api, sandbox, testSandbox } from './helpers.ts';
 
 const handle = await sandbox({ seedDemoPortal: true });
 
@@ -116,5 +119,70 @@ describe('control routes', () => {
     expect(
       new URL((denied.body as { redirectUrl: string }).redirectUrl).searchParams.get('error'),
     ).toBe('access_denied');
+  });
+});
+
+describe('control API exposure', () => {
+  it('/_sandbox/info describes the app without its client secret', async () => {
+    const info = await control('GET', '/info');
+    expect(info.status).toBe(200);
+    expect(info.body).toMatchObject({
+      url: handle.url,
+      app: { clientId: handle.app.clientId, appId: handle.app.appId },
+    });
+    expect(JSON.stringify(info.body)).not.toContain(handle.app.clientSecret);
+    expect((info.body as { app: Record<string, unknown> }).app).not.toHaveProperty('clientSecret');
+  });
+
+  it('refuses requests a browser marks as cross-site, and non-JSON bodies', async () => {
+    const before = handle.control.listPortals().length;
+    const post = (headers: Record<string, string>, body?: string) =>
+      fetch(`${handle.url}/_sandbox/portals`, {
+        method: 'POST',
+        headers,
+        ...(body !== undefined ? { body } : {}),
+      });
+    const json = { 'content-type': 'application/json' };
+    // What a form on another site can send: no preflight, so only the server can refuse it.
+    expect(
+      (await post({ 'content-type': 'application/x-www-form-urlencoded' }, 'name=evil')).status,
+    ).toBe(415);
+    expect((await post({ 'content-type': 'text/plain' }, '{"name":"evil"}')).status).toBe(415);
+    expect((await post({ ...json, origin: 'https://evil.example' }, '{}')).status).toBe(403);
+    expect((await post({ ...json, 'sec-fetch-site': 'cross-site' }, '{}')).status).toBe(403);
+    expect((await post({ ...json, 'sec-fetch-site': 'same-site' }, '{}')).status).toBe(403);
+    const reset = await fetch(`${handle.url}/_sandbox/reset`, {
+      method: 'POST',
+      headers: { origin: 'https://evil.example' },
+    });
+    expect(reset.status).toBe(403);
+    expect(handle.control.listPortals()).toHaveLength(before);
+    // The sandbox's own pages, typed-in URLs and scripts still get through.
+    expect((await post({ ...json, origin: handle.url }, '{}')).status).toBe(201);
+    expect((await post({ ...json, 'sec-fetch-site': 'same-origin' }, '{}')).status).toBe(201);
+    expect((await post({ ...json, 'sec-fetch-site': 'none' }, '{}')).status).toBe(201);
+    expect((await post(json, '{}')).status).toBe(201);
+  });
+
+  it('logs requests without their query strings', async () => {
+    const lines: string[] = [];
+    const stream = new PassThrough();
+    stream.on('data', (chunk: Buffer) => lines.push(chunk.toString('utf8')));
+    const logged = await testSandbox({ logger: pino({ level: 'info' }, stream) });
+    const state = 'state-that-must-not-be-logged';
+    const authorize = new URL(logged.authorizeUrl);
+    authorize.search = new URLSearchParams({
+      client_id: logged.app.clientId,
+      redirect_uri: 'https://app.lexicontract.test/api/v1/integrations/hubspot/callback',
+      scope: (logged.app.requiredScopes ?? []).join(' '),
+      state,
+    }).toString();
+    const page = await fetch(authorize);
+    expect(page.status).toBe(200);
+    await page.text();
+    await fetch(`${logged.url}/_sandbox/request-log?since=${state}`);
+    const entries = lines.join('').trim().split('\n');
+    expect(entries.some((line) => line.includes('"path":"/oauth/authorize"'))).toBe(true);
+    expect(lines.join('')).not.toContain(state);
   });
 });

@@ -165,6 +165,7 @@ describe('deals', () => {
     const partial = await api(handle, accessToken, 'POST', '/crm/objects/2026-03/0-3/batch/read', {
       inputs: [{ id: a.id }, { id: '999' }],
       properties: ['dealname'],
+      propertiesWithHistory: [],
     });
     expect(partial.status).toBe(207);
     const body = BatchResponseSchema.parse(partial.body);
@@ -174,6 +175,19 @@ describe('deals', () => {
       category: 'OBJECT_NOT_FOUND',
       context: { ids: ['999'] },
     });
+    // `BatchReadInputSimplePublicObjectId` requires `properties` and `propertiesWithHistory`.
+    const incomplete = await api(
+      handle,
+      accessToken,
+      'POST',
+      '/crm/objects/2026-03/deals/batch/read',
+      {
+        inputs: [{ id: a.id }],
+        properties: ['dealname'],
+      },
+    );
+    expect(incomplete.status).toBe(400);
+    expect(HubSpotErrorSchema.parse(incomplete.body).category).toBe('VALIDATION_ERROR');
   });
 
   it('batch updates ≤ 100 distinct deals, 207 for missing ids, 400 for duplicates, too many or bad values', async () => {
@@ -477,9 +491,18 @@ describe('callback completion', () => {
     expect(fired.status).toBe(0);
     const path = `/automation/actions/callbacks/2026-03/${fired.callbackId}/complete`;
     const outputFields = { hs_execution_state: 'SUCCESS', contractId: 'c-1' };
+    const typedOutputs = {};
     const other = installedPortal(app);
-    expect((await api(app, other.accessToken, 'POST', path, { outputFields })).status).toBe(404);
-    expect((await api(app, accessToken, 'POST', path, { outputFields })).status).toBe(204);
+    expect(
+      (await api(app, other.accessToken, 'POST', path, { outputFields, typedOutputs })).status,
+    ).toBe(404);
+    // `CallbackCompletionRequest` requires `typedOutputs` as well as `outputFields`.
+    const untyped = await api(app, accessToken, 'POST', path, { outputFields });
+    expect(untyped.status).toBe(400);
+    expect(app.control.callbackCompletions(fired.callbackId)).toEqual([]);
+    expect((await api(app, accessToken, 'POST', path, { outputFields, typedOutputs })).status).toBe(
+      204,
+    );
     expect(app.control.callbackCompletions(fired.callbackId)).toEqual([
       expect.objectContaining({ callbackId: fired.callbackId, outputFields, portalId }),
     ]);
@@ -488,9 +511,7 @@ describe('callback completion', () => {
       accessToken,
       'POST',
       '/automation/actions/callbacks/2026-03/ap-unknown/complete',
-      {
-        outputFields,
-      },
+      { outputFields, typedOutputs },
     );
     expect(unknown.status).toBe(404);
     const invalid = await api(app, accessToken, 'POST', path, { outputs: {} });

@@ -10,7 +10,8 @@ import {
   verifyV3,
 } from '../../../server/src/hubspot/signature/index.ts';
 
-// HubSpot's documented example inputs (hubspot-platform.md §5).
+// HubSpot's documented example inputs (hubspot-platform.md §5; the v1 and v2 hashes are the
+// ones printed on HubSpot's v1/v2 request-validation pages).
 const SECRET = 'yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy';
 const URI = 'https://www.example.com/webhook_uri';
 const POST_BODY = '{"example_field":"example_value"}';
@@ -97,9 +98,22 @@ describe('v2', () => {
 
 describe('v3', () => {
   const now = Number(V3_TIMESTAMP);
+  // Self-computed (hubspot-platform.md §5.1): HubSpot's docs print no v3 example.
   const vector = 'rQEKkaNUiu+1qGF//O/pw4BCzstSqO1PyUnGICmf+7o=';
 
-  it('matches the reference vector and verifies it', () => {
+  it("matches the v3 vector of HubSpot's own Python SDK (tests/spec/utils/test_signature.py)", () => {
+    expect(
+      signV3({
+        clientSecret: SECRET,
+        method: 'POST',
+        uri: URI,
+        rawBody: "{'example_field':'example_value'}",
+        timestamp: 15000000,
+      }),
+    ).toBe('HPW73RUtKmcYoEDADG0s6MmGFWUzWJKAW07r8RDgcQw=');
+  });
+
+  it('matches the self-computed vector and verifies it', () => {
     expect(
       signV3({
         clientSecret: SECRET,

@@ -15,11 +15,14 @@ export const PROPERTY_GROUP = 'lexicontract';
 export const STATUS_PROPERTY = 'lexicontract_status';
 export const CONTRACT_URL_PROPERTY = 'lexicontract_contract_url';
 
+// HubSpot's `Option` as read. `description` is kept because a PATCH sends the list back
+// whole (see below): an option field this schema dropped would be erased in the portal.
 const PropertyOptionSchema = z.object({
   label: z.string(),
   value: z.string(),
   displayOrder: z.number().optional(),
   hidden: z.boolean().optional(),
+  description: z.string().optional(),
 });
 
 const PropertySchema = z.object({
@@ -110,17 +113,25 @@ export async function provisionPortal(
     )
       created.push(`property:${STATUS_PROPERTY}`);
   } else {
-    const have = new Set((status.options ?? []).map((o) => o.value));
+    const existing = status.options ?? [];
+    const have = new Set(existing.map((o) => o.value));
     const missing = wanted.filter((o) => !have.has(o.value));
     if (missing.length > 0) {
-      // PATCH replaces the option list: keep the portal's existing options, append ours.
+      // PATCH replaces the option list: keep the portal's existing options, append ours. The
+      // PATCH body takes `OptionInput`, which requires `displayOrder` and `hidden` where the
+      // `Option` we read has them optional (crm-properties 2026-03 spec), so fill them in.
+      const kept = existing.map((o, index) => ({
+        ...o,
+        displayOrder: o.displayOrder ?? index,
+        hidden: o.hidden ?? false,
+      }));
       await portalRequest(
         deps,
         portalId,
         {
           method: 'PATCH',
           path: `${base}/${STATUS_PROPERTY}`,
-          json: { options: [...(status.options ?? []), ...missing] },
+          json: { options: [...kept, ...missing] },
         },
         z.unknown(),
       );

@@ -33,10 +33,13 @@ export const WorkflowActionResponseSchema = z.object({
 });
 export type WorkflowActionResponse = z.infer<typeof WorkflowActionResponseSchema>;
 
-/** `CallbackCompletionRequest`: `POST /automation/actions/callbacks/2026-03/{id}/complete`. */
+/**
+ * `CallbackCompletionRequest`: `POST /automation/actions/callbacks/2026-03/{id}/complete`.
+ * The 2026-03 spec requires `typedOutputs` as well as `outputFields` (send `{}` when empty).
+ */
 export const CallbackCompletionSchema = z.object({
   outputFields: z.record(z.string(), z.string()),
-  typedOutputs: z.record(z.string(), z.unknown()).optional(),
+  typedOutputs: z.record(z.string(), z.unknown()),
   failureReasonType: z.string().optional(),
 });
 export type CallbackCompletion = z.infer<typeof CallbackCompletionSchema>;

@@ -46,11 +46,14 @@ export type CrmObjectPatchInput = z.infer<typeof CrmObjectPatchInputSchema>;
 /** HubSpot's limit on inputs per batch call. */
 export const BATCH_INPUT_LIMIT = 100;
 
-/** `BatchReadInputSimplePublicObjectId`: `POST .../batch/read`. */
+/**
+ * `BatchReadInputSimplePublicObjectId`: `POST .../batch/read`. The spec lists `properties`
+ * and `propertiesWithHistory` as required, so they have no defaults (send `[]`).
+ */
 export const BatchReadInputSchema = z.object({
   inputs: z.array(z.object({ id: z.string().min(1) })),
-  properties: z.array(z.string()).default([]),
-  propertiesWithHistory: z.array(z.string()).default([]),
+  properties: z.array(z.string()),
+  propertiesWithHistory: z.array(z.string()),
   idProperty: z.string().optional(),
 });
 export type BatchReadInput = z.input<typeof BatchReadInputSchema>;

@@ -1,7 +1,7 @@
 /**
- * zod schemas for every HubSpot wire shape this app sends or receives. The sandbox builds its
- * answers with these types and the app's HubSpot client parses with these schemas, so the two
- * cannot drift apart.
+ * zod schemas for every HubSpot wire shape this app sends or receives. The sandbox does NOT
+ * share them: it keeps its own, written from HubSpot's docs (`sandbox/wire.ts`), so a wrong
+ * field here fails against it instead of being mirrored on both sides.
  */
 export * from './automation.ts';
 export * from './crm.ts';

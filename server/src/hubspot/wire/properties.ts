@@ -24,7 +24,7 @@ export const PropertyFieldTypeSchema = z.enum([
   'textarea',
 ]);
 
-/** `OptionInput` (create/update) and `Option` (read). */
+/** `Option` (read). */
 export const PropertyOptionSchema = z.object({
   label: z.string().min(1),
   value: z.string().min(1),
@@ -33,6 +33,11 @@ export const PropertyOptionSchema = z.object({
   description: z.string().optional(),
 });
 export type PropertyOption = z.infer<typeof PropertyOptionSchema>;
+
+/** `OptionInput` (what create/update send): unlike `Option`, `displayOrder` is required. */
+export const PropertyOptionInputSchema = PropertyOptionSchema.extend({
+  displayOrder: z.number().int(),
+});
 
 /** `PropertyGroupCreate`: `POST /crm/properties/2026-03/deals/groups`. */
 export const PropertyGroupCreateSchema = z.object({
@@ -69,7 +74,7 @@ export const PropertyCreateSchema = z.object({
   fieldType: PropertyFieldTypeSchema,
   groupName: z.string().min(1),
   description: z.string().optional(),
-  options: z.array(PropertyOptionSchema).optional(),
+  options: z.array(PropertyOptionInputSchema).optional(),
   displayOrder: z.number().int().optional(),
   hasUniqueValue: z.boolean().optional(),
   hidden: z.boolean().optional(),
@@ -88,7 +93,7 @@ export const PropertyUpdateSchema = z.object({
   fieldType: PropertyFieldTypeSchema.optional(),
   groupName: z.string().min(1).optional(),
   description: z.string().optional(),
-  options: z.array(PropertyOptionSchema).optional(),
+  options: z.array(PropertyOptionInputSchema).optional(),
   displayOrder: z.number().int().optional(),
   hidden: z.boolean().optional(),
   formField: z.boolean().optional(),

@@ -276,6 +276,39 @@ describe('HubSpot install (OAuth)', () => {
       );
     expect(creates).toHaveLength(3);
   });
+
+  it('adding missing status options sends the portal’s own options back whole', async () => {
+    const { portalId } = await env.connectPortal();
+    const path = '/crm/properties/2026-03/deals/lexicontract_status';
+    const OptionsSchema = z.object({
+      options: z.array(z.object({ value: z.string() }).loose()),
+    });
+    // A portal admin replaced our options with one of their own, described.
+    const own = {
+      label: 'Legacy',
+      value: 'legacy',
+      displayOrder: 0,
+      hidden: false,
+      description: 'Kept by the customer',
+    };
+    await portalRequest(
+      env.tokenDeps,
+      portalId,
+      { method: 'PATCH', path, json: { options: [own] } },
+      z.unknown(),
+    );
+    const result = await provisionPortal(env.tokenDeps, portalId);
+    expect(result.updated).toEqual(['property:lexicontract_status']);
+    const { body } = await portalRequest(
+      env.tokenDeps,
+      portalId,
+      { method: 'GET', path },
+      OptionsSchema,
+    );
+    // PATCH replaces the whole list, so whatever the app drops from an option is lost.
+    expect(body.options[0]).toEqual(own);
+    expect(body.options).toHaveLength(10);
+  });
 });
 
 describe('access tokens in use', () => {
