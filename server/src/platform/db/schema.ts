@@ -1,328 +1,335 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
-
 /**
- * The database as the application sees it: the one place where table shapes are written
- * down, kept by hand in step with `migrations/`. `int8` columns are parsed to numbers (see
- * database.ts); timestamps come back as Date.
+ * GENERATED FILE: do not edit. kysely-codegen writes it from the migrated database, with the
+ * options in .kysely-codegenrc.json, through scripts/db-types.ts.
+ * Regenerate: npm run db:types (after adding a migration or changing the options).
+ * Check: npm run db:types:check (CI fails when this file is stale).
+ * int8 columns are numbers (see database.ts); text columns limited by a check constraint get
+ * their unions from column-types.ts.
  */
 
-type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
-type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+import type {
+  AttachmentFilterMode,
+  AuditOutcome,
+  ClosedLostBehavior,
+  ConnectionStatus,
+  ContractFileState,
+  ContractImportState,
+  DealSyncState,
+  DecisionCallbackState,
+  NegotiationStatusColumn,
+  ProvisioningStatus,
+  WorkflowExecutionState,
+} from './column-types.ts';
+import type { ColumnType, Selectable } from 'kysely';
 
-export type NegotiationStatusColumn =
-  | 'pending_review'
-  | 'in_review'
-  | 'changes_requested'
-  | 'approved'
-  | 'signed'
-  | 'rejected'
-  | 'cancelled';
+export type Generated<T> =
+  T extends ColumnType<infer S, infer I, infer U>
+    ? ColumnType<S, I | undefined, U>
+    : ColumnType<T, T | undefined, T>;
 
-export type ConnectionStatus = 'connected' | 'needs_reconnect' | 'disconnected';
+export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
-export interface OrganizationsTable {
+export interface ApiKeys {
+  created_at: Generated<Timestamp>;
   id: Generated<string>;
-  name: string;
-  created_at: CreatedAt;
-}
-
-export interface UsersTable {
-  id: Generated<string>;
-  organization_id: string;
-  email: string;
-  name: string | null;
-  hubspot_user_id: string | null;
-  created_at: CreatedAt;
-}
-
-export interface ApiKeysTable {
-  id: Generated<string>;
-  organization_id: string;
-  name: string;
-  key_prefix: string;
   key_hash: string;
-  created_at: CreatedAt;
+  key_prefix: string;
   last_used_at: Timestamp | null;
+  name: string;
+  organization_id: string;
   revoked_at: Timestamp | null;
 }
 
-export interface IntegrationsTable {
-  id: string;
-  name: string;
-  available: boolean;
+export interface AuditLog {
+  action: string;
+  actor: string;
+  created_at: Generated<Timestamp>;
+  details: ColumnType<unknown, string | undefined, never>;
+  id: Generated<number>;
+  organization_id: string | null;
+  outcome: AuditOutcome;
+  target: string | null;
 }
 
-export interface EncryptionKeysTable {
-  id: string;
-  fingerprint: string;
-  first_seen_at: CreatedAt;
-}
-
-export interface OrganizationIntegrationsTable {
-  id: Generated<string>;
-  organization_id: string;
-  integration_id: string;
-  external_account_id: string | null;
-  external_account_name: string | null;
-  status: ConnectionStatus;
-  granted_scopes: ColumnType<string[], string[] | undefined, string[]>;
-  access_token_ciphertext: Buffer | null;
-  refresh_token_ciphertext: Buffer | null;
-  token_key_id: string | null;
-  access_token_expires_at: Timestamp | null;
-  installer_user_id: string | null;
-  installer_email: string | null;
-  last_error: string | null;
-  last_error_at: Timestamp | null;
-  connected_at: Timestamp | null;
-  disconnected_at: Timestamp | null;
-  created_at: CreatedAt;
-  updated_at: Generated<Date>;
-  refresh_lease_until: Timestamp | null;
-  refresh_lease_owner: string | null;
-  provisioning_status: Generated<'pending' | 'done' | 'failed'>;
-  provisioning_error: string | null;
-  provisioned_at: Timestamp | null;
-}
-
-export interface ContractsTable {
-  id: Generated<string>;
-  organization_id: string;
-  title: string;
-  external_source: string | null;
-  external_id: string | null;
-  external_account_id: string | null;
-  negotiation_status: NegotiationStatusColumn;
-  status_version: Generated<number>;
-  source_snapshot: ColumnType<unknown, string | null | undefined, string | null> | null;
-  created_by_source: string;
-  created_by: string | null;
-  created_at: CreatedAt;
-  updated_at: Generated<Date>;
-  /** Deal imports (0006): null for contracts not imported from a CRM. */
-  import_state: ContractImportState | null;
-  import_error: string | null;
-  import_summary: ColumnType<unknown, string | null | undefined, string | null> | null;
-}
-
-export type ContractImportState = 'importing' | 'complete' | 'failed';
-
-export interface ContractFilesTable {
-  id: Generated<string>;
-  contract_id: string;
-  organization_id: string;
-  name: string;
-  content_type: string;
-  size_bytes: Generated<number>;
-  sha256: string | null;
-  external_file_id: string | null;
-  state: Generated<'writing' | 'complete'>;
-  created_at: CreatedAt;
-  completed_at: Timestamp | null;
-}
-
-export interface ContractFileChunksTable {
+export interface ContractFileChunks {
+  data: Buffer;
   file_id: string;
   seq: number;
-  data: Buffer;
 }
 
-export interface ContractStatusChangesTable {
-  id: Generated<number>;
+export interface ContractFiles {
+  completed_at: Timestamp | null;
+  content_type: string;
   contract_id: string;
+  created_at: Generated<Timestamp>;
+  external_file_id: string | null;
+  id: Generated<string>;
+  name: string;
   organization_id: string;
-  from_status: NegotiationStatusColumn | null;
-  to_status: NegotiationStatusColumn;
-  source: string;
+  sha256: string | null;
+  size_bytes: Generated<number>;
+  state: Generated<ContractFileState>;
+}
+
+export interface Contracts {
+  created_at: Generated<Timestamp>;
+  created_by: string | null;
+  created_by_source: string;
+  external_account_id: string | null;
+  external_id: string | null;
+  external_source: string | null;
+  id: Generated<string>;
+  import_error: string | null;
+  import_state: ContractImportState | null;
+  import_summary: ColumnType<unknown, string, string> | null;
+  negotiation_status: NegotiationStatusColumn;
+  organization_id: string;
+  source_snapshot: ColumnType<unknown, string, string> | null;
+  status_version: Generated<number>;
+  title: string;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface ContractStatusChanges {
   actor: string | null;
-  created_at: CreatedAt;
-}
-
-export interface AuditLogTable {
+  contract_id: string;
+  created_at: Generated<Timestamp>;
+  from_status: NegotiationStatusColumn | null;
   id: Generated<number>;
-  organization_id: string | null;
-  actor: string;
-  action: string;
-  target: string | null;
-  outcome: 'success' | 'failure' | 'refused';
-  details: ColumnType<unknown, string | undefined, never>;
-  created_at: CreatedAt;
-}
-
-export interface WebSessionsTable {
-  id_hash: string;
-  user_id: string;
   organization_id: string;
-  csrf_token: string;
-  created_at: CreatedAt;
-  expires_at: Timestamp;
-  revoked_at: Timestamp | null;
+  source: string;
+  to_status: NegotiationStatusColumn;
 }
 
-export interface SignInTokensTable {
-  token_hash: string;
-  user_id: string;
-  organization_id: string;
-  created_at: CreatedAt;
-  expires_at: Timestamp;
-  used_at: Timestamp | null;
+export interface EncryptionKeys {
+  fingerprint: string;
+  first_seen_at: Generated<Timestamp>;
+  id: string;
 }
 
-export interface OAuthStatesTable {
-  state_hash: string;
-  browser_binding_hash: string;
-  organization_id: string | null;
-  user_id: string | null;
-  code_verifier: string;
-  created_at: CreatedAt;
-  expires_at: Timestamp;
-  used_at: Timestamp | null;
-}
-
-export type DealSyncState = 'pending' | 'synced' | 'failed' | 'gone';
-
-export interface HubSpotDealSyncTable {
-  portal_id: string;
-  deal_id: string;
-  organization_id: string;
+export interface HubspotCardRequests {
   contract_id: string | null;
-  desired_status: string;
-  desired_contract_url: string | null;
-  version: Generated<number>;
-  state: Generated<DealSyncState>;
+  created_at: Generated<Timestamp>;
+  deal_id: string;
+  hubspot_user_id: string;
+  idempotency_key: string;
+  organization_id: string;
+  portal_id: string;
+  response: ColumnType<unknown, string, string> | null;
+}
+
+export interface HubspotDealSync {
   attempts: Generated<number>;
-  last_error: string | null;
-  synced_version: number | null;
-  synced_status: string | null;
-  created_at: CreatedAt;
-  updated_at: Generated<Date>;
-  synced_at: Timestamp | null;
-  /** 0007: the claim lease of the sync worker that is sending this row. */
   claim_token: string | null;
   claimed_until: Timestamp | null;
-  /** 0007: why the row is `failed` or `gone` (`deal_not_found`, `validation_error`, …). */
+  contract_id: string | null;
+  created_at: Generated<Timestamp>;
+  deal_id: string;
+  desired_contract_url: string | null;
+  desired_status: string;
   failure_cause: string | null;
-  /** 0009: since when the current desired value has waited to be sent (bounds coalescing). */
-  pending_since: Generated<Date>;
+  last_error: string | null;
+  organization_id: string;
+  pending_since: Generated<Timestamp>;
+  portal_id: string;
+  state: Generated<DealSyncState>;
+  synced_at: Timestamp | null;
+  synced_status: string | null;
+  synced_version: number | null;
+  updated_at: Generated<Timestamp>;
+  version: Generated<number>;
 }
 
-export interface HubSpotRateSendsTable {
-  id: Generated<number>;
+export interface HubspotDecisionCallbacks {
+  attempts: Generated<number>;
+  callback_id: string;
+  completed_at: Timestamp | null;
+  contract_id: string | null;
+  created_at: Generated<Timestamp>;
+  deal_id: string;
+  decision: string | null;
+  expires_at: Timestamp;
+  last_error: string | null;
+  organization_id: string;
   portal_id: string;
-  lane: string;
-  sent_at: Date;
+  state: Generated<DecisionCallbackState>;
 }
 
-export interface HubSpotRatePausesTable {
+export interface HubspotPortalSettings {
+  attachment_filter_mode: Generated<AttachmentFilterMode>;
+  attachment_name_pattern: string | null;
+  closed_lost_behavior: Generated<ClosedLostBehavior>;
+  created_at: Generated<Timestamp>;
+  organization_id: string;
+  updated_at: Generated<Timestamp>;
+  updated_by: string | null;
+}
+
+export interface HubspotRatePauses {
+  paused_until: Timestamp;
   portal_id: string;
-  paused_until: Date;
   reason: string | null;
 }
 
-export interface HubSpotWebhookEventsTable {
+export interface HubspotRateSends {
   id: Generated<number>;
+  lane: string;
   portal_id: string;
-  organization_id: string;
-  subscription_id: number;
-  event_id: number;
-  occurred_at: number;
-  object_id: string;
-  property_name: Generated<string>;
-  subscription_type: string;
-  property_value: string | null;
+  sent_at: Timestamp;
+}
+
+export interface HubspotWebhookEvents {
   change_source: string | null;
-  source_id: string | null;
-  received_at: CreatedAt;
-  processed_at: Timestamp | null;
+  event_id: number;
+  id: Generated<number>;
+  object_id: string;
+  occurred_at: number;
+  organization_id: string;
   outcome: string | null;
+  portal_id: string;
+  processed_at: Timestamp | null;
+  property_name: Generated<string>;
+  property_value: string | null;
+  received_at: Generated<Timestamp>;
+  source_id: string | null;
+  subscription_id: number;
+  subscription_type: string;
 }
 
-export type DecisionCallbackState = 'waiting' | 'completing' | 'completed' | 'expired';
-
-export interface HubSpotDecisionCallbacksTable {
-  portal_id: string;
+export interface HubspotWorkflowExecutions {
   callback_id: string;
-  organization_id: string;
-  deal_id: string;
-  state: Generated<DecisionCallbackState>;
-  decision: string | null;
-  contract_id: string | null;
-  expires_at: Date;
-  attempts: Generated<number>;
-  last_error: string | null;
-  created_at: CreatedAt;
   completed_at: Timestamp | null;
-}
-
-export type WorkflowExecutionState = 'blocked' | 'completed' | 'completion_failed';
-
-export interface HubSpotWorkflowExecutionsTable {
-  portal_id: string;
-  callback_id: string;
-  organization_id: string;
-  deal_id: string;
+  completion: ColumnType<unknown, string, string> | null;
+  completion_error: string | null;
   contract_id: string | null;
+  created_at: Generated<Timestamp>;
+  deal_id: string;
+  organization_id: string;
+  portal_id: string;
   response: ColumnType<unknown, string, string>;
   state: Generated<WorkflowExecutionState>;
-  completion: ColumnType<unknown, string | null | undefined, string | null> | null;
-  completion_error: string | null;
-  created_at: CreatedAt;
-  completed_at: Timestamp | null;
 }
 
-export type ClosedLostBehavior = 'cancel_contract' | 'do_nothing';
-
-export interface HubSpotPortalSettingsTable {
-  organization_id: string;
-  closed_lost_behavior: Generated<ClosedLostBehavior>;
-  attachment_filter_mode: Generated<'all' | 'matching'>;
-  attachment_name_pattern: string | null;
-  updated_by: string | null;
-  created_at: CreatedAt;
-  updated_at: Generated<Date>;
+export interface Integrations {
+  available: boolean;
+  id: string;
+  name: string;
 }
 
-export interface HubSpotCardRequestsTable {
-  portal_id: string;
-  idempotency_key: string;
+export interface OauthStates {
+  browser_binding_hash: string;
+  code_verifier: string;
+  created_at: Generated<Timestamp>;
+  expires_at: Timestamp;
+  organization_id: string | null;
+  state_hash: string;
+  used_at: Timestamp | null;
+  user_id: string | null;
+}
+
+export interface OrganizationIntegrations {
+  access_token_ciphertext: Buffer | null;
+  access_token_expires_at: Timestamp | null;
+  connected_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+  disconnected_at: Timestamp | null;
+  external_account_id: string | null;
+  external_account_name: string | null;
+  granted_scopes: Generated<string[]>;
+  id: Generated<string>;
+  installer_email: string | null;
+  installer_user_id: string | null;
+  integration_id: string;
+  last_error: string | null;
+  last_error_at: Timestamp | null;
   organization_id: string;
-  deal_id: string;
-  hubspot_user_id: string;
-  contract_id: string | null;
-  response: ColumnType<unknown, string | null | undefined, string | null> | null;
-  created_at: CreatedAt;
+  provisioned_at: Timestamp | null;
+  provisioning_error: string | null;
+  provisioning_status: Generated<ProvisioningStatus>;
+  refresh_lease_owner: string | null;
+  refresh_lease_until: Timestamp | null;
+  refresh_token_ciphertext: Buffer | null;
+  status: ConnectionStatus;
+  token_key_id: string | null;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface Organizations {
+  created_at: Generated<Timestamp>;
+  id: Generated<string>;
+  name: string;
+}
+
+export interface SignInTokens {
+  created_at: Generated<Timestamp>;
+  expires_at: Timestamp;
+  organization_id: string;
+  token_hash: string;
+  used_at: Timestamp | null;
+  user_id: string;
+}
+
+export interface Users {
+  created_at: Generated<Timestamp>;
+  email: string;
+  hubspot_user_id: string | null;
+  id: Generated<string>;
+  name: string | null;
+  organization_id: string;
+}
+
+export interface WebSessions {
+  created_at: Generated<Timestamp>;
+  csrf_token: string;
+  expires_at: Timestamp;
+  id_hash: string;
+  organization_id: string;
+  revoked_at: Timestamp | null;
+  user_id: string;
 }
 
 export interface DB {
-  organizations: OrganizationsTable;
-  users: UsersTable;
-  api_keys: ApiKeysTable;
-  integrations: IntegrationsTable;
-  encryption_keys: EncryptionKeysTable;
-  organization_integrations: OrganizationIntegrationsTable;
-  contracts: ContractsTable;
-  contract_files: ContractFilesTable;
-  contract_file_chunks: ContractFileChunksTable;
-  contract_status_changes: ContractStatusChangesTable;
-  audit_log: AuditLogTable;
-  web_sessions: WebSessionsTable;
-  sign_in_tokens: SignInTokensTable;
-  oauth_states: OAuthStatesTable;
-  hubspot_deal_sync: HubSpotDealSyncTable;
-  hubspot_rate_sends: HubSpotRateSendsTable;
-  hubspot_rate_pauses: HubSpotRatePausesTable;
-  hubspot_webhook_events: HubSpotWebhookEventsTable;
-  hubspot_decision_callbacks: HubSpotDecisionCallbacksTable;
-  hubspot_workflow_executions: HubSpotWorkflowExecutionsTable;
-  hubspot_portal_settings: HubSpotPortalSettingsTable;
-  hubspot_card_requests: HubSpotCardRequestsTable;
+  api_keys: ApiKeys;
+  audit_log: AuditLog;
+  contract_file_chunks: ContractFileChunks;
+  contract_files: ContractFiles;
+  contract_status_changes: ContractStatusChanges;
+  contracts: Contracts;
+  encryption_keys: EncryptionKeys;
+  hubspot_card_requests: HubspotCardRequests;
+  hubspot_deal_sync: HubspotDealSync;
+  hubspot_decision_callbacks: HubspotDecisionCallbacks;
+  hubspot_portal_settings: HubspotPortalSettings;
+  hubspot_rate_pauses: HubspotRatePauses;
+  hubspot_rate_sends: HubspotRateSends;
+  hubspot_webhook_events: HubspotWebhookEvents;
+  hubspot_workflow_executions: HubspotWorkflowExecutions;
+  integrations: Integrations;
+  oauth_states: OauthStates;
+  organization_integrations: OrganizationIntegrations;
+  organizations: Organizations;
+  sign_in_tokens: SignInTokens;
+  users: Users;
+  web_sessions: WebSessions;
 }
 
-export type OrganizationRow = Selectable<OrganizationsTable>;
-export type OrganizationIntegrationRow = Selectable<OrganizationIntegrationsTable>;
-export type ContractRow = Selectable<ContractsTable>;
-export type NewContractRow = Insertable<ContractsTable>;
-export type ContractUpdate = Updateable<ContractsTable>;
-export type ContractFileRow = Selectable<ContractFilesTable>;
-export type ContractStatusChangeRow = Selectable<ContractStatusChangesTable>;
-export type AuditLogRow = Selectable<AuditLogTable>;
+// Names the application imports from here: the hand-kept column unions and row aliases.
+export type {
+  AttachmentFilterMode,
+  AuditOutcome,
+  ClosedLostBehavior,
+  ConnectionStatus,
+  ContractFileState,
+  ContractImportState,
+  DealSyncState,
+  DecisionCallbackState,
+  NegotiationStatusColumn,
+  ProvisioningStatus,
+  WorkflowExecutionState,
+} from './column-types.ts';
+export type AuditLogRow = Selectable<DB['audit_log']>;
+export type ContractFileRow = Selectable<DB['contract_files']>;
+export type ContractRow = Selectable<DB['contracts']>;
+export type ContractStatusChangeRow = Selectable<DB['contract_status_changes']>;
+export type OrganizationIntegrationRow = Selectable<DB['organization_integrations']>;
+export type OrganizationRow = Selectable<DB['organizations']>;
