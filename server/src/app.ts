@@ -14,6 +14,7 @@ import { hubspotContractHooks } from './hubspot/contract-hooks.ts';
 import { healthRoutes } from './health/routes.ts';
 import { installErrorHandler } from './platform/http/error-handler.ts';
 import { loggerOptions } from './platform/http/logger.ts';
+import { useZodSchemas } from './platform/http/schemas.ts';
 import { hubspotOAuthRoutes } from './hubspot/install/routes.ts';
 import { hubspotSyncRoutes } from './hubspot/webhooks/routes.ts';
 import { hubspotWorkflowRoutes } from './hubspot/workflow/routes.ts';
@@ -76,6 +77,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return payload;
   });
   installErrorHandler(app);
+  useZodSchemas(app);
 
   // Signed cookies (sessions, OAuth browser binding) and HTML form bodies, app-wide.
   await app.register(fastifyCookie, { secret: deps.config.sessionSecret });
