@@ -40,6 +40,10 @@ const ERRORS = { '4xx': ErrorEnvelopeSchema, '5xx': ErrorEnvelopeSchema } as con
  * sees only the routes below: the HubSpot-facing and web routes stay out of the document.
  */
 export const lexiContractApi: FastifyPluginAsync<LexiContractApiOptions> = async (app, opts) => {
+  // JSON bodies only: the app-wide form and text parsers stop here, so a form-encoded
+  // (cross-site postable) or text body is a 415 before any handler runs.
+  app.removeContentTypeParser(['application/x-www-form-urlencoded', 'text/plain']);
+
   await app.register(fastifySwagger, restApiOpenapi(app.config.publicBaseUrl));
 
   // Public: the document describes the API, it holds no organization's data.
