@@ -16,6 +16,7 @@ import { loggerOptions } from './platform/http/logger.ts';
 import { hubspotAdapter } from './hubspot/adapter.ts';
 import type { CrmAdapter, CrmWebKit } from './crm/port.ts';
 import { CrmRegistry } from './crm/registry.ts';
+import { useZodSchemas } from './platform/http/schemas.ts';
 import { accountRoutes } from './web/account-routes.ts';
 import { contractsPages } from './web/contracts-pages.ts';
 import { integrationsPage } from './web/integrations-page.ts';
@@ -82,6 +83,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return payload;
   });
   installErrorHandler(app);
+  useZodSchemas(app);
 
   // Signed cookies (sessions, OAuth browser binding) and HTML form bodies, app-wide.
   await app.register(fastifyCookie, { secret: deps.config.sessionSecret });

@@ -128,3 +128,58 @@ describe('REST API under hostile input', () => {
     await bravoUnchanged();
   });
 });
+
+describe('REST API bodies are JSON only', () => {
+  it('answers 415 unsupported_media_type to a form, text or multipart PATCH and changes nothing', async () => {
+    // Its own tenant: the mutations above may have moved Alpha's contract already.
+    const c = await tenant('Charlie');
+    const row = () =>
+      database.db
+        .selectFrom('contracts')
+        .select(['negotiation_status', 'status_version'])
+        .where('id', '=', c.contract.id)
+        .executeTakeFirstOrThrow();
+    expect(await row()).toEqual({ negotiation_status: 'pending_review', status_version: 1 });
+    const bodies: [string, string][] = [
+      // A cross-site page can post this one; it changed the contract before.
+      ['application/x-www-form-urlencoded', 'negotiation_status=in_review'],
+      ['text/plain', JSON.stringify({ negotiation_status: 'in_review' })],
+      [
+        'multipart/form-data; boundary=x',
+        '--x\r\nContent-Disposition: form-data; name="negotiation_status"\r\n\r\nin_review\r\n--x--\r\n',
+      ],
+    ];
+    for (const [type, payload] of bodies) {
+      const response = await app.inject({
+        method: 'PATCH',
+        url: `/api/v1/contracts/${c.contract.id}`,
+        headers: { authorization: `Bearer ${c.key}`, 'content-type': type },
+        payload,
+      });
+      expect(response.statusCode, type).toBe(415);
+      expect(response.json<{ error: { code: string } }>().error.code, type).toBe(
+        'unsupported_media_type',
+      );
+    }
+    expect(await row()).toEqual({ negotiation_status: 'pending_review', status_version: 1 });
+    const history = await database.db
+      .selectFrom('contract_status_changes')
+      .select('id')
+      .where('contract_id', '=', c.contract.id)
+      .execute();
+    expect(history).toHaveLength(1);
+
+    // JSON, with or without a charset, is still how the status changes.
+    const json = await app.inject({
+      method: 'PATCH',
+      url: `/api/v1/contracts/${c.contract.id}`,
+      headers: {
+        authorization: `Bearer ${c.key}`,
+        'content-type': 'application/json; charset=utf-8',
+      },
+      payload: JSON.stringify({ negotiation_status: 'in_review' }),
+    });
+    expect(json.statusCode).toBe(200);
+    expect(await row()).toEqual({ negotiation_status: 'in_review', status_version: 2 });
+  });
+});

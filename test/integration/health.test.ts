@@ -13,6 +13,20 @@ describe('health', () => {
     expect(live.json()).toEqual({ status: 'ok' });
     const ready = await app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({ status: 'ready' });
+    await app.close();
+  });
+
+  it('answers 503 shutting_down from /readyz once the instance drains, still live', async () => {
+    const app = await buildTestApp({ db: database.db });
+    app.draining = true;
+    const ready = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json()).toEqual({
+      error: { code: 'shutting_down', message: 'This instance is shutting down' },
+    });
+    const live = await app.inject({ method: 'GET', url: '/healthz' });
+    expect(live.json()).toEqual({ status: 'ok' });
     await app.close();
   });
 

@@ -1,4 +1,7 @@
+import fastifySwagger from '@fastify/swagger';
 import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 
 import { openContractFileStream } from '../core/contracts/contract-files.ts';
 import {
@@ -7,11 +10,14 @@ import {
   listContracts,
   type ContractStatusHooks,
 } from '../core/contracts/contracts-service.ts';
-import { parseInput } from '../platform/http/validation.ts';
+import { ErrorEnvelopeSchema } from '../platform/http/schemas.ts';
+import { restApiOpenapi } from './openapi.ts';
 import { apiActor, apiPrincipal, requireApiKey } from './auth.ts';
 import { attachmentDisposition, presentContract, presentContractDetail } from './presenters.ts';
 import {
+  ContractDetailSchema,
   ContractFileParamsSchema,
+  ContractListSchema,
   ContractParamsSchema,
   ListContractsQuerySchema,
   PatchContractBodySchema,
@@ -25,75 +31,148 @@ export interface LexiContractApiOptions {
   readonly contractHooks?: ContractStatusHooks;
 }
 
+/** Every error the API answers has the same envelope; 401s also send `WWW-Authenticate`. */
+const ERRORS = { '4xx': ErrorEnvelopeSchema, '5xx': ErrorEnvelopeSchema } as const;
+
 /**
- * The LexiContract REST API (SPEC §5), registered under `/api/v1`. Every route needs an
- * organization API key and sees only that organization's contracts: another organization's
- * contract or file is a 404, exactly like one that does not exist.
+ * The LexiContract REST API (SPEC §5), registered under `/api/v1`, and its OpenAPI document
+ * at `/api/v1/openapi.json`. Swagger is registered in this plugin, so its route collector
+ * sees only the routes below: the HubSpot-facing and web routes stay out of the document.
  */
 export const lexiContractApi: FastifyPluginAsync<LexiContractApiOptions> = async (app, opts) => {
+  // JSON bodies only: the app-wide form and text parsers stop here, so a form-encoded
+  // (cross-site postable) or text body is a 415 before any handler runs.
+  app.removeContentTypeParser(['application/x-www-form-urlencoded', 'text/plain']);
+
+  await app.register(fastifySwagger, restApiOpenapi(app.config.publicBaseUrl));
+
+  // Public: the document describes the API, it holds no organization's data.
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+
+  // Not `opts` itself: it carries this plugin's `prefix`, which would apply twice.
+  await app.register(contractRoutes, { contractHooks: opts.contractHooks });
+};
+
+/**
+ * Every route needs an organization API key and sees only that organization's contracts:
+ * another organization's contract or file is a 404, exactly like one that does not exist.
+ */
+const contractRoutes: FastifyPluginAsyncZod<LexiContractApiOptions> = async (app, opts) => {
   requireApiKey(app);
 
-  app.get('/contracts', async (request) => {
-    const principal = apiPrincipal(request);
-    const query = parseInput(ListContractsQuerySchema, request.query, 'query parameters');
-    const page = await listContracts(app.db, principal.organizationId, {
-      externalId: query.external_id,
-      externalSource: query.external_source,
-      status: query.status,
-      limit: query.limit,
-      cursor: query.cursor,
-    });
-    return { data: page.items.map(presentContract), next_cursor: page.nextCursor };
-  });
-
-  app.get('/contracts/:id', async (request) => {
-    const principal = apiPrincipal(request);
-    const { id } = parseInput(ContractParamsSchema, request.params, 'path parameters');
-    return presentContractDetail(await getContractDetail(app.db, principal.organizationId, id));
-  });
-
-  app.patch('/contracts/:id', async (request) => {
-    const principal = apiPrincipal(request);
-    const { id } = parseInput(ContractParamsSchema, request.params, 'path parameters');
-    const body = parseInput(PatchContractBodySchema, request.body, 'request body');
-    await changeContractStatus(
-      app.db,
-      {
-        organizationId: principal.organizationId,
-        contractId: id,
-        to: body.negotiation_status,
-        source: 'api',
-        actor: apiActor(principal),
+  app.get(
+    '/contracts',
+    {
+      schema: {
+        summary: 'List the organization’s contracts, newest first',
+        tags: ['contracts'],
+        querystring: ListContractsQuerySchema,
+        response: { 200: ContractListSchema, ...ERRORS },
       },
-      opts.contractHooks,
-    );
-    return presentContractDetail(await getContractDetail(app.db, principal.organizationId, id));
-  });
+    },
+    async (request) => {
+      const principal = apiPrincipal(request);
+      const query = request.query;
+      const page = await listContracts(app.db, principal.organizationId, {
+        externalId: query.external_id,
+        externalSource: query.external_source,
+        status: query.status,
+        limit: query.limit,
+        cursor: query.cursor,
+      });
+      return { data: page.items.map(presentContract), next_cursor: page.nextCursor };
+    },
+  );
 
-  app.get('/contracts/:id/files/:fileId/content', async (request, reply) => {
-    const principal = apiPrincipal(request);
-    const { id, fileId } = parseInput(ContractFileParamsSchema, request.params, 'path parameters');
-    const { file, stream } = await openContractFileStream(
-      app.db,
-      principal.organizationId,
-      id,
-      fileId,
-    );
-    const etag = `"${file.sha256}"`;
-    void reply
-      .header('etag', etag)
-      .header('x-content-sha256', file.sha256)
-      .header('cache-control', 'private, no-cache')
-      .header('x-content-type-options', 'nosniff');
-    const ifNoneMatch = request.headers['if-none-match'];
-    if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((t) => t.trim() === etag)) {
-      stream.destroy();
-      return reply.status(304).send();
-    }
-    return reply
-      .header('content-type', file.contentType)
-      .header('content-length', String(file.sizeBytes))
-      .header('content-disposition', attachmentDisposition(file.name))
-      .send(stream);
-  });
+  app.get(
+    '/contracts/:id',
+    {
+      schema: {
+        summary: 'One contract with its files, source snapshot and status history',
+        tags: ['contracts'],
+        params: ContractParamsSchema,
+        response: { 200: ContractDetailSchema, ...ERRORS },
+      },
+    },
+    async (request) => {
+      const principal = apiPrincipal(request);
+      const { id } = request.params;
+      return presentContractDetail(await getContractDetail(app.db, principal.organizationId, id));
+    },
+  );
+
+  app.patch(
+    '/contracts/:id',
+    {
+      schema: {
+        summary: 'Change the negotiation status (409 `invalid_status_transition` if not allowed)',
+        tags: ['contracts'],
+        params: ContractParamsSchema,
+        body: PatchContractBodySchema,
+        response: { 200: ContractDetailSchema, ...ERRORS },
+      },
+    },
+    async (request) => {
+      const principal = apiPrincipal(request);
+      const { id } = request.params;
+      await changeContractStatus(
+        app.db,
+        {
+          organizationId: principal.organizationId,
+          contractId: id,
+          to: request.body.negotiation_status,
+          source: 'api',
+          actor: apiActor(principal),
+        },
+        opts.contractHooks,
+      );
+      return presentContractDetail(await getContractDetail(app.db, principal.organizationId, id));
+    },
+  );
+
+  app.get(
+    '/contracts/:id/files/:fileId/content',
+    {
+      schema: {
+        summary: 'The file’s bytes, streamed, with its stored Content-Type',
+        tags: ['contracts'],
+        params: ContractFileParamsSchema,
+        response: {
+          200: {
+            description: 'The bytes; `ETag` and `X-Content-SHA256` carry their SHA-256',
+            // `any`: the handler sends a stream, which Fastify writes out unserialized.
+            content: { '*/*': { schema: z.any().meta({ type: 'string', format: 'binary' }) } },
+          },
+          304: z.undefined().describe('Not modified (`If-None-Match` matched the ETag)'),
+          ...ERRORS,
+        },
+      },
+    },
+    async (request, reply) => {
+      const principal = apiPrincipal(request);
+      const { id, fileId } = request.params;
+      const { file, stream } = await openContractFileStream(
+        app.db,
+        principal.organizationId,
+        id,
+        fileId,
+      );
+      const etag = `"${file.sha256}"`;
+      void reply
+        .header('etag', etag)
+        .header('x-content-sha256', file.sha256)
+        .header('cache-control', 'private, no-cache')
+        .header('x-content-type-options', 'nosniff');
+      const ifNoneMatch = request.headers['if-none-match'];
+      if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((t) => t.trim() === etag)) {
+        stream.destroy();
+        return reply.status(304).send();
+      }
+      return reply
+        .header('content-type', file.contentType)
+        .header('content-length', String(file.sizeBytes))
+        .header('content-disposition', attachmentDisposition(file.name))
+        .send(stream);
+    },
+  );
 };

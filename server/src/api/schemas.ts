@@ -33,3 +33,62 @@ export const PatchContractBodySchema = z.strictObject({
   negotiation_status: NegotiationStatusSchema,
 });
 export type PatchContractBody = z.infer<typeof PatchContractBodySchema>;
+
+/*
+ * Response shapes. Plain (stripping) objects: the serializer drops any key they do not
+ * list, so a field the domain adds later never reaches a caller by accident.
+ */
+// Presenters write `Date#toISOString()`; documented as a date-time without zod's long pattern.
+const Timestamp = z.string().meta({ format: 'date-time' });
+
+export const ContractSchema = z
+  .object({
+    id: z.string(),
+    title: z.string(),
+    negotiation_status: NegotiationStatusSchema,
+    status_version: z.number().int().min(1),
+    external_source: z.string().nullable(),
+    external_id: z.string().nullable(),
+    external_account_id: z.string().nullable(),
+    created_by_source: z.string(),
+    created_by: z.string().nullable(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .meta({ id: 'Contract' });
+
+export const ContractFileSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    content_type: z.string(),
+    size_bytes: z.number().int().min(0),
+    sha256: z.string().describe('Hex SHA-256 of the bytes; also the ETag of the content'),
+    external_file_id: z.string().nullable(),
+    created_at: Timestamp,
+    content_url: z.string().describe('Path of GET …/files/:fileId/content'),
+  })
+  .meta({ id: 'ContractFile' });
+
+export const StatusChangeSchema = z
+  .object({
+    from: NegotiationStatusSchema.nullable(),
+    to: NegotiationStatusSchema,
+    source: z.string(),
+    actor: z.string().nullable(),
+    at: Timestamp,
+  })
+  .meta({ id: 'StatusChange' });
+
+export const ContractDetailSchema = ContractSchema.extend({
+  source_snapshot: z.unknown().describe('The source record (e.g. the deal) as imported'),
+  files: z.array(ContractFileSchema),
+  status_history: z.array(StatusChangeSchema),
+}).meta({ id: 'ContractDetail' });
+
+export const ContractListSchema = z
+  .object({
+    data: z.array(ContractSchema),
+    next_cursor: z.string().nullable().describe('Pass as `cursor` for the next page'),
+  })
+  .meta({ id: 'ContractList' });

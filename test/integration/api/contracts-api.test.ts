@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { lexiContractApi } from '../../../server/src/api/routes.ts';
 import { writeContractFile } from '../../../server/src/core/contracts/contract-files.ts';
 import { installErrorHandler } from '../../../server/src/platform/http/error-handler.ts';
+import { useZodSchemas } from '../../../server/src/platform/http/schemas.ts';
 import { buildTestApp, testConfig } from '../../helpers/test-app.ts';
 import { createTestDatabase } from '../../helpers/test-db.ts';
 import { bytesSource, makeContract, makeTenant, type Tenant } from '../contracts/factories.ts';
@@ -462,6 +463,7 @@ describe('PATCH /api/v1/contracts/:id', () => {
     bare.decorate('config', testConfig());
     bare.decorate('db', db);
     installErrorHandler(bare);
+    useZodSchemas(bare);
     await bare.register(lexiContractApi, {
       prefix: '/api/v1',
       contractHooks: {

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 
 import { DomainError } from '../errors.ts';
+import { requestPartName, validationIssues } from './schemas.ts';
 
 interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
@@ -33,8 +34,15 @@ export function installErrorHandler(app: FastifyInstance): void {
       status = known.status;
       body = { error: { code: known.code, message: error.message } };
     } else if (error.validation) {
+      // A declared route schema refused the request: the same answer `parseInput` gives.
       status = 400;
-      body = { error: { code: 'invalid_request', message: error.message } };
+      body = {
+        error: {
+          code: 'invalid_request',
+          message: `Invalid ${requestPartName(error.validationContext)}`,
+          details: validationIssues(error.validation),
+        },
+      };
     } else if (
       typeof error.statusCode === 'number' &&
       error.statusCode >= 400 &&
