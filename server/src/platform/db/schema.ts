@@ -173,7 +173,6 @@ export interface OAuthStatesTable {
   browser_binding_hash: string;
   organization_id: string | null;
   user_id: string | null;
-  code_verifier: string;
   created_at: CreatedAt;
   expires_at: Timestamp;
   used_at: Timestamp | null;
