@@ -223,6 +223,25 @@ describe('HubSpot install (OAuth)', () => {
     expect(await countRows('organization_integrations')).toBe(integrations);
   });
 
+  it('a token endpoint failing with 503 ends the install as exchange_failed: nothing stored, counted, not audited', async () => {
+    const { client, authorizeUrl } = await startInstall();
+    const { redirectUrl } = sandbox.control.approveInstall(authorizeUrl, { portalId: 'new' });
+    const integrations = await countRows('organization_integrations');
+    const auditRows = await countRows('audit_log');
+    const key = 'hubspot.oauth.exchange:http_503';
+    const counted = anonymousCallbackRefusals()[key] ?? 0;
+    sandbox.control.injectFault({ method: 'POST', path: '^/oauth/2026-03/token$', status: 503 });
+    try {
+      const callback = await client.get(callbackPath(redirectUrl));
+      expect(callback.headers.location).toBe('/sign-in?notice=hubspot_exchange_failed');
+    } finally {
+      sandbox.control.clearFaults();
+    }
+    expect(await countRows('organization_integrations')).toBe(integrations);
+    expect(await countRows('audit_log')).toBe(auditRows);
+    expect(anonymousCallbackRefusals()[key]).toBe(counted + 1);
+  });
+
   it('a redirect_uri HubSpot does not have registered is refused at the consent page', async () => {
     const { authorizeUrl } = await startInstall();
     const tampered = new URL(authorizeUrl);
