@@ -13,8 +13,9 @@ import { sha256Hex } from '../../core/auth/sessions.ts';
  * here: @fastify/oauth2 keeps it in the starting browser's signed cookie.
  *
  * The table stays bounded: every new install first deletes the expired states, and no more
- * than `MAX_PENDING_STATES` may be pending at once (the rate limit per address on `/auth`
- * keeps one client from taking them all quickly).
+ * than `MAX_PENDING_STATES` may be pending at once (give or take installs started in the same
+ * instant: the check is not a lock). The rate limit per address on `/auth` keeps one client
+ * from taking them all quickly.
  */
 export const STATE_TTL_MS = 10 * 60 * 1000;
 
