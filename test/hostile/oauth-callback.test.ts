@@ -3,13 +3,14 @@ import { describe, expect, it } from 'vitest';
 
 import { startHubSpotTestEnv } from '../helpers/hubspot-env.ts';
 import { createTestDatabase } from '../helpers/test-db.ts';
-import { WebClient } from '../helpers/web-client.ts';
+import { AddressedBrowser } from './addressed-browser.ts';
 import { snapshot } from './hubspot-requests.ts';
 
 /**
  * The OAuth `GET /callback` (not signed: protected by a single-use, browser-bound state and
  * PKCE) under mutated state, code and browser cookie: never an install, never a successful
- * token exchange, never 5xx.
+ * token exchange, never 5xx. Each install comes from its own client address, as separate
+ * people's would: the install routes are rate limited per address.
  */
 const database = await createTestDatabase();
 const env = await startHubSpotTestEnv({ db: database.db });
@@ -25,7 +26,7 @@ function successfulExchanges(): number {
 
 /** A fresh install as far as HubSpot's redirect back: the browser, state and code. */
 async function pendingInstall(portalId: number) {
-  const client = new WebClient(env.app);
+  const client = new AddressedBrowser(env.app);
   const started = await client.get('/api/v1/integrations/hubspot/auth');
   const { redirectUrl } = sandbox.control.approveInstall(String(started.headers.location), {
     portalId,
@@ -81,7 +82,7 @@ describe('OAuth callback under hostile input', () => {
           if (part === 'cookie') {
             const [name, value] = [...client.cookies][0] ?? ['lxc_oauth', ''];
             if (bit % 2 === 0) client.cookies.set(name, flip(value, bit));
-            else client = new WebClient(env.app);
+            else client = new AddressedBrowser(env.app);
           }
           if (part === 'error') extra = '&error=access_denied&error_description=no';
           if (part === 'duplicate') extra = `&state=${encodeURIComponent(state)}`;
@@ -89,7 +90,7 @@ describe('OAuth callback under hostile input', () => {
           if (part === 'used') {
             state = done.state;
             code = done.code;
-            client = done.client;
+            client = done.client.elsewhere();
           }
           if (part === 'swap') {
             // Another pending install's state and code, arriving in this browser.

@@ -6,7 +6,9 @@ import { AccessTokenInfoSchema, TokenResponseSchema } from '../wire/oauth.ts';
 
 /**
  * HubSpot's OAuth 2026-03 token endpoints. Parameters always travel in a form body, never
- * the query string, so no secret reaches an access log.
+ * the query string, so no secret reaches an access log. The code exchange of the install is
+ * done by @fastify/oauth2 (`oauth-client.ts`); the refresh stays here, under the
+ * cross-process lock of `access-tokens.ts`.
  */
 
 export interface TokenSet {
@@ -21,31 +23,6 @@ function toTokenSet(body: z.output<typeof TokenResponseSchema>, now: number): To
     refreshToken: body.refresh_token,
     expiresAt: new Date(now + body.expires_in * 1000),
   };
-}
-
-export async function exchangeAuthorizationCode(
-  hubspot: HubSpotAppConfig,
-  input: { code: string; redirectUri: string; codeVerifier: string },
-): Promise<TokenSet> {
-  const started = Date.now();
-  const { body } = await hubspotRequest(
-    hubspot.apiBaseUrl,
-    {
-      method: 'POST',
-      path: '/oauth/2026-03/token',
-      form: {
-        grant_type: 'authorization_code',
-        client_id: hubspot.clientId,
-        client_secret: hubspot.clientSecret,
-        redirect_uri: input.redirectUri,
-        code: input.code,
-        code_verifier: input.codeVerifier,
-      },
-      timeoutMs: 15_000,
-    },
-    TokenResponseSchema,
-  );
-  return toTokenSet(body, started);
 }
 
 export async function refreshAccessToken(

@@ -1,42 +1,62 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 
 import type { DB } from '../../platform/db/schema.ts';
+import { DomainError } from '../../platform/errors.ts';
 import { sha256Hex } from '../../core/auth/sessions.ts';
 
 /**
  * OAuth install state (RFC 9700 §2.1): a random `state` that is single-use, expires after
  * ten minutes and is bound to the browser that started the install (through a hash of a
- * nonce held in that browser's cookie), plus the PKCE S256 verifier for the exchange.
+ * nonce held in that browser's cookie). Only hashes are stored. The PKCE verifier is not
+ * here: @fastify/oauth2 keeps it in the starting browser's signed cookie.
+ *
+ * The table stays bounded: every new install first deletes the expired states, and no more
+ * than `MAX_PENDING_STATES` may be pending at once (give or take installs started in the same
+ * instant: the check is not a lock). The rate limit per address on `/auth` keeps one client
+ * from taking them all quickly.
  */
 export const STATE_TTL_MS = 10 * 60 * 1000;
 
-export interface StartedInstall {
-  readonly state: string;
-  readonly codeChallenge: string;
-}
+/** Far above any real rate of installs (one per customer, now and then). */
+export const MAX_PENDING_STATES = 10_000;
 
 export type InstallStateProblem =
   'missing' | 'unknown' | 'already_used' | 'expired' | 'other_browser';
 
-export interface ConsumedInstallState {
+/** Who started the install, as far as the state row knows (nobody, for a marketplace install). */
+export interface InstallStarter {
   readonly organizationId: string | null;
   readonly userId: string | null;
-  readonly codeVerifier: string;
 }
 
-export function pkceChallenge(verifier: string): string {
-  return createHash('sha256').update(verifier, 'ascii').digest('base64url');
+export class InstallsBusyError extends DomainError {
+  constructor() {
+    super(
+      'install_busy',
+      'Too many HubSpot installs are in progress right now. Please try again in a few minutes.',
+      503,
+    );
+  }
+}
+
+/** Deletes states past their expiry; used ones are kept until then, so a replay says so. */
+export async function purgeExpiredInstallStates(db: Kysely<DB>): Promise<void> {
+  await db.deleteFrom('oauth_states').where('expires_at', '<', new Date()).execute();
 }
 
 export async function startInstall(
   db: Kysely<DB>,
-  input: { browserNonce: string; organizationId: string | null; userId: string | null },
-): Promise<StartedInstall> {
+  input: InstallStarter & { browserNonce: string },
+): Promise<string> {
+  await purgeExpiredInstallStates(db);
+  // Counting stops at the cap, so the check costs the same however the table is filled.
+  const pending = await sql<{ n: number }>`
+    select count(*)::int as n from (select 1 from oauth_states limit ${MAX_PENDING_STATES}) capped
+  `.execute(db);
+  if ((pending.rows[0]?.n ?? 0) >= MAX_PENDING_STATES) throw new InstallsBusyError();
   const state = randomBytes(32).toString('base64url');
-  // 43-128 characters of the unreserved set (RFC 7636 §4.1).
-  const codeVerifier = randomBytes(48).toString('base64url');
   await db
     .insertInto('oauth_states')
     .values({
@@ -44,12 +64,20 @@ export async function startInstall(
       browser_binding_hash: sha256Hex(input.browserNonce),
       organization_id: input.organizationId,
       user_id: input.userId,
-      code_verifier: codeVerifier,
       expires_at: new Date(Date.now() + STATE_TTL_MS),
     })
     .execute();
-  return { state, codeChallenge: pkceChallenge(codeVerifier) };
+  return state;
 }
+
+export type ConsumedInstallState =
+  | { readonly ok: true; readonly starter: InstallStarter }
+  | {
+      readonly ok: false;
+      readonly problem: InstallStateProblem;
+      /** Set when this call burnt a real state (expired, other browser): whose install it was. */
+      readonly starter: InstallStarter | null;
+    };
 
 /**
  * Uses up a state exactly once. The row is claimed atomically (a concurrent replay sees it
@@ -58,10 +86,8 @@ export async function startInstall(
 export async function consumeInstallState(
   db: Kysely<DB>,
   input: { state: string | undefined; browserNonce: string | undefined },
-): Promise<
-  { ok: true; value: ConsumedInstallState } | { ok: false; problem: InstallStateProblem }
-> {
-  if (!input.state) return { ok: false, problem: 'missing' };
+): Promise<ConsumedInstallState> {
+  if (!input.state) return { ok: false, problem: 'missing', starter: null };
   const stateHash = sha256Hex(input.state);
   const claimed = await db
     .updateTable('oauth_states')
@@ -76,26 +102,12 @@ export async function consumeInstallState(
       .select('state_hash')
       .where('state_hash', '=', stateHash)
       .executeTakeFirst();
-    return { ok: false, problem: exists ? 'already_used' : 'unknown' };
+    return { ok: false, problem: exists ? 'already_used' : 'unknown', starter: null };
   }
-  if (claimed.expires_at.getTime() < Date.now()) return { ok: false, problem: 'expired' };
+  const starter = { organizationId: claimed.organization_id, userId: claimed.user_id };
+  if (claimed.expires_at.getTime() < Date.now()) return { ok: false, problem: 'expired', starter };
   if (!input.browserNonce || sha256Hex(input.browserNonce) !== claimed.browser_binding_hash) {
-    return { ok: false, problem: 'other_browser' };
+    return { ok: false, problem: 'other_browser', starter };
   }
-  return {
-    ok: true,
-    value: {
-      organizationId: claimed.organization_id,
-      userId: claimed.user_id,
-      codeVerifier: claimed.code_verifier,
-    },
-  };
-}
-
-/** Old states are of no use to anyone; called opportunistically. */
-export async function purgeExpiredInstallStates(db: Kysely<DB>): Promise<void> {
-  await db
-    .deleteFrom('oauth_states')
-    .where('expires_at', '<', new Date(Date.now() - 24 * 60 * 60 * 1000))
-    .execute();
+  return { ok: true, starter };
 }

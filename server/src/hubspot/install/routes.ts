@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import fastifyOauth2, { type OAuth2Namespace } from '@fastify/oauth2';
+import fastifyRateLimit from '@fastify/rate-limit';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 
 import { recordAudit } from '../../core/audit/audit-log.ts';
@@ -10,6 +12,7 @@ import {
   PortalLinkedToOtherOrganizationError,
   readIntegrationTokens,
 } from '../../core/integrations/organization-integrations.ts';
+import { DomainError } from '../../platform/errors.ts';
 import { html } from '../../platform/http/html.ts';
 import {
   readWebSession,
@@ -21,29 +24,41 @@ import {
 import { HubSpotApiError, hubspotRequest } from '../client/hubspot-http.ts';
 import { hubSpotTokenDeps } from '../client/access-tokens.ts';
 import { resumePortalSync } from '../outbox/portal-sync.ts';
+import { recordCallbackRefusal } from './callback-refusals.ts';
 import { completeInstall } from './install-service.ts';
 import {
   consumeInstallState,
-  purgeExpiredInstallStates,
+  InstallsBusyError,
   startInstall,
-  STATE_TTL_MS,
+  type ConsumedInstallState,
+  type InstallStarter,
   type InstallStateProblem,
 } from './install-state.ts';
-import { runProvisioning } from './provisioning-runner.ts';
-import { OPTIONAL_SCOPES, REQUIRED_SCOPES } from './scopes.ts';
 import {
-  exchangeAuthorizationCode,
-  introspectAccessToken,
-  revokeRefreshToken,
-} from '../client/token-endpoint.ts';
+  classifyExchangeError,
+  installCookieOptions,
+  OAUTH_DECORATOR,
+  oauthPluginOptions,
+  tokenSetFrom,
+} from './oauth-client.ts';
+import { runProvisioning } from './provisioning-runner.ts';
+import { introspectAccessToken, revokeRefreshToken } from '../client/token-endpoint.ts';
 
 /**
  * The HubSpot install (SPEC §7.1): `GET /auth` redirects to HubSpot's consent page with a
  * single-use, browser-bound `state` and PKCE S256; `GET /callback` verifies the state,
- * exchanges the code once, stores the tokens encrypted and provisions the portal.
- * Disconnect and "retry setup" are form posts from the integrations page.
+ * exchanges the code once, stores the tokens encrypted and provisions the portal. Both are
+ * reachable without signing in, so both are rate limited per client address. Disconnect
+ * and "retry setup" are form posts from the integrations page.
  */
 const BROWSER_COOKIE = 'lxc_oauth';
+
+/**
+ * Per client address and route. A real install takes one of each; 30 in 10 minutes leaves
+ * room for retries and several admins behind one address, and answers a flood with 429s
+ * before it reaches the database.
+ */
+export const INSTALL_RATE_LIMIT = { max: 30, timeWindow: 10 * 60 * 1000 } as const;
 
 const STATE_PROBLEMS: Record<InstallStateProblem, string> = {
   missing: 'The answer from HubSpot carried no state.',
@@ -53,12 +68,27 @@ const STATE_PROBLEMS: Record<InstallStateProblem, string> = {
   other_browser: 'The install was started in another browser.',
 };
 
-function redirectUri(publicBaseUrl: string): string {
-  return `${publicBaseUrl}/api/v1/integrations/hubspot/callback`;
+export class InstallRateLimitedError extends DomainError {
+  constructor(after: string) {
+    super(
+      'rate_limited',
+      `Too many install requests from this address. Try again in ${after}.`,
+      429,
+    );
+  }
+}
+
+/** Raised from the plugin's state check so the callback can tell it from a failed exchange. */
+class InstallStateRefusedError extends Error {
+  readonly refusal: Extract<ConsumedInstallState, { ok: false }>;
+  constructor(refusal: Extract<ConsumedInstallState, { ok: false }>) {
+    super(`install state refused: ${refusal.problem}`);
+    this.refusal = refusal;
+  }
 }
 
 function errorPage(reply: FastifyReply, title: string, message: string, status = 400) {
-  const body = html` <div class="card" style="max-width:620px;margin:40px auto">
+  const body = html` <div class="card narrow">
     <h1>${title}</h1>
     <p>${message}</p>
     <p>
@@ -80,112 +110,145 @@ const CallbackQuerySchema = z.object({
   error_description: z.string().max(2000).optional(),
 });
 
+function browserNonceOf(request: FastifyRequest): string | undefined {
+  const signed = request.cookies[BROWSER_COOKIE];
+  const unsigned = signed ? request.unsignCookie(signed) : undefined;
+  return unsigned?.valid && unsigned.value ? unsigned.value : undefined;
+}
+
 export const hubspotOAuthRoutes: FastifyPluginAsync = async (app) => {
-  app.get('/auth', async (request, reply) => {
+  // Only the routes below that ask for it (`config.rateLimit`) are limited; this plugin's
+  // scope holds no HubSpot-signed intake, whose throughput must not be capped.
+  await app.register(fastifyRateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) => new InstallRateLimitedError(context.after),
+  });
+
+  // What `/auth` decided for this request, read by the plugin's generateStateFunction; and
+  // who started the install, set by its checkStateFunction for `/callback`.
+  const starting = new WeakMap<FastifyRequest, InstallStarter & { browserNonce: string }>();
+  const started = new WeakMap<FastifyRequest, InstallStarter>();
+
+  const claimState = async (request: FastifyRequest): Promise<ConsumedInstallState> => {
+    const query = CallbackQuerySchema.parse(request.query);
+    const consumed = await consumeInstallState(app.db, {
+      state: query.state,
+      browserNonce: browserNonceOf(request),
+    });
+    if (consumed.ok) started.set(request, consumed.starter);
+    return consumed;
+  };
+
+  await app.register(
+    fastifyOauth2,
+    oauthPluginOptions(app.config, {
+      generateStateFunction: async (request: FastifyRequest) => {
+        const input = starting.get(request);
+        if (!input) throw new Error('install state requested outside GET /auth');
+        return startInstall(app.db, input);
+      },
+      checkStateFunction: async (request: FastifyRequest) => {
+        const consumed = await claimState(request);
+        if (!consumed.ok) throw new InstallStateRefusedError(consumed);
+        return true;
+      },
+    }),
+  );
+  const oauth = app.getDecorator<OAuth2Namespace>(OAUTH_DECORATOR);
+  const rateLimit = { rateLimit: INSTALL_RATE_LIMIT };
+
+  app.get('/auth', { config: rateLimit }, async (request, reply) => {
     const session = await readWebSession(request);
-    const signed = request.cookies[BROWSER_COOKIE];
-    const existing = signed ? request.unsignCookie(signed) : undefined;
-    const browserNonce =
-      existing?.valid && existing.value ? existing.value : randomBytes(24).toString('base64url');
-    const { state, codeChallenge } = await startInstall(app.db, {
+    const browserNonce = browserNonceOf(request) ?? randomBytes(24).toString('base64url');
+    void reply.setCookie(BROWSER_COOKIE, browserNonce, installCookieOptions(app.config));
+    starting.set(request, {
       browserNonce,
       organizationId: session?.organizationId ?? null,
       userId: session?.userId ?? null,
     });
-    void reply.setCookie(BROWSER_COOKIE, browserNonce, {
-      path: '/api/v1/integrations/hubspot',
-      httpOnly: true,
-      // Lax: the cookie must come back on HubSpot's top-level redirect to /callback.
-      sameSite: 'lax',
-      secure: app.config.publicBaseUrl.startsWith('https://'),
-      signed: true,
-      maxAge: Math.floor(STATE_TTL_MS / 1000),
-    });
-    const target = new URL(app.config.hubspot.authorizeUrl);
-    target.searchParams.set('client_id', app.config.hubspot.clientId);
-    target.searchParams.set('redirect_uri', redirectUri(app.config.publicBaseUrl));
-    target.searchParams.set('scope', REQUIRED_SCOPES.join(' '));
-    if (OPTIONAL_SCOPES.length > 0)
-      target.searchParams.set('optional_scope', OPTIONAL_SCOPES.join(' '));
-    target.searchParams.set('state', state);
-    target.searchParams.set('code_challenge', codeChallenge);
-    target.searchParams.set('code_challenge_method', 'S256');
-    void purgeExpiredInstallStates(app.db).catch((err: unknown) => {
-      request.log.warn({ err }, 'could not purge old install states');
-    });
-    return reply.header('referrer-policy', 'no-referrer').redirect(target.toString());
+    let target: string;
+    try {
+      target = await oauth.generateAuthorizationUri(request, reply);
+    } catch (error) {
+      if (!(error instanceof InstallsBusyError)) throw error;
+      void reply.header('retry-after', '600');
+      return errorPage(reply, 'HubSpot install is busy', error.message, 503);
+    }
+    return reply.header('referrer-policy', 'no-referrer').redirect(target);
   });
 
-  app.get('/callback', async (request, reply) => {
+  app.get('/callback', { config: rateLimit }, async (request, reply) => {
     const parsed = CallbackQuerySchema.safeParse(request.query);
-    if (!parsed.success)
-      return errorPage(reply, 'HubSpot install failed', 'The answer from HubSpot was malformed.');
-    const query = parsed.data;
-    const signed = request.cookies[BROWSER_COOKIE];
-    const unsigned = signed ? request.unsignCookie(signed) : undefined;
-    const checked = await consumeInstallState(app.db, {
-      state: query.state,
-      browserNonce: unsigned?.valid ? unsigned.value : undefined,
-    });
-    if (!checked.ok) {
-      await recordAudit(app.db, {
-        organizationId: null,
-        actor: 'anonymous',
+    if (!parsed.success) {
+      await recordCallbackRefusal(app.db, request.log, {
+        starter: null,
         action: 'hubspot.oauth.callback',
         outcome: 'refused',
-        details: { reason: `state_${checked.problem}` },
+        reason: 'malformed',
+      });
+      return errorPage(reply, 'HubSpot install failed', 'The answer from HubSpot was malformed.');
+    }
+    const query = parsed.data;
+
+    const refuseState = async (refusal: Extract<ConsumedInstallState, { ok: false }>) => {
+      await recordCallbackRefusal(app.db, request.log, {
+        starter: refusal.starter,
+        action: 'hubspot.oauth.callback',
+        outcome: 'refused',
+        reason: `state_${refusal.problem}`,
       });
       return errorPage(
         reply,
         'HubSpot install could not be verified',
-        STATE_PROBLEMS[checked.problem],
+        STATE_PROBLEMS[refusal.problem],
       );
-    }
-    const state = checked.value;
-    const back = (notice: string) =>
+    };
+    const back = (starter: InstallStarter, notice: string) =>
       reply
         .header('referrer-policy', 'no-referrer')
         .redirect(
-          state.organizationId ? `/integrations?notice=${notice}` : `/sign-in?notice=${notice}`,
+          starter.organizationId ? `/integrations?notice=${notice}` : `/sign-in?notice=${notice}`,
         );
 
     if (query.error !== undefined || query.code === undefined) {
-      await recordAudit(app.db, {
-        organizationId: state.organizationId,
-        actor: state.userId ? `user:${state.userId}` : 'anonymous',
+      // Nothing to exchange: the state is still used up, and tells whose install it was.
+      const consumed = await claimState(request);
+      if (!consumed.ok) return refuseState(consumed);
+      await recordCallbackRefusal(app.db, request.log, {
+        starter: consumed.starter,
         action: 'hubspot.oauth.callback',
         outcome: 'refused',
-        details: { reason: query.error ?? 'no_code' },
+        // Normalised: the query's `error` is not ours to copy into records.
+        reason:
+          query.error === undefined
+            ? 'no_code'
+            : query.error === 'access_denied'
+              ? 'access_denied'
+              : 'authorize_error',
       });
-      return back('hubspot_access_denied');
+      return back(consumed.starter, 'hubspot_access_denied');
     }
 
     let tokens;
+    const requestedAt = Date.now();
     try {
-      tokens = await exchangeAuthorizationCode(app.config.hubspot, {
-        code: query.code,
-        redirectUri: redirectUri(app.config.publicBaseUrl),
-        codeVerifier: state.codeVerifier,
-      });
+      const token = await oauth.getAccessTokenFromAuthorizationCodeFlow(request, reply);
+      tokens = tokenSetFrom(token.token, requestedAt);
+      if (!tokens) throw new Error('token response had an unexpected shape');
     } catch (error) {
-      const reason =
-        error instanceof HubSpotApiError
-          ? (error.oauthError ?? `http_${error.status}`)
-          : 'unexpected_response';
-      request.log.warn({ reason }, 'HubSpot code exchange failed');
-      await recordAudit(app.db, {
-        organizationId: state.organizationId,
-        actor: state.userId ? `user:${state.userId}` : 'anonymous',
+      if (error instanceof InstallStateRefusedError) return refuseState(error.refusal);
+      const starter = started.get(request) ?? { organizationId: null, userId: null };
+      const failure = classifyExchangeError(error);
+      request.log.warn({ reason: failure.reason }, 'HubSpot code exchange failed');
+      await recordCallbackRefusal(app.db, request.log, {
+        starter,
         action: 'hubspot.oauth.exchange',
         outcome: 'failure',
-        details: { reason },
+        reason: failure.reason,
       });
-      return back(
-        error instanceof HubSpotApiError && error.status === 0
-          ? 'hubspot_unavailable'
-          : 'hubspot_exchange_failed',
-      );
+      return back(starter, failure.unreachable ? 'hubspot_unavailable' : 'hubspot_exchange_failed');
     }
+    const state = started.get(request) ?? { organizationId: null, userId: null };
 
     // Introspection names the portal and the installing user for sure (the token response
     // may omit them).
@@ -207,15 +270,14 @@ export const hubspotOAuthRoutes: FastifyPluginAsync = async (app) => {
       });
     } catch (error) {
       if (!(error instanceof PortalLinkedToOtherOrganizationError)) throw error;
-      await recordAudit(app.db, {
-        organizationId: state.organizationId,
-        actor: state.userId ? `user:${state.userId}` : 'anonymous',
+      await recordCallbackRefusal(app.db, request.log, {
+        starter: state,
         action: 'hubspot.oauth.callback',
         target: `hubspot:portal:${portalId}`,
         outcome: 'refused',
-        details: { reason: 'portal_linked_to_other_organization' },
+        reason: 'portal_linked_to_other_organization',
       });
-      return back('hubspot_portal_taken');
+      return back(state, 'hubspot_portal_taken');
     }
 
     // Marketplace installs arrive without a LexiContract session: sign the installer in.

@@ -218,7 +218,6 @@ export interface Integrations {
 
 export interface OauthStates {
   browser_binding_hash: string;
-  code_verifier: string;
   created_at: Generated<Timestamp>;
   expires_at: Timestamp;
   organization_id: string | null;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 
 import { sql } from 'kysely';
@@ -9,6 +10,7 @@ import { PortalNeedsReconnectError } from '../../../../server/src/hubspot/client
 import { provisionPortal } from '../../../../server/src/hubspot/install/provisioning.ts';
 import { REQUIRED_SCOPES } from '../../../../server/src/hubspot/install/scopes.ts';
 import { z } from 'zod';
+import { anonymousCallbackRefusals } from '../../../../server/src/hubspot/install/callback-refusals.ts';
 import { startHubSpotTestEnv } from '../../../helpers/hubspot-env.ts';
 import { createTestDatabase } from '../../../helpers/test-db.ts';
 import { WebClient } from '../../../helpers/web-client.ts';
@@ -37,7 +39,9 @@ function tokenExchanges(): number {
     .length;
 }
 
-async function countRows(table: 'organization_integrations' | 'organizations'): Promise<number> {
+async function countRows(
+  table: 'organization_integrations' | 'organizations' | 'audit_log',
+): Promise<number> {
   const row = await database.db
     .selectFrom(table)
     .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -117,25 +121,62 @@ describe('HubSpot install (OAuth)', () => {
     expect(tokenExchanges()).toBe(exchanges);
   });
 
-  it('refuses a callback arriving in another browser, with no exchange and an audit row', async () => {
+  it('refuses a callback arriving in another browser, with no exchange; an anonymous refusal is logged and counted, not audited', async () => {
     const { authorizeUrl } = await startInstall();
     const { redirectUrl } = sandbox.control.approveInstall(authorizeUrl, { portalId: 'new' });
     const exchanges = tokenExchanges();
     const integrations = await countRows('organization_integrations');
+    const auditRows = await countRows('audit_log');
+    const counted = anonymousCallbackRefusals()['hubspot.oauth.callback:state_other_browser'] ?? 0;
     const other = await new WebClient(env.app).get(callbackPath(redirectUrl));
     expect(other.statusCode).toBe(400);
     expect(other.body).toContain('started in another browser');
     expect(tokenExchanges()).toBe(exchanges);
     expect(await countRows('organization_integrations')).toBe(integrations);
+    expect(await countRows('audit_log')).toBe(auditRows);
+    expect(anonymousCallbackRefusals()['hubspot.oauth.callback:state_other_browser']).toBe(
+      counted + 1,
+    );
+    expect(logs.join('')).toContain('state_other_browser');
+  });
+
+  it("an install started by a signed-in user and finished in another browser is audited in that user's organization", async () => {
+    const owner = await env.connectPortal({ name: 'Hijack target', provision: false });
+    const { authorizeUrl } = await startInstall(await signInAs(owner.organizationId));
+    const { redirectUrl } = sandbox.control.approveInstall(authorizeUrl, { portalId: 'new' });
+    const exchanges = tokenExchanges();
+    const other = await new WebClient(env.app).get(callbackPath(redirectUrl));
+    expect(other.statusCode).toBe(400);
+    expect(tokenExchanges()).toBe(exchanges);
     const audit = await database.db
       .selectFrom('audit_log')
-      .select(['details'])
+      .select(['details', 'organization_id'])
       .where('action', '=', 'hubspot.oauth.callback')
       .where('outcome', '=', 'refused')
+      .where('organization_id', '=', owner.organizationId)
       .execute();
-    expect(audit.map((a) => (a.details as { reason: string }).reason)).toContain(
+    expect(audit.map((a) => (a.details as { reason: string }).reason)).toEqual([
       'state_other_browser',
+    ]);
+  });
+
+  it('keeps the PKCE verifier out of the database: only the starting browser holds it, signed', async () => {
+    const { client, authorizeUrl } = await startInstall();
+    const columns = await sql<{ name: string }>`
+      select column_name as name from information_schema.columns where table_name = 'oauth_states'
+    `.execute(database.db);
+    expect(columns.rows.map((c) => c.name)).not.toContain('code_verifier');
+    const verifierCookie = client.cookies.get('lxc_oauth_pkce') ?? '';
+    // Signed (`value.signature`), so a changed verifier is dropped rather than sent.
+    const verifier = verifierCookie.split('.')[0] ?? '';
+    expect(verifier).toMatch(/^[A-Za-z0-9_-]{43,128}$/);
+    expect(createHash('sha256').update(verifier).digest('base64url')).toBe(
+      new URL(authorizeUrl).searchParams.get('code_challenge'),
     );
+    const dump = await sql<{
+      dump: string | null;
+    }>`select string_agg(t::text, '|') as dump from oauth_states t`.execute(database.db);
+    expect(dump.rows[0]?.dump ?? '').not.toContain(verifier);
   });
 
   it('refuses a missing or unknown state', async () => {
@@ -180,6 +221,25 @@ describe('HubSpot install (OAuth)', () => {
       .at(-1);
     expect(refused).toMatchObject({ status: 400, error: 'invalid_grant' });
     expect(await countRows('organization_integrations')).toBe(integrations);
+  });
+
+  it('a token endpoint failing with 503 ends the install as exchange_failed: nothing stored, counted, not audited', async () => {
+    const { client, authorizeUrl } = await startInstall();
+    const { redirectUrl } = sandbox.control.approveInstall(authorizeUrl, { portalId: 'new' });
+    const integrations = await countRows('organization_integrations');
+    const auditRows = await countRows('audit_log');
+    const key = 'hubspot.oauth.exchange:http_503';
+    const counted = anonymousCallbackRefusals()[key] ?? 0;
+    sandbox.control.injectFault({ method: 'POST', path: '^/oauth/2026-03/token$', status: 503 });
+    try {
+      const callback = await client.get(callbackPath(redirectUrl));
+      expect(callback.headers.location).toBe('/sign-in?notice=hubspot_exchange_failed');
+    } finally {
+      sandbox.control.clearFaults();
+    }
+    expect(await countRows('organization_integrations')).toBe(integrations);
+    expect(await countRows('audit_log')).toBe(auditRows);
+    expect(anonymousCallbackRefusals()[key]).toBe(counted + 1);
   });
 
   it('a redirect_uri HubSpot does not have registered is refused at the consent page', async () => {
