@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 
 import { recordAudit } from '../core/audit/audit-log.ts';
+import { loadDotEnv } from '../platform/config/dotenv.ts';
 import { ConfigError, loadConfig, type Config } from '../platform/config/env.ts';
 import { loadOrCreateSandboxSecrets } from '../platform/config/runtime.ts';
 import { KeyringRejectedError, registerKeyring } from '../platform/crypto/key-registry.ts';
@@ -249,6 +250,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
   let config: Readonly<Config>;
   try {
+    loadDotEnv();
     config = loadConfig(process.env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
