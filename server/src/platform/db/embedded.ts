@@ -158,7 +158,8 @@ export async function startEmbeddedPostgres(options: {
         const message = chunk.toString('utf8');
         log(message);
         recent = (recent + message).slice(-4_000);
-        if (message.includes('database system is ready to accept connections')) resolve();
+        // `recent`, not `message`: the line may arrive split across chunks.
+        if (recent.includes('database system is ready to accept connections')) resolve();
       });
       server.once('error', (error) => {
         reject(
