@@ -152,7 +152,8 @@ export default tseslint.config(
   },
   ...layerRules(),
   {
-    files: ['eslint.config.js'],
+    // Plain JavaScript outside the TypeScript project (node-check.mjs runs on any Node).
+    files: ['eslint.config.js', 'scripts/**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
   },
 );

@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
 
 import { buildApp } from './app.ts';
@@ -14,14 +13,17 @@ import { registerKeyring, KeyringRejectedError } from './core/integrations/key-r
 import { migrateToLatest } from './platform/db/migrate.ts';
 import { openDatabaseFromConfig } from './platform/db/open.ts';
 import { REDACTED_PATHS } from './platform/http/logger.ts';
+import { loadDotEnv } from './platform/config/dotenv.ts';
+import { Shutdown } from './platform/process/shutdown.ts';
 import { REQUIRED_SCOPES } from './hubspot/install/scopes.ts';
 import { JobQueue } from './platform/jobs/queue.ts';
 import { startWorkers } from './worker.ts';
 
 /**
  * Process entry: `npm start` (web + worker), `npm run start:web`, `npm run start:worker`.
- * Config → Postgres (DATABASE_URL or embedded) → migrations → app → listen; SIGTERM drains
- * requests, then closes the pool and the embedded server.
+ * `.env` → config → Postgres (DATABASE_URL or embedded) → migrations → app → listen.
+ * SIGTERM or SIGINT drains requests, stops the jobs, closes the pool and stops the embedded
+ * server last; a start that fails part-way stops what it had started.
  */
 type Role = 'all' | 'web' | 'worker';
 
@@ -62,6 +64,7 @@ async function main(): Promise<void> {
   const role = parseRole(process.argv.slice(2));
   let config;
   try {
+    loadDotEnv();
     config = loadConfig(process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -72,15 +75,34 @@ async function main(): Promise<void> {
   }
   const log = pino({ level: config.logLevel, redact: REDACTED_PATHS });
 
-  const database = await openDatabaseFromConfig(config, { log });
+  // Registered as each part starts; they stop in reverse (the database last), on a signal
+  // or when a later step of the start fails. A hard exit after 20 s.
+  const shutdown = new Shutdown(log, { deadlineMs: 20_000 });
   try {
-    const applied = await migrateToLatest(database.db);
-    if (applied.length > 0) log.info({ applied }, 'database migrated');
+    await start(role, config, log, shutdown);
   } catch (error) {
-    // Stop the embedded server we may have started before giving up.
-    await database.close();
-    throw error;
+    log.error({ err: error }, 'failed to start');
+    if (error instanceof KeyringRejectedError) {
+      process.stderr.write(`Refusing to start: ${error.message}\n`);
+    } else {
+      process.stderr.write(
+        `Failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
+    }
+    await shutdown.stop({ failed: true });
   }
+}
+
+async function start(
+  role: Role,
+  config: ReturnType<typeof loadConfig>,
+  log: pino.Logger,
+  shutdown: Shutdown,
+): Promise<void> {
+  const database = await openDatabaseFromConfig(config, { log });
+  shutdown.add('database', () => database.close());
+  const applied = await migrateToLatest(database.db);
+  if (applied.length > 0) log.info({ applied }, 'database migrated');
 
   // Sandbox mode: no HubSpot credentials, so a local HubSpot stands in, on its own port.
   let sandbox: RunningSandbox | undefined;
@@ -107,6 +129,8 @@ async function main(): Promise<void> {
       },
     });
     sandboxSecretsInUse = secrets;
+    const running = sandbox;
+    shutdown.add('sandbox', () => running.close());
   }
   const appConfig = resolveAppConfig(
     config,
@@ -118,18 +142,9 @@ async function main(): Promise<void> {
       },
   );
 
-  try {
-    const keys = await registerKeyring(database.db, appConfig.tokenEncryptionKeys);
-    if (keys.newlyRegistered.length > 0) {
-      log.info({ keyIds: keys.newlyRegistered }, 'token encryption keys registered');
-    }
-  } catch (error) {
-    await database.close();
-    if (error instanceof KeyringRejectedError) {
-      process.stderr.write(`Refusing to start: ${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
+  const keys = await registerKeyring(database.db, appConfig.tokenEncryptionKeys);
+  if (keys.newlyRegistered.length > 0) {
+    log.info({ keyIds: keys.newlyRegistered }, 'token encryption keys registered');
   }
 
   const jobs = new JobQueue({
@@ -137,21 +152,14 @@ async function main(): Promise<void> {
     log: log.child({ component: 'jobs' }),
     worker: role !== 'web',
   });
+  shutdown.add('jobs', () => jobs.stop(12_000));
   const app = await buildApp({ config: appConfig, db: database.db, jobs });
-
-  // SIGTERM/SIGINT: stop taking requests and drain them, let running jobs finish (or hand
-  // them back), then close the pool and the embedded server; a hard exit after 20 s.
-  closeWithGrace({ delay: 20_000 }, async ({ signal, err }) => {
-    if (err) log.error({ err }, 'shutting down after an error');
-    else log.info({ signal }, 'shutting down');
+  shutdown.add('http', async () => {
     // Readiness fails and responses close their connections; a moment later stop listening
     // and wait for requests in flight.
     app.draining = true;
-    await sleep(1_500);
+    if (app.server.listening) await sleep(1_500);
     await app.close();
-    await jobs.stop(12_000);
-    if (sandbox) await sandbox.close();
-    await database.close();
   });
 
   if (role !== 'web') {
@@ -174,9 +182,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(
-    `Failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
-  );
-  process.exit(1);
-});
+await main();

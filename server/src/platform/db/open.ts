@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 
 import type { Config } from '../config/env.ts';
@@ -16,7 +17,8 @@ import {
  *
  * When another process (say, the running app) already owns the embedded server, this
  * attaches to it instead of trying to start a second server on the same data directory,
- * so `npm run admin -- keys rotate` works while `npm start` is running.
+ * so `npm run admin -- keys rotate` works while `npm start` is running. A server whose
+ * starter is gone (it was SIGKILLed) is stopped and started afresh, so it is owned again.
  */
 export interface OpenedDatabase {
   readonly db: Database;
@@ -30,6 +32,7 @@ export interface OpenedDatabase {
 
 export interface OpenDatabaseLogger {
   info(details: object, message: string): void;
+  warn(details: object, message: string): void;
   debug(details: object, message: string): void;
 }
 
@@ -52,15 +55,25 @@ export async function openDatabaseFromConfig(
   }
 
   const dir = path.join(config.dataDir, 'postgres');
-  const runningPort = await runningEmbeddedPort(dir);
+  // Who started the server running on `dir`: attaching is only for a live starter's server.
+  const ownerFile = path.join(config.dataDir, 'postgres.owner');
+  let running = await runningEmbeddedServer(dir);
+  if (running && !(await isAlive(await readPid(ownerFile)))) {
+    options.log?.warn(
+      { dir, pid: running.pid },
+      'stopping an embedded PostgreSQL left running by a process that is gone',
+    );
+    await stopOrphan(running.pid);
+    running = undefined;
+  }
   let embedded: EmbeddedPostgresHandle | undefined;
   let url: string;
-  if (runningPort !== undefined) {
+  if (running !== undefined) {
     options.log?.info(
-      { dir, port: runningPort },
+      { dir, port: running.port },
       'attaching to the embedded PostgreSQL already running',
     );
-    url = embeddedDatabaseUrl(runningPort);
+    url = embeddedDatabaseUrl(running.port);
   } else {
     options.log?.info({ dir }, 'DATABASE_URL not set: starting embedded PostgreSQL');
     embedded = await startEmbeddedPostgres({
@@ -69,6 +82,7 @@ export async function openDatabaseFromConfig(
         options.log?.debug({ postgres: message.trim() }, 'embedded postgres');
       },
     });
+    await writeFile(ownerFile, `${String(process.pid)}\n`);
     url = embedded.url;
   }
   const handle = createDatabase(url, poolOptions);
@@ -80,17 +94,22 @@ export async function openDatabaseFromConfig(
       try {
         await handle.destroy();
       } finally {
-        if (embedded) await embedded.stop();
+        if (embedded) {
+          await embedded.stop();
+          await rm(ownerFile, { force: true });
+        }
       }
     },
   };
 }
 
 /**
- * The port of a live server owning `dir`, read from its `postmaster.pid` (line 1 = pid,
- * line 4 = port); undefined when there is none or it is stale.
+ * The pid and port of a live server owning `dir`, read from its `postmaster.pid` (line 1 =
+ * pid, line 4 = port); undefined when there is none or it is stale.
  */
-async function runningEmbeddedPort(dir: string): Promise<number | undefined> {
+async function runningEmbeddedServer(
+  dir: string,
+): Promise<{ pid: number; port: number } | undefined> {
   let content: string;
   try {
     content = await readFile(path.join(dir, 'postmaster.pid'), 'utf8');
@@ -101,11 +120,39 @@ async function runningEmbeddedPort(dir: string): Promise<number | undefined> {
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
   if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port) || port <= 0) return undefined;
+  return (await isAlive(pid)) ? { pid, port } : undefined;
+}
+
+async function readPid(file: string): Promise<number | undefined> {
+  try {
+    const pid = Number((await readFile(file, 'utf8')).trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function isAlive(pid: number | undefined): Promise<boolean> {
+  if (pid === undefined) return false;
   try {
     process.kill(pid, 0);
+    return true;
   } catch (error) {
     // EPERM: alive but owned by another user (the server runs as `postgres` under root).
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
-  return port;
+}
+
+/** Fast shutdown of an orphaned postmaster, waiting (up to 15 s) until it is gone. */
+async function stopOrphan(pid: number): Promise<void> {
+  try {
+    process.kill(pid, 'SIGINT');
+  } catch {
+    return;
+  }
+  for (let waited = 0; waited < 15_000; waited += 100) {
+    if (!(await isAlive(pid))) return;
+    await sleep(100);
+  }
+  process.kill(pid, 'SIGQUIT');
 }
