@@ -168,21 +168,140 @@ export function checkDownloadUrl(
 export type FileFilter =
   { readonly mode: 'all' } | { readonly mode: 'matching'; readonly pattern: string };
 
-const MAX_PATTERN = 200;
+/** Longest name pattern accepted (settings page, workflow action input, the database check). */
+export const MAX_NAME_PATTERN_LENGTH = 200;
+
+/**
+ * Longest file name (UTF-16 code units) a pattern is matched against. Longer names never
+ * match a pattern (they are still imported when the filter is "all"): no real file system
+ * gives a name this long, and the bound keeps one match at most pattern × name steps.
+ */
+export const MAX_MATCHED_NAME_LENGTH = 1024;
+
+/** Why a name pattern is refused, or undefined when it is acceptable. */
+export function namePatternProblem(pattern: string): string | undefined {
+  const trimmed = pattern.trim();
+  if (trimmed.length === 0) return 'the name pattern is empty';
+  if (trimmed.length > MAX_NAME_PATTERN_LENGTH)
+    return `the name pattern is longer than ${String(MAX_NAME_PATTERN_LENGTH)} characters`;
+  return undefined;
+}
+
+type GlobToken =
+  /** `*`; the implicit ones around a wildcard-free pattern also cross line breaks. */
+  | { readonly kind: 'star'; readonly anyChar: boolean }
+  | { readonly kind: 'one' }
+  | { readonly kind: 'char'; readonly char: string };
+
+/**
+ * One code point folded for a case-insensitive comparison, close to the simple case
+ * folding a `/iu` regex uses: upper-case, then lower-case, keeping a step only when it
+ * yields a single code point (so `ς`/`Σ`/`σ` meet, and `ß`, `İ` stay themselves).
+ */
+export function foldCodePoint(char: string): string {
+  const code = char.charCodeAt(0);
+  if (code < 0x80) return code >= 0x41 && code <= 0x5a ? String.fromCharCode(code + 32) : char;
+  const upper = char.toUpperCase();
+  const base = Array.from(upper).length === 1 ? upper : char;
+  const lower = base.toLowerCase();
+  return Array.from(lower).length === 1 ? lower : base;
+}
+
+/** Line terminators, which the former regex's `.` (and so `*` and `?`) never matched. */
+function isLineTerminator(char: string): boolean {
+  return char === '\n' || char === '\r' || char === '\u2028' || char === '\u2029';
+}
+
+function compileNamePattern(pattern: string): readonly GlobToken[] {
+  const trimmed = pattern.trim();
+  // Inputs are refused beyond the bound before they are stored (and the database checks it).
+  if (trimmed.length > MAX_NAME_PATTERN_LENGTH) {
+    throw new RangeError(namePatternProblem(trimmed) ?? 'the name pattern is too long');
+  }
+  const tokens: GlobToken[] = [];
+  let hasWildcard = false;
+  for (const char of trimmed) {
+    if (char === '*') {
+      hasWildcard = true;
+      // `**` means what `*` means; collapsing keeps the state count down.
+      if (tokens.at(-1)?.kind !== 'star') tokens.push({ kind: 'star', anyChar: false });
+    } else if (char === '?') {
+      hasWildcard = true;
+      tokens.push({ kind: 'one' });
+    } else tokens.push({ kind: 'char', char: foldCodePoint(char) });
+  }
+  // Without wildcards a pattern matches names containing it anywhere: `*pattern*`.
+  if (hasWildcard) return tokens;
+  const around: GlobToken = { kind: 'star', anyChar: true };
+  return tokens.length === 0 ? [around] : [around, ...tokens, around];
+}
+
+/**
+ * Runs the pattern over the name as a set of NFA states (one per pattern position), one
+ * code point at a time: every state is visited at most once per code point, so a match
+ * costs at most (pattern length + 1) × name length steps, whatever the pattern. No regex
+ * and no backtracking: `*a*a*a*a*b` costs what `*.pdf` costs.
+ */
+function runNamePattern(
+  tokens: readonly GlobToken[],
+  fileName: string,
+): { matched: boolean; steps: number } {
+  if (fileName.length > MAX_MATCHED_NAME_LENGTH) return { matched: false, steps: 0 };
+  const size = tokens.length + 1;
+  let current = new Uint8Array(size);
+  let next = new Uint8Array(size);
+  let steps = 0;
+  /** Adds the states reachable without input: past any run of stars. */
+  const close = (states: Uint8Array): boolean => {
+    let any = false;
+    for (let j = 0; j < size; j += 1) {
+      if (states[j] !== 1) continue;
+      any = true;
+      if (tokens[j]?.kind === 'star') states[j + 1] = 1;
+    }
+    return any;
+  };
+  current[0] = 1;
+  close(current);
+  for (const raw of fileName) {
+    const char = foldCodePoint(raw);
+    const breaksLine = isLineTerminator(raw);
+    next.fill(0);
+    for (let j = 0; j < tokens.length; j += 1) {
+      if (current[j] !== 1) continue;
+      steps += 1;
+      const token = tokens[j];
+      if (token === undefined) continue;
+      if (token.kind === 'star') {
+        if (token.anyChar || !breaksLine) next[j] = 1;
+      } else if (token.kind === 'one') {
+        if (!breaksLine) next[j + 1] = 1;
+      } else if (token.char === char) next[j + 1] = 1;
+    }
+    if (!close(next)) return { matched: false, steps };
+    [current, next] = [next, current];
+  }
+  return { matched: current[tokens.length] === 1, steps };
+}
 
 /**
  * A case-insensitive glob over the whole file name (with extension): `*` = any run of
- * characters, `?` = one character; without wildcards it matches names containing it.
+ * characters, `?` = one character (a code point); without wildcards it matches names
+ * containing it (so an empty pattern matches every name). Neither wildcard matches a line
+ * break. Throws a RangeError for a pattern over `MAX_NAME_PATTERN_LENGTH`, which inputs
+ * refuse before it can be stored.
  */
 export function namePatternMatcher(pattern: string): (fileName: string) => boolean {
-  const trimmed = pattern.trim().slice(0, MAX_PATTERN);
-  const hasWildcard = /[*?]/.test(trimmed);
-  const body = trimmed
-    .split('')
-    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
-    .join('');
-  const regex = new RegExp(hasWildcard ? `^${body}$` : body, 'iu');
-  return (fileName) => regex.test(fileName);
+  const tokens = compileNamePattern(pattern);
+  return (fileName) => runNamePattern(tokens, fileName).matched;
+}
+
+/** The match and the NFA steps it took: the cost bound made observable, for tests and bench. */
+export function namePatternMatchSteps(
+  pattern: string,
+  fileName: string,
+): { matched: boolean; steps: number } {
+  return runNamePattern(compileNamePattern(pattern), fileName);
 }
 
 export function fileFilterMatcher(filter: FileFilter | undefined): (fileName: string) => boolean {
