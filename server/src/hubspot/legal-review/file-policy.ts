@@ -187,12 +187,6 @@ export function namePatternProblem(pattern: string): string | undefined {
   return undefined;
 }
 
-type GlobToken =
-  /** `*`; the implicit ones around a wildcard-free pattern also cross line breaks. */
-  | { readonly kind: 'star'; readonly anyChar: boolean }
-  | { readonly kind: 'one' }
-  | { readonly kind: 'char'; readonly char: string };
-
 /**
  * One code point folded for a case-insensitive comparison, close to the simple case
  * folding a `/iu` regex uses: upper-case, then lower-case, keeping a step only when it
@@ -207,79 +201,95 @@ export function foldCodePoint(char: string): string {
   return Array.from(lower).length === 1 ? lower : base;
 }
 
-/** Line terminators, which the former regex's `.` (and so `*` and `?`) never matched. */
-function isLineTerminator(char: string): boolean {
-  return char === '\n' || char === '\r' || char === '\u2028' || char === '\u2029';
+function foldedCode(code: number): number {
+  if (code < 0x80) return code >= 0x41 && code <= 0x5a ? code + 32 : code;
+  return foldCodePoint(String.fromCodePoint(code)).codePointAt(0) ?? code;
 }
 
-function compileNamePattern(pattern: string): readonly GlobToken[] {
+/** Line terminators, which the former regex's `.` (and so `*` and `?`) never matched. */
+function isLineTerminator(code: number): boolean {
+  return code === 0x0a || code === 0x0d || code === 0x2028 || code === 0x2029;
+}
+
+/**
+ * A compiled pattern: one entry per position, a folded code point or one of these
+ * (negative, so never a code point).
+ */
+const STAR = -1;
+/** The implicit `*` around a wildcard-free pattern: crosses line breaks too (a plain search). */
+const STAR_ANY = -2;
+const ONE = -3;
+
+function compileNamePattern(pattern: string): Int32Array {
   const trimmed = pattern.trim();
   // Inputs are refused beyond the bound before they are stored (and the database checks it).
   if (trimmed.length > MAX_NAME_PATTERN_LENGTH) {
     throw new RangeError(namePatternProblem(trimmed) ?? 'the name pattern is too long');
   }
-  const tokens: GlobToken[] = [];
+  const tokens: number[] = [];
   let hasWildcard = false;
   for (const char of trimmed) {
     if (char === '*') {
       hasWildcard = true;
       // `**` means what `*` means; collapsing keeps the state count down.
-      if (tokens.at(-1)?.kind !== 'star') tokens.push({ kind: 'star', anyChar: false });
+      if (tokens.at(-1) !== STAR) tokens.push(STAR);
     } else if (char === '?') {
       hasWildcard = true;
-      tokens.push({ kind: 'one' });
-    } else tokens.push({ kind: 'char', char: foldCodePoint(char) });
+      tokens.push(ONE);
+    } else tokens.push(foldedCode(char.codePointAt(0) ?? 0));
   }
   // Without wildcards a pattern matches names containing it anywhere: `*pattern*`.
-  if (hasWildcard) return tokens;
-  const around: GlobToken = { kind: 'star', anyChar: true };
-  return tokens.length === 0 ? [around] : [around, ...tokens, around];
+  if (hasWildcard) return Int32Array.from(tokens);
+  return Int32Array.from(tokens.length === 0 ? [STAR_ANY] : [STAR_ANY, ...tokens, STAR_ANY]);
+}
+
+/** Adds the states reachable without input (past stars); false when no state is active. */
+function closeStates(tokens: Int32Array, states: Uint8Array): boolean {
+  let any = false;
+  for (let j = 0; j < states.length; j += 1) {
+    if (states[j] !== 1) continue;
+    any = true;
+    const token = tokens[j];
+    if (token === STAR || token === STAR_ANY) states[j + 1] = 1;
+  }
+  return any;
 }
 
 /**
  * Runs the pattern over the name as a set of NFA states (one per pattern position), one
  * code point at a time: every state is visited at most once per code point, so a match
  * costs at most (pattern length + 1) × name length steps, whatever the pattern. No regex
- * and no backtracking: `*a*a*a*a*b` costs what `*.pdf` costs.
+ * and no backtracking: `*a*a*a*a*b` costs what `*.pdf` costs, within a small factor.
  */
-function runNamePattern(
-  tokens: readonly GlobToken[],
-  fileName: string,
-): { matched: boolean; steps: number } {
+function runNamePattern(tokens: Int32Array, fileName: string): { matched: boolean; steps: number } {
   if (fileName.length > MAX_MATCHED_NAME_LENGTH) return { matched: false, steps: 0 };
   const size = tokens.length + 1;
   let current = new Uint8Array(size);
   let next = new Uint8Array(size);
   let steps = 0;
-  /** Adds the states reachable without input: past any run of stars. */
-  const close = (states: Uint8Array): boolean => {
-    let any = false;
-    for (let j = 0; j < size; j += 1) {
-      if (states[j] !== 1) continue;
-      any = true;
-      if (tokens[j]?.kind === 'star') states[j + 1] = 1;
-    }
-    return any;
-  };
   current[0] = 1;
-  close(current);
-  for (const raw of fileName) {
-    const char = foldCodePoint(raw);
-    const breaksLine = isLineTerminator(raw);
-    next.fill(0);
+  closeStates(tokens, current);
+  for (let i = 0; i < fileName.length;) {
+    const code = fileName.codePointAt(i) ?? 0;
+    i += code > 0xffff ? 2 : 1;
+    const folded = foldedCode(code);
+    const breaksLine = isLineTerminator(code);
+    for (let j = 0; j < size; j += 1) next[j] = 0;
     for (let j = 0; j < tokens.length; j += 1) {
       if (current[j] !== 1) continue;
       steps += 1;
       const token = tokens[j];
-      if (token === undefined) continue;
-      if (token.kind === 'star') {
-        if (token.anyChar || !breaksLine) next[j] = 1;
-      } else if (token.kind === 'one') {
+      if (token === STAR) {
+        if (!breaksLine) next[j] = 1;
+      } else if (token === STAR_ANY) next[j] = 1;
+      else if (token === ONE) {
         if (!breaksLine) next[j + 1] = 1;
-      } else if (token.char === char) next[j + 1] = 1;
+      } else if (token === folded) next[j + 1] = 1;
     }
-    if (!close(next)) return { matched: false, steps };
-    [current, next] = [next, current];
+    if (!closeStates(tokens, next)) return { matched: false, steps };
+    const previous = current;
+    current = next;
+    next = previous;
   }
   return { matched: current[tokens.length] === 1, steps };
 }
