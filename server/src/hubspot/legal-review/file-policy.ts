@@ -135,6 +135,18 @@ export function downloadPolicy(hubspot: {
 
 export type UrlRefusal = 'invalid_url' | 'scheme_not_allowed' | 'host_not_allowed';
 
+/**
+ * A host name in the form allowlists compare: lower case, without the one trailing dot
+ * DNS allows (`files.hubspot.net.` is `files.hubspot.net`). Refused (undefined): empty
+ * labels (`a..b`, `.a`, `a..`), which no real file host has.
+ */
+export function normalizeHost(hostname: string): string | undefined {
+  const lower = hostname.toLowerCase();
+  const host = lower.endsWith('.') ? lower.slice(0, -1) : lower;
+  if (host === '' || host.split('.').some((label) => label === '')) return undefined;
+  return host;
+}
+
 /** Checks a URL the signed-url answer returned (or a redirect hop) against the policy. */
 export function checkDownloadUrl(
   policy: DownloadPolicy,
@@ -154,11 +166,13 @@ export function checkDownloadUrl(
     return { ok: false, reason: 'scheme_not_allowed' };
   }
   if (url.port !== '' && url.port !== '443') return { ok: false, reason: 'host_not_allowed' };
-  const host = url.hostname.toLowerCase().replace(/\.$/, '');
+  const host = normalizeHost(url.hostname);
+  if (host === undefined) return { ok: false, reason: 'host_not_allowed' };
   const allowed = policy.hostSuffixes.some((s) => host === s || host.endsWith(`.${s}`));
-  return allowed
-    ? { ok: true, url, trustedOrigin: false }
-    : { ok: false, reason: 'host_not_allowed' };
+  if (!allowed) return { ok: false, reason: 'host_not_allowed' };
+  // The request (and every later same-origin comparison) uses the canonical host.
+  url.hostname = host;
+  return { ok: true, url, trustedOrigin: false };
 }
 
 // ---------------------------------------------------------------------------------------
