@@ -18,9 +18,7 @@ import { hubspotOAuthRoutes } from './hubspot/install/routes.ts';
 import { hubspotSyncRoutes } from './hubspot/webhooks/routes.ts';
 import { hubspotWorkflowRoutes } from './hubspot/workflow/routes.ts';
 import { hubspotUiExtensionRoutes } from './hubspot/plugin.ts';
-import { accountRoutes } from './web/account-routes.ts';
-import { contractsPages } from './web/contracts-pages.ts';
-import { integrationsPage } from './web/integrations-page.ts';
+import { webPlugin } from './web/plugin.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -86,9 +84,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     prefix: '/api/v1',
     contractHooks: hubspotContractHooks(deps.config, deps.jobs),
   });
-  await app.register(accountRoutes);
-  await app.register(integrationsPage);
-  await app.register(contractsPages);
+  await app.register(webPlugin);
   await app.register(hubspotOAuthRoutes, { prefix: '/api/v1/integrations/hubspot' });
   await app.register(hubspotSyncRoutes, { prefix: '/api/v1/integrations/hubspot' });
   await app.register(hubspotWorkflowRoutes, { prefix: '/api/v1/integrations/hubspot' });

@@ -24,7 +24,7 @@ const STATUS_BADGES: Record<string, SafeHtml> = {
 };
 
 function syncHealthSection(health: SyncHealth, csrf: SafeHtml): SafeHtml {
-  return html`<h2 style="margin-top:20px">Sync health</h2>
+  return html`<h2 class="mt-20">Sync health</h2>
     <dl data-testid="sync-health">
       <dt>Last update written to HubSpot</dt>
       <dd>${when(health.lastOutboundAt)}</dd>
@@ -47,7 +47,7 @@ function syncHealthSection(health: SyncHealth, csrf: SafeHtml): SafeHtml {
     </dl>
     ${
       health.failedDeals.length > 0
-        ? html`<table style="margin-top:10px">
+        ? html`<table class="mt-10">
             <thead>
               <tr>
                 <th>Deal</th>
@@ -93,16 +93,13 @@ export const integrationsPage: FastifyPluginAsync = async (app) => {
 
     const actions =
       status === 'connected'
-        ? html`<form
-            method="post"
-            action="/api/v1/integrations/hubspot/disconnect"
-            class="inline"
-            onsubmit="return confirm('Disconnect HubSpot? The app is uninstalled from the portal; contracts stay in LexiContract.')"
-          >
-            ${csrf}<button class="danger" type="submit" data-testid="disconnect-hubspot">
-              Disconnect
-            </button>
-          </form>`
+        ? // A confirmation step instead of an inline confirm() (the CSP forbids inline script).
+          html`<a
+            class="button danger"
+            href="/integrations/hubspot/disconnect"
+            data-testid="disconnect-hubspot"
+            >Disconnect</a
+          >`
         : html`<a
             class="button"
             href="/api/v1/integrations/hubspot/auth"
