@@ -113,7 +113,8 @@ describe('web forms under cross-site requests', () => {
       '/integrations/hubspot/retry-failed',
     ];
     for (const url of forms) {
-      for (const form of [{}, { _csrf: 'forged' }, { _csrf: '' }]) {
+      const tokenless: Record<string, string>[] = [{}, { _csrf: 'forged' }, { _csrf: '' }];
+      for (const form of tokenless) {
         const response = await post(
           url,
           { name: 'planted', negotiation_status: 'approved', expected_version: '1', ...form },
