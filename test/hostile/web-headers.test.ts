@@ -51,7 +51,8 @@ function expectLockedDown(response: LightMyRequestResponse): void {
   expect(csp).not.toContain('unsafe-eval');
   expect(response.headers['x-content-type-options']).toBe('nosniff');
   expect(response.headers['x-frame-options']).toBe('DENY');
-  expect(response.headers['referrer-policy']).toBe('no-referrer');
+  expect(response.headers['referrer-policy']).toBe('same-origin');
+  expect(response.body).toContain('<meta name="referrer" content="same-origin" />');
   const body = response.body.toLowerCase();
   for (const inline of ['style=', '<style', 'onsubmit=', 'onclick=', '<script']) {
     expect(body, `inline ${inline}`).not.toContain(inline);

@@ -26,7 +26,7 @@ export function page(input: {
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
+        <meta name="referrer" content="same-origin" />
         <title>${input.title} · LexiContract</title>
         <link rel="stylesheet" href="/assets/app.css" />
       </head>

@@ -18,7 +18,7 @@ export const ASSETS_PREFIX = '/assets/';
  * plugin so every page route gets it and nothing outside does.
  * - Headers (helmet): a strict CSP (`default-src 'self'`, no inline script or style,
  *   `frame-ancestors 'none'`), `X-Frame-Options: DENY`, `nosniff`, `Referrer-Policy:
- *   no-referrer`; and `Cache-Control: no-store` on every page (they show a signed-in
+ *   same-origin`; and `Cache-Control: no-store` on every page (they show a signed-in
  *   organization's data; the stylesheet alone is cacheable).
  * - One CSRF hook for every unsafe method (see `webCsrfGuard`).
  * - The stylesheet, from `public/`.
@@ -42,7 +42,9 @@ export const webPlugin: FastifyPluginAsync = async (app) => {
       },
     },
     frameguard: { action: 'deny' },
-    referrerPolicy: { policy: 'no-referrer' },
+    // Not `no-referrer`: under it browsers send `Origin: null` on our own form posts, which
+    // the CSRF guard must refuse. `same-origin` still gives other sites no referrer.
+    referrerPolicy: { policy: 'same-origin' },
     strictTransportSecurity: https ? { maxAge: 31_536_000, includeSubDomains: false } : false,
   });
   app.addHook('onSend', async (_request, reply, payload) => {
