@@ -11,6 +11,7 @@ import { LoadGenerator } from './load.ts';
 import { formatTable, machineInfo, notAvailable, type BenchRow } from './report.ts';
 import { benchImport } from './scenarios/import.ts';
 import { benchCard, benchWorkflowAction } from './scenarios/interactive.ts';
+import { benchNamePattern } from './scenarios/name-pattern.ts';
 import { benchSync } from './scenarios/sync.ts';
 import { benchWebhookIntake } from './scenarios/webhook-intake.ts';
 
@@ -19,14 +20,14 @@ import { benchWebhookIntake } from './scenarios/webhook-intake.ts';
  * longer rounds): measures the SPEC §9 bars against the real app on real Postgres and the
  * HubSpot sandbox, prints a table with each figure beside its same-run baseline and target,
  * and writes it as JSON to bench-results/<timestamp>.json and bench-results/latest.json.
- * `--only=webhook,sync,import,card,workflow` runs a subset.
+ * `--only=webhook,sync,import,card,workflow,pattern` runs a subset.
  *
  * Placement: the app, the sandbox, the hello-world baseline and (for the sync run) the
  * workers live in this process; the load generator is a child process (autocannon, with a
  * fresh HMAC per request); each import runs in its own child process so its RSS is its own.
  */
 
-const SCENARIOS = ['sync', 'webhook', 'workflow', 'card', 'import'] as const;
+const SCENARIOS = ['sync', 'webhook', 'workflow', 'card', 'pattern', 'import'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 function parseArgs(argv: readonly string[]): { full: boolean; only: Set<Scenario> } {
@@ -149,6 +150,22 @@ async function main(): Promise<void> {
           'card',
           [notAvailable('Card endpoint', 'GET p99 at c=20', '≤ 300 ms', '')],
           () => benchCard(env, load, hello.url, interactive, out),
+        )),
+      );
+    }
+    if (only.has('pattern')) {
+      out('Attachment name pattern…');
+      rows.push(
+        ...(await guarded(
+          'pattern',
+          [notAvailable('Attachment name pattern (250-char name)', 'per match', '—', '')],
+          () =>
+            Promise.resolve(
+              benchNamePattern(
+                full ? { matches: 20_000, rounds: 7 } : { matches: 5_000, rounds: 5 },
+                out,
+              ),
+            ),
         )),
       );
     }

@@ -17,10 +17,8 @@ import { hubspotAdapter } from './hubspot/adapter.ts';
 import type { CrmAdapter, CrmWebKit } from './crm/port.ts';
 import { CrmRegistry } from './crm/registry.ts';
 import { useZodSchemas } from './platform/http/schemas.ts';
-import { accountRoutes } from './web/account-routes.ts';
-import { contractsPages } from './web/contracts-pages.ts';
-import { integrationsPage } from './web/integrations-page.ts';
 import { page } from './web/layout.ts';
+import { webPlugin } from './web/plugin.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -94,9 +92,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     prefix: '/api/v1',
     contractHooks: app.crm.contractHooks(deps.config, deps.jobs),
   });
-  await app.register(accountRoutes);
-  await app.register(integrationsPage);
-  await app.register(contractsPages);
+  await app.register(webPlugin);
   // Each adapter's routes under its own prefix, with the web kit for the pages it renders.
   const kit: CrmWebKit = { page: ({ title, body }) => page({ title, session: null, body }) };
   app.decorate('crmWebKit', kit);

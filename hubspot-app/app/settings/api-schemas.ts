@@ -20,7 +20,14 @@ export type ClosedLostBehavior = z.infer<typeof ClosedLostBehaviorSchema>;
 
 export const AttachmentFilterSchema = z.discriminatedUnion('mode', [
   z.strictObject({ mode: z.literal('all') }),
-  z.strictObject({ mode: z.literal('matching'), pattern: z.string().trim().min(1).max(200) }),
+  z.strictObject({
+    mode: z.literal('matching'),
+    pattern: z
+      .string()
+      .trim()
+      .min(1, 'the name pattern is empty')
+      .max(200, 'the name pattern is longer than 200 characters'),
+  }),
 ]);
 export type AttachmentFilter = z.infer<typeof AttachmentFilterSchema>;
 

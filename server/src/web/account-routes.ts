@@ -5,17 +5,16 @@ import { recordAudit } from '../core/audit/audit-log.ts';
 import { createApiKey } from '../core/organizations/api-keys.ts';
 import { parseInput } from '../platform/http/validation.ts';
 import { html } from '../platform/http/html.ts';
-import { page } from './layout.ts';
+import { page, type Flash } from './layout.ts';
 import { noticeFromQuery } from './notices.ts';
 import {
   clearWebSessionCookie,
   readWebSession,
-  requireCsrf,
   requirePageSession,
   sessionOf,
   startWebSession,
 } from '../core/auth/session-plugin.ts';
-import { revokeSession, SESSION_COOKIE } from '../core/auth/sessions.ts';
+import { revokeSession, SESSION_COOKIE, type WebSession } from '../core/auth/sessions.ts';
 import { consumeSignInToken, SignInLinkInvalidError } from '../core/auth/sign-in-links.ts';
 
 /** Sign-in, sign-out, API keys and the audit log: the organization's account pages. */
@@ -27,7 +26,7 @@ export const accountRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/sign-in', async (request, reply) => {
     const session = await readWebSession(request);
-    const body = html` <div class="card" style="max-width:560px;margin:40px auto">
+    const body = html` <div class="card signin">
       <h1>Sign in to LexiContract</h1>
       <p class="sub">
         Organizations connected to HubSpot sign in by installing or opening the app from HubSpot.
@@ -45,25 +44,28 @@ export const accountRoutes: FastifyPluginAsync = async (app) => {
   });
 
   app.get('/sign-in/link', async (request, reply) => {
+    const session = await readWebSession(request);
     const { token } = parseInput(
       z.object({ token: z.string().min(10).max(200) }),
       request.query,
       'sign-in link',
     );
-    const body = html` <div class="card" style="max-width:560px;margin:40px auto">
+    const body = html` <div class="card signin">
       <h1>Sign in</h1>
       <p class="sub">This one-time link signs you in to your LexiContract organization.</p>
       <form method="post" action="/sign-in/link">
         <input type="hidden" name="token" value="${token}" />
+        ${session ? html`<input type="hidden" name="_csrf" value="${session.csrfToken}" />` : null}
         <button type="submit">Continue</button>
       </form>
     </div>`;
     return reply.type('text/html').send(page({ title: 'Sign in', session: null, body }));
   });
 
-  app.post('/sign-in/link', async (request, reply) => {
+  // Shown before signing in: same-origin only (no login CSRF), no session token to check.
+  app.post('/sign-in/link', { config: { csrf: 'before_session' } }, async (request, reply) => {
     const { token } = parseInput(
-      z.object({ token: z.string().min(10).max(200) }),
+      z.object({ token: z.string().min(10).max(200), _csrf: z.string().optional() }),
       request.body,
       'sign-in form',
     );
@@ -80,7 +82,7 @@ export const accountRoutes: FastifyPluginAsync = async (app) => {
       return await reply.redirect('/integrations');
     } catch (error) {
       if (!(error instanceof SignInLinkInvalidError)) throw error;
-      const body = html`<div class="card" style="max-width:560px;margin:40px auto">
+      const body = html`<div class="card signin">
         <h1>Link not valid</h1>
         <p>${error.message}</p>
       </div>`;
@@ -91,7 +93,8 @@ export const accountRoutes: FastifyPluginAsync = async (app) => {
     }
   });
 
-  app.post('/sign-out', { preHandler: requireCsrf }, async (request, reply) => {
+  // Unsafe methods here are CSRF-checked by the web scope's guard (web/plugin.ts).
+  app.post('/sign-out', async (request, reply) => {
     const cookie = request.cookies[SESSION_COOKIE];
     const unsigned = cookie ? request.unsignCookie(cookie) : undefined;
     if (unsigned?.valid && unsigned.value) await revokeSession(app.db, unsigned.value);
@@ -99,8 +102,7 @@ export const accountRoutes: FastifyPluginAsync = async (app) => {
     return reply.redirect('/sign-in?notice=signed_out');
   });
 
-  app.get('/api-keys', { preHandler: requirePageSession }, async (request, reply) => {
-    const session = sessionOf(request);
+  async function apiKeysPage(session: WebSession, flash: Flash | null): Promise<string> {
     const keys = await app.db
       .selectFrom('api_keys')
       .select(['id', 'name', 'key_prefix', 'created_at', 'last_used_at', 'revoked_at'])
@@ -172,76 +174,82 @@ export const accountRoutes: FastifyPluginAsync = async (app) => {
           )}
         </tbody>
       </table>`;
-    return reply.type('text/html').send(
-      page({
-        title: 'API keys',
-        session,
-        active: '/api-keys',
-        flash: noticeFromQuery(request.query),
-        body,
-      }),
-    );
+    return page({ title: 'API keys', session, active: '/api-keys', flash, body });
+  }
+
+  app.get('/api-keys', { preHandler: requirePageSession }, async (request, reply) => {
+    const session = sessionOf(request);
+    return reply.type('text/html').send(await apiKeysPage(session, noticeFromQuery(request.query)));
   });
 
-  app.post(
-    '/api-keys',
-    { preHandler: [requirePageSession, requireCsrf] },
-    async (request, reply) => {
-      const session = sessionOf(request);
-      const { name } = parseInput(
-        z.object({ name: z.string().trim().min(1).max(100), _csrf: z.string() }),
-        request.body,
-        'API key form',
-      );
-      const created = await createApiKey(app.db, session.organizationId, name);
-      await recordAudit(app.db, {
-        organizationId: session.organizationId,
-        actor: `user:${session.userId}`,
-        action: 'api_key.created',
-        target: `api_key:${created.id}`,
-        outcome: 'success',
-        details: { prefix: created.prefix, name },
-      });
-      const body = html` <h1>API key created</h1>
-        <div class="card">
-          <p>Copy the key now: it will not be shown again.</p>
-          <p><code data-testid="new-api-key">${created.key}</code></p>
-          <p><a class="button secondary" href="/api-keys">Done</a></p>
-        </div>`;
-      return reply
-        .header('cache-control', 'no-store')
-        .type('text/html')
-        .send(page({ title: 'API key created', session, active: '/api-keys', body }));
-    },
-  );
+  app.post('/api-keys', { preHandler: requirePageSession }, async (request, reply) => {
+    const session = sessionOf(request);
+    const { name } = parseInput(
+      z.object({ name: z.string().trim().min(1).max(100), _csrf: z.string() }),
+      request.body,
+      'API key form',
+    );
+    const created = await createApiKey(app.db, session.organizationId, name);
+    await recordAudit(app.db, {
+      organizationId: session.organizationId,
+      actor: `user:${session.userId}`,
+      action: 'api_key.created',
+      target: `api_key:${created.id}`,
+      outcome: 'success',
+      details: { prefix: created.prefix, name },
+    });
+    const body = html` <h1>API key created</h1>
+      <div class="card">
+        <p>Copy the key now: it will not be shown again.</p>
+        <p><code data-testid="new-api-key">${created.key}</code></p>
+        <p><a class="button secondary" href="/api-keys">Done</a></p>
+      </div>`;
+    return reply
+      .header('cache-control', 'no-store')
+      .type('text/html')
+      .send(page({ title: 'API key created', session, active: '/api-keys', body }));
+  });
 
-  app.post(
-    '/api-keys/:id/revoke',
-    { preHandler: [requirePageSession, requireCsrf] },
-    async (request, reply) => {
-      const session = sessionOf(request);
-      const { id } = parseInput(z.object({ id: z.uuid() }), request.params, 'API key id');
-      const revoked = await app.db
-        .updateTable('api_keys')
-        .set({ revoked_at: new Date() })
+  app.post('/api-keys/:id/revoke', { preHandler: requirePageSession }, async (request, reply) => {
+    const session = sessionOf(request);
+    const { id } = parseInput(z.object({ id: z.uuid() }), request.params, 'API key id');
+    const revoked = await app.db
+      .updateTable('api_keys')
+      .set({ revoked_at: new Date() })
+      .where('id', '=', id)
+      .where('organization_id', '=', session.organizationId)
+      .where('revoked_at', 'is', null)
+      .returning(['key_prefix'])
+      .executeTakeFirst();
+    if (!revoked) {
+      const existing = await app.db
+        .selectFrom('api_keys')
+        .select('id')
         .where('id', '=', id)
         .where('organization_id', '=', session.organizationId)
-        .where('revoked_at', 'is', null)
-        .returning(['key_prefix'])
         .executeTakeFirst();
-      if (revoked) {
-        await recordAudit(app.db, {
-          organizationId: session.organizationId,
-          actor: `user:${session.userId}`,
-          action: 'api_key.revoked',
-          target: `api_key:${id}`,
-          outcome: 'success',
-          details: { prefix: revoked.key_prefix },
-        });
-      }
-      return reply.redirect('/api-keys?notice=api_key_revoked');
-    },
-  );
+      if (existing) return reply.redirect('/api-keys?notice=api_key_already_revoked');
+      // Unknown here (or another organization's, which is the same thing to this user).
+      return reply
+        .status(404)
+        .type('text/html')
+        .send(
+          await apiKeysPage(session, {
+            kind: 'error',
+            message: 'No such API key in this organization: nothing was revoked.',
+          }),
+        );
+    }
+    await recordAudit(app.db, {
+      organizationId: session.organizationId,
+      actor: `user:${session.userId}`,
+      action: 'api_key.revoked',
+      target: `api_key:${id}`,
+      outcome: 'success',
+      details: { prefix: revoked.key_prefix },
+    });
+    return reply.redirect('/api-keys?notice=api_key_revoked');
+  });
 
   app.get('/audit-log', { preHandler: requirePageSession }, async (request, reply) => {
     const session = sessionOf(request);

@@ -126,7 +126,7 @@ export const contractsPages: FastifyPluginAsync = async (app) => {
     const syncStates = await syncStatesOf(session.organizationId, rows);
     const body = html` <h1>Contracts</h1>
       <p class="sub">Contracts sent to legal review, newest first.</p>
-      <form method="get" action="/contracts" class="row" style="margin-bottom:16px">
+      <form method="get" action="/contracts" class="row mb-16">
         <input
           type="search"
           name="q"
@@ -259,18 +259,14 @@ export const contractsPages: FastifyPluginAsync = async (app) => {
               </dl>
               ${
                 sync && sync.state !== 'synced'
-                  ? html`<form
-                      method="post"
-                      action="/contracts/${contract.id}/sync"
-                      style="margin-top:12px"
-                    >
+                  ? html`<form method="post" action="/contracts/${contract.id}/sync" class="mt-12">
                       ${csrf}<button class="secondary" type="submit">Retry now</button>
                     </form>`
                   : null
               }
               ${
                 snapshot.length > 0
-                  ? html`<h2 style="margin-top:18px">Deal at import</h2>
+                  ? html`<h2 class="mt-18">Deal at import</h2>
                       <dl>
                         ${snapshot.map(
                           ([k, v]) =>

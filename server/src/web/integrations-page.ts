@@ -36,40 +36,48 @@ function valueHtml(value: PanelValue): SafeHtml {
   }`;
 }
 
-function actionHtml(action: PanelAction, csrf: SafeHtml): SafeHtml {
+function actionHtml(adapter: CrmAdapter, action: PanelAction, csrf: SafeHtml): SafeHtml {
   const testId = action.testId ? html` data-testid="${action.testId}"` : null;
+  if (action.kind === 'post' && action.confirm && action.testId) {
+    // A confirmation page of its own: the CSP forbids an inline confirm() handler.
+    return html`<a
+      class="button ${action.style ?? 'primary'}"
+      href="/integrations/${adapter.id}/confirm/${action.testId}"
+      ${testId}
+      >${action.label}</a
+    >`;
+  }
   if (action.kind === 'link') {
     const style = action.style && action.style !== 'primary' ? ` ${action.style}` : '';
     return html`<a class="button${style}" href="${action.href}" ${testId}>${action.label}</a>`;
   }
-  const confirm = action.confirm ? html` onsubmit="return confirm('${action.confirm}')"` : null;
-  return html`<form method="post" action="${action.href}" class="inline" ${confirm}>
+  return html`<form method="post" action="${action.href}" class="inline">
     ${csrf}<button class="${action.style ?? 'primary'}" type="submit" ${testId}>
       ${action.label}
     </button>
   </form>`;
 }
 
-function factsHtml(facts: readonly PanelFact[], csrf: SafeHtml): SafeHtml {
+function factsHtml(adapter: CrmAdapter, facts: readonly PanelFact[], csrf: SafeHtml): SafeHtml {
   return html`<dl>
     ${facts.map(
       (fact) =>
         html`<dt>${fact.label}</dt>
           <dd${fact.testId ? html` data-testid="${fact.testId}"` : null}>
-            ${valueHtml(fact.value)} ${fact.action ? actionHtml(fact.action, csrf) : null}
+            ${valueHtml(fact.value)} ${fact.action ? actionHtml(adapter, fact.action, csrf) : null}
           </dd>`,
     )}
   </dl>`;
 }
 
-function sectionHtml(section: PanelSection, csrf: SafeHtml): SafeHtml {
-  return html`<h2 class="section">${section.title}</h2>
+function sectionHtml(adapter: CrmAdapter, section: PanelSection, csrf: SafeHtml): SafeHtml {
+  return html`<h2 class="mt-20">${section.title}</h2>
     <div${section.testId ? html` data-testid="${section.testId}"` : null}>
-      ${factsHtml(section.facts, csrf)}
+      ${factsHtml(adapter, section.facts, csrf)}
     </div>
     ${
       section.table
-        ? html`<table class="section">
+        ? html`<table class="mt-10">
             <thead>
               <tr>
                 ${section.table.columns.map((c) => html`<th>${c}</th>`)}
@@ -99,15 +107,15 @@ function panelHtml(adapter: CrmAdapter, panel: ConnectionPanel, csrf: SafeHtml):
           >
         </h2>
       </div>
-      <div>${panel.actions.map((a) => actionHtml(a, csrf))}</div>
+      <div>${panel.actions.map((a) => actionHtml(adapter, a, csrf))}</div>
     </div>
     ${panel.warning ? html`<div class="flash error">${panel.warning}</div>` : null}
     ${
       panel.status === 'none' && panel.facts.length === 0
         ? html`<p class="muted">${panel.pitch}</p>`
-        : factsHtml(panel.facts, csrf)
+        : factsHtml(adapter, panel.facts, csrf)
     }
-    ${panel.sections.map((s) => sectionHtml(s, csrf))}
+    ${panel.sections.map((s) => sectionHtml(adapter, s, csrf))}
   </div>`;
 }
 
@@ -127,6 +135,47 @@ export const integrationsPage: FastifyPluginAsync = async (app) => {
       if (!adapter) throw new NotFoundError('integration_not_found', 'No such integration.');
       await adapter.retryFailedSyncs(app.db, app.jobs, session.organizationId);
       return reply.redirect('/integrations?notice=sync_retried');
+    },
+  );
+
+  app.get(
+    '/integrations/:integrationId/confirm/:action',
+    { preHandler: requirePageSession },
+    async (request, reply) => {
+      const session = sessionOf(request);
+      const params = parseInput(
+        z.object({ integrationId: z.string().max(50), action: z.string().max(100) }),
+        request.params,
+        'confirmation',
+      );
+      const adapter = app.crm.get(params.integrationId);
+      const panel = adapter && (await adapter.connectionPanel(app.db, session.organizationId));
+      const action = panel?.actions.find((a) => a.testId === params.action && a.confirm);
+      if (!adapter || !action?.confirm)
+        throw new NotFoundError('confirmation_not_found', 'Nothing to confirm here.');
+      const body = html`<div class="card narrow">
+        <h1>${action.label} ${adapter.name}?</h1>
+        <p>${action.confirm}</p>
+        <form method="post" action="${action.href}" class="inline">
+          <input type="hidden" name="_csrf" value="${session.csrfToken}" />
+          <button
+            class="${action.style ?? 'primary'}"
+            type="submit"
+            data-testid="confirm-${action.testId ?? 'action'}"
+          >
+            ${action.label}
+          </button>
+          <a class="button secondary" href="/integrations">Cancel</a>
+        </form>
+      </div>`;
+      return reply.type('text/html').send(
+        page({
+          title: `${action.label} ${adapter.name}`,
+          session,
+          active: '/integrations',
+          body,
+        }),
+      );
     },
   );
 

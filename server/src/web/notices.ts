@@ -42,6 +42,7 @@ const NOTICES: Record<string, Flash> = {
   provisioning_retried: { kind: 'info', message: 'Setting up the HubSpot portal again.' },
   sync_retried: { kind: 'info', message: 'Failed HubSpot updates are queued again.' },
   api_key_revoked: { kind: 'info', message: 'The API key was revoked.' },
+  api_key_already_revoked: { kind: 'info', message: 'That API key was already revoked.' },
   signed_out: { kind: 'info', message: 'You are signed out.' },
 };
 

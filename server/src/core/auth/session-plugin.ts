@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-import { UnauthorizedError } from '../../platform/errors.ts';
+import { DomainError, UnauthorizedError } from '../../platform/errors.ts';
 import {
   createSession,
   csrfTokenMatches,
@@ -13,6 +13,25 @@ import {
 declare module 'fastify' {
   interface FastifyRequest {
     webSession?: WebSession | null;
+  }
+  interface FastifyContextConfig {
+    /**
+     * What the web scope's CSRF guard asks of an unsafe request to this route: `session`
+     * (the default) = a session and its token; `before_session` = a form shown before
+     * signing in (the token is still required when a session exists). Same-origin always.
+     */
+    csrf?: 'session' | 'before_session';
+  }
+}
+
+/** A state-changing request that a browser sent from another site. */
+export class CrossSiteRequestError extends DomainError {
+  constructor() {
+    super(
+      'cross_site_request',
+      'This form must be sent from a LexiContract page. Reload the page and try again.',
+      403,
+    );
   }
 }
 
@@ -68,7 +87,10 @@ export async function requirePageSession(
   }
 }
 
-/** preHandler for state-changing form posts: a session and its CSRF token are required. */
+/**
+ * A session and its CSRF token are required. The web scope's guard (`webCsrfGuard`) runs
+ * this for every unsafe request; routes that still list it get the same check twice.
+ */
 export async function requireCsrf(request: FastifyRequest): Promise<void> {
   const session = await readWebSession(request);
   const body = request.body as Record<string, unknown> | undefined;
@@ -78,6 +100,40 @@ export async function requireCsrf(request: FastifyRequest): Promise<void> {
       'The form expired or did not come from this site. Reload the page and try again.',
     );
   }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Whether the browser says the request comes from our own pages: `Sec-Fetch-Site` must be
+ * `same-origin` and `Origin` our public origin, when present. A request with neither is
+ * not a browser's cross-site form (current browsers send `Origin` on every POST); the
+ * session token still guards it.
+ */
+export function isSameOriginRequest(request: FastifyRequest, publicOrigin: string): boolean {
+  const fetchSite = request.headers['sec-fetch-site'];
+  if (fetchSite !== undefined && fetchSite !== 'same-origin') return false;
+  const origin = request.headers.origin;
+  if (origin !== undefined && origin !== publicOrigin) return false;
+  return true;
+}
+
+/**
+ * The web scope's one CSRF hook (a preHandler, after the body is parsed): every unsafe
+ * method is checked, so a new form cannot forget it. Same-origin for every request, sign-in
+ * included (no login CSRF); then the session's token, unless the route is marked
+ * `csrf: 'before_session'` and nobody is signed in.
+ */
+export function webCsrfGuard(publicBaseUrl: string) {
+  const publicOrigin = new URL(publicBaseUrl).origin;
+  return async function checkWebCsrf(request: FastifyRequest): Promise<void> {
+    if (SAFE_METHODS.has(request.method)) return;
+    if (!isSameOriginRequest(request, publicOrigin)) throw new CrossSiteRequestError();
+    if (request.routeOptions.config.csrf === 'before_session') {
+      if ((await readWebSession(request)) === null) return;
+    }
+    await requireCsrf(request);
+  };
 }
 
 export function sessionOf(request: FastifyRequest): WebSession {

@@ -82,8 +82,7 @@ export async function hubspotConnectionPanel(
             kind: 'post' as const,
             href: `${ROUTES}/disconnect`,
             style: 'danger' as const,
-            confirm:
-              'Disconnect HubSpot? The app is uninstalled from the portal; contracts stay in LexiContract.',
+            confirm: 'The app is uninstalled from the portal; contracts stay in LexiContract.',
             testId: 'disconnect-hubspot',
           },
         ]

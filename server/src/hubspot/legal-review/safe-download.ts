@@ -3,6 +3,8 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 
+import ipaddr from 'ipaddr.js';
+
 import {
   checkDownloadUrl,
   MAGIC_BYTES,
@@ -43,40 +45,51 @@ export class DownloadError extends Error {
   }
 }
 
-/** Addresses a download must never connect to (unless it is the configured sandbox). */
-const BLOCKED = new net.BlockList();
-for (const [prefix, bits] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 3],
-] as const) {
-  BLOCKED.addSubnet(prefix, bits, 'ipv4');
-}
-for (const [prefix, bits] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-  ['64:ff9b::', 96],
-] as const) {
-  BLOCKED.addSubnet(prefix, bits, 'ipv6');
+/**
+ * Whether a download may connect to an address: only public unicast space, as classified
+ * by `ipaddr.js` (a maintained table of special ranges, not a hand list). IPv6 forms that
+ * carry an IPv4 address (mapped `::ffff:a.b.c.d`, the deprecated compatible `::a.b.c.d`,
+ * 6to4 `2002:aabb:ccdd::/48` and NAT64 `64:ff9b::/96`) are judged by the IPv4 address they
+ * lead to. Anything unparsable is refused.
+ */
+export function isBlockedAddress(address: string): boolean {
+  // net.isIP first: ipaddr.js also accepts legacy forms (`0x7f.1`, `2130706433`).
+  if (net.isIP(address) === 0 && net.isIP(address.split('%')[0] ?? '') === 0) return true;
+  let parsed: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    parsed = ipaddr.parse(address);
+  } catch {
+    return true;
+  }
+  return !isPublicUnicast(parsed);
 }
 
-export function isBlockedAddress(address: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped?.[1]) return BLOCKED.check(mapped[1], 'ipv4');
-  const family = net.isIP(address);
-  if (family === 4) return BLOCKED.check(address, 'ipv4');
-  if (family === 6) return BLOCKED.check(address, 'ipv6');
-  return true;
+function isPublicUnicast(address: ipaddr.IPv4 | ipaddr.IPv6): boolean {
+  if (address.kind() === 'ipv4') return address.range() === 'unicast';
+  const v6 = address as ipaddr.IPv6;
+  const embedded = embeddedIPv4(v6);
+  if (embedded !== undefined) return embedded.range() === 'unicast';
+  return v6.range() === 'unicast';
+}
+
+/** The IPv4 address an IPv6 address stands for, when it is one of the embedding forms. */
+function embeddedIPv4(address: ipaddr.IPv6): ipaddr.IPv4 | undefined {
+  const parts = address.parts;
+  const v4 = (high: number, low: number) =>
+    new ipaddr.IPv4([high >> 8, high & 0xff, low >> 8, low & 0xff]);
+  if (address.isIPv4MappedAddress()) return address.toIPv4Address();
+  const [p0 = 0, p1 = 0, p2 = 0, p3 = 0, p4 = 0, p5 = 0, p6 = 0, p7 = 0] = parts;
+  // IPv4-compatible ::a.b.c.d; `::` and `::1` land in 0.0.0.0/8, refused as well.
+  if (p0 === 0 && p1 === 0 && p2 === 0 && p3 === 0 && p4 === 0 && p5 === 0) {
+    return v4(p6, p7);
+  }
+  const range = address.range();
+  if (range === '6to4') return v4(p1, p2);
+  // NAT64 well-known prefix 64:ff9b::/96 (the /48 local-use one stays refused: not unicast).
+  if (p0 === 0x64 && p1 === 0xff9b && p2 === 0 && p3 === 0 && p4 === 0 && p5 === 0) {
+    return v4(p6, p7);
+  }
+  return undefined;
 }
 
 type LookupCallback = (

@@ -1,4 +1,4 @@
-import type { FileFilter } from '../legal-review/file-policy.ts';
+import { namePatternProblem, type FileFilter } from '../legal-review/file-policy.ts';
 import { REVIEW_PRIORITIES, type ReviewPriority } from '../legal-review/import-service.ts';
 import { ACTION_INPUT_FIELDS } from './action-definition.ts';
 
@@ -9,7 +9,6 @@ export interface ActionInputs {
   readonly note: string | null;
 }
 
-const MAX_PATTERN = 200;
 const MAX_NOTE = 5000;
 
 function text(value: unknown): string | undefined {
@@ -34,7 +33,9 @@ export function parseActionInputs(
   if (attachments === 'all') fileFilter = { mode: 'all' };
   else if (attachments === 'matching') {
     if (pattern.length === 0) return { ok: false, problem: 'matching needs a name pattern' };
-    if (pattern.length > MAX_PATTERN) return { ok: false, problem: 'the name pattern is too long' };
+    // Bounded so that matching stays cheap (the matcher is linear in pattern × name).
+    const problem = namePatternProblem(pattern);
+    if (problem !== undefined) return { ok: false, problem };
     fileFilter = { mode: 'matching', pattern };
   } else return { ok: false, problem: `unknown attachments choice ${attachments.slice(0, 40)}` };
 

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+
+import {
+  checkDownloadUrl,
+  downloadPolicy,
+  normalizeHost,
+} from '../../../server/src/hubspot/legal-review/file-policy.ts';
+import { isBlockedAddress } from '../../../server/src/hubspot/legal-review/safe-download.ts';
+
+describe('download address classification', () => {
+  it.each([
+    ['127.0.0.1', 'loopback'],
+    ['10.1.2.3', 'private'],
+    ['172.16.0.1', 'private'],
+    ['192.168.1.1', 'private'],
+    ['169.254.169.254', 'link-local (cloud metadata)'],
+    ['100.64.0.1', 'carrier-grade NAT'],
+    ['0.0.0.0', 'unspecified'],
+    ['255.255.255.255', 'broadcast'],
+    ['224.0.0.1', 'multicast'],
+    ['240.0.0.1', 'reserved'],
+    ['::1', 'IPv6 loopback'],
+    ['::', 'IPv6 unspecified'],
+    ['fe80::1', 'IPv6 link-local'],
+    ['fe80::1%eth0', 'IPv6 link-local with a zone'],
+    ['fd00::1', 'IPv6 unique local'],
+    ['ff02::1', 'IPv6 multicast'],
+    ['::127.0.0.1', 'IPv4-compatible loopback'],
+    ['::7f00:1', 'IPv4-compatible loopback, hex'],
+    ['::10.0.0.1', 'IPv4-compatible private'],
+    ['::2', 'IPv4-compatible 0.0.0.2'],
+    ['::ffff:127.0.0.1', 'IPv4-mapped loopback'],
+    ['::ffff:7f00:1', 'IPv4-mapped loopback, hex'],
+    ['::ffff:169.254.169.254', 'IPv4-mapped metadata'],
+    ['2002:7f00:1::', '6to4 of 127.0.0.1'],
+    ['2002:a9fe:a9fe::1', '6to4 of 169.254.169.254'],
+    ['2002:c0a8:101::', '6to4 of 192.168.1.1'],
+    ['64:ff9b::7f00:1', 'NAT64 of 127.0.0.1'],
+    ['64:ff9b::10.0.0.1', 'NAT64 of 10.0.0.1'],
+    ['64:ff9b:1::1', 'local-use NAT64'],
+    ['2001::1', 'Teredo'],
+    ['2001:db8::1', 'documentation'],
+    ['not-an-ip', 'not an address'],
+    ['2130706433', 'legacy integer form'],
+    ['0x7f.1', 'legacy hex form'],
+  ])('refuses %s (%s)', (address) => {
+    expect(isBlockedAddress(address)).toBe(true);
+  });
+
+  it.each([
+    ['104.16.1.1', 'public IPv4'],
+    ['2606:4700::6810:101', 'public IPv6'],
+    ['::ffff:104.16.1.1', 'IPv4-mapped public'],
+    ['2002:6810:101::1', '6to4 of a public address'],
+    ['64:ff9b::6810:101', 'NAT64 of a public address'],
+  ])('allows %s (%s)', (address) => {
+    expect(isBlockedAddress(address)).toBe(false);
+  });
+});
+
+describe('download host normalisation', () => {
+  const policy = downloadPolicy({ sandbox: false, apiBaseUrl: 'https://api.hubapi.com' });
+
+  it('lowercases and strips one trailing dot', () => {
+    expect(normalizeHost('Files.HubSpot.NET.')).toBe('files.hubspot.net');
+    const checked = checkDownloadUrl(policy, 'https://Files.HubSpot.net./a.pdf?sig=1');
+    expect(checked.ok).toBe(true);
+    if (checked.ok) expect(checked.url.toString()).toBe('https://files.hubspot.net/a.pdf?sig=1');
+  });
+
+  it.each([
+    'https://files..hubspot.net/a.pdf',
+    'https://files.hubspot.net../a.pdf',
+    'https://.hubspot.net/a.pdf',
+    'https://evilhubspot.net/a.pdf',
+    'https://hubspot.net.evil.test/a.pdf',
+  ])('refuses %s', (url) => {
+    expect(checkDownloadUrl(policy, url)).toEqual({ ok: false, reason: 'host_not_allowed' });
+  });
+});
