@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 
 import { chromium, type Browser } from 'playwright-core';
@@ -7,8 +8,15 @@ import { afterAll } from 'vitest';
 /** Debian's Chromium (`apt-get install chromium`), driven headless by playwright-core. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Screenshots the browser tests keep (referenced from the README). */
-export const ARTIFACTS_DIR = path.resolve('docs/screenshots');
+/**
+ * Where the browser tests write their screenshots: a temp dir, so `npm test` leaves the tree
+ * as it found it; `npm run screenshots` sets UPDATE_SCREENSHOTS=1 to refresh the committed
+ * ones in docs/screenshots (referenced from the README).
+ */
+export const ARTIFACTS_DIR =
+  process.env.UPDATE_SCREENSHOTS === '1'
+    ? path.resolve('docs/screenshots')
+    : path.join(os.tmpdir(), 'lexicontract-screenshots');
 
 export async function launchBrowser(): Promise<Browser> {
   await mkdir(ARTIFACTS_DIR, { recursive: true });

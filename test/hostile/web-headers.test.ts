@@ -79,7 +79,6 @@ describe('web page headers and markup', () => {
     expect((await client.postForm('/sign-in/link', { token })).statusCode).toBe(302);
     for (const url of [
       '/integrations',
-      '/integrations/hubspot/confirm/disconnect-hubspot',
       '/contracts',
       `/contracts/${contract.id}`,
       '/api-keys',

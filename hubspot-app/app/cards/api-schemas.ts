@@ -20,6 +20,7 @@ export const CARD_SEND_TIMEOUT_MS = 14_000;
 /** HubSpot record ids are positive integers, carried as strings. */
 export const HubSpotIdSchema = z.string().regex(/^[1-9][0-9]{0,19}$/, 'must be a HubSpot id');
 
+/** The server's negotiation statuses (test/unit/architecture/status-vocabulary.test.ts keeps them equal). */
 export const CONTRACT_STATUSES = [
   'pending_review',
   'in_review',

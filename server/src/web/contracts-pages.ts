@@ -10,9 +10,9 @@ import {
 } from '../core/contracts/errors.ts';
 import {
   allowedNextStatuses,
+  NEGOTIATION_STATUS_LABELS,
   NEGOTIATION_STATUSES,
   NegotiationStatusSchema,
-  type NegotiationStatus,
 } from '../core/contracts/status.ts';
 import { searchContracts } from '../core/contracts/external-records.ts';
 import type { Contract } from '../core/contracts/contract.ts';
@@ -29,15 +29,7 @@ import { requireCsrf, requirePageSession, sessionOf } from '../core/auth/session
  * state and a status change form offering only the allowed next statuses.
  */
 
-const STATUS_LABELS: Record<NegotiationStatus, string> = {
-  pending_review: 'Pending review',
-  in_review: 'In review',
-  changes_requested: 'Changes requested',
-  approved: 'Approved',
-  signed: 'Signed',
-  rejected: 'Rejected',
-  cancelled: 'Cancelled',
-};
+const STATUS_LABELS = NEGOTIATION_STATUS_LABELS;
 
 function statusBadge(status: string): SafeHtml {
   const kind =

@@ -96,16 +96,18 @@ function sectionHtml(adapter: CrmAdapter, section: PanelSection, csrf: SafeHtml)
     }`;
 }
 
+/** One line, so the badge's text is the element's whole text. */
+function statusBadge(adapter: CrmAdapter, panel: ConnectionPanel): SafeHtml {
+  const cls = STATUS_BADGE_CLASS[panel.status];
+  const testId = `${adapter.id}-status`;
+  return html`<span class="${cls}" data-testid="${testId}">${panel.statusLabel}</span>`;
+}
+
 function panelHtml(adapter: CrmAdapter, panel: ConnectionPanel, csrf: SafeHtml): SafeHtml {
   return html`<div class="card" data-testid="${adapter.id}-card">
     <div class="row">
       <div class="grow">
-        <h2>
-          ${adapter.name}
-          <span class="${STATUS_BADGE_CLASS[panel.status]}" data-testid="${adapter.id}-status"
-            >${panel.statusLabel}</span
-          >
-        </h2>
+        <h2>${adapter.name} ${statusBadge(adapter, panel)}</h2>
       </div>
       <div>${panel.actions.map((a) => actionHtml(adapter, a, csrf))}</div>
     </div>

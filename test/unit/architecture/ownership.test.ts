@@ -28,12 +28,21 @@ const CONTRACT_TABLES = [
 ];
 const TOKEN_COLUMNS = ['access_token_ciphertext', 'refresh_token_ciphertext'];
 
-/** Quoted table names in query-builder calls or SQL text, e.g. `'contracts'`, `from contracts`. */
+/**
+ * A table named in a query: a query-builder call taking it (`selectFrom('contracts'`,
+ * `.leftJoin('contracts as c'`, …) or SQL text (`from contracts`, `update contracts`, …).
+ */
 export function namesTable(source: string, table: string): boolean {
-  const quoted = [`'${table}'`, `"${table}"`, `'${table} as `, `\`${table}\``];
-  if (quoted.some((q) => source.includes(q))) return true;
+  for (const quote of ["'", '"']) {
+    let at = source.indexOf(`(${quote}${table}`);
+    while (at !== -1) {
+      const after = source[at + 2 + table.length] ?? '';
+      if (after === quote || after === ' ') return true;
+      at = source.indexOf(`(${quote}${table}`, at + 1);
+    }
+  }
   const lower = source.toLowerCase();
-  for (const keyword of ['from ', 'join ', 'update ', 'into ']) {
+  for (const keyword of ['from ', 'join ', 'update ', 'into ', 'table ']) {
     let at = lower.indexOf(keyword + table);
     while (at !== -1) {
       const after = lower[at + keyword.length + table.length] ?? ' ';
@@ -69,7 +78,9 @@ describe('table ownership', () => {
     expect(namesTable(`.selectFrom('contracts as c')`, 'contracts')).toBe(true);
     expect(namesTable('sql`update contracts set x = 1`', 'contracts')).toBe(true);
     expect(namesTable(`db.selectFrom('contracts_archive')`, 'contracts')).toBe(false);
+    expect(namesTable(`.innerJoin("contract_files", 'x')`, 'contract_files')).toBe(true);
     expect(namesTable(`// imports contracts from HubSpot`, 'contracts')).toBe(false);
+    expect(namesTable(`tags: ['contracts']`, 'contracts')).toBe(false);
     expect(
       writesColumn(`.set({ a: 1, access_token_ciphertext: x })`, 'access_token_ciphertext'),
     ).toBe(true);

@@ -17,6 +17,17 @@ export const NEGOTIATION_STATUSES = [
 export const NegotiationStatusSchema = z.enum(NEGOTIATION_STATUSES);
 export type NegotiationStatus = z.infer<typeof NegotiationStatusSchema>;
 
+/** What people read for each status, in LexiContract and in every CRM. */
+export const NEGOTIATION_STATUS_LABELS: Readonly<Record<NegotiationStatus, string>> = {
+  pending_review: 'Pending review',
+  in_review: 'In review',
+  changes_requested: 'Changes requested',
+  approved: 'Approved',
+  signed: 'Signed',
+  rejected: 'Rejected',
+  cancelled: 'Cancelled',
+};
+
 /**
  * THE transition table: the only place that says which status may follow which. Pure data,
  * read by `canTransition` / `allowedNextStatuses`; everything else (API, web pages, HubSpot

@@ -2,7 +2,6 @@ import type { Kysely } from 'kysely';
 
 import type { AppConfig } from '../../platform/config/runtime.ts';
 import type { DB } from '../../platform/db/schema.ts';
-import { NotFoundError } from '../../platform/errors.ts';
 import {
   findContractsByExternalRef,
   type ImportedContract,
@@ -13,10 +12,7 @@ import type {
   CardNeedsReconnect,
 } from '../../../../hubspot-app/app/cards/api-schemas.ts';
 import { HubSpotApiError } from '../client/hubspot-http.ts';
-import {
-  DealNotFoundError as DealMissingError,
-  fetchDealWithNoteIds,
-} from '../legal-review/deal-reader.ts';
+import { DealNotFoundError, fetchDealWithNoteIds } from '../legal-review/deal-reader.ts';
 import {
   PortalNeedsReconnectError,
   PortalNotConnectedError,
@@ -24,13 +20,6 @@ import {
 } from '../client/access-tokens.ts';
 import { NEGOTIATION_STATUS_LABELS } from '../wire/status-property.ts';
 import { contractUrl } from '../../core/contracts/contract.ts';
-
-/** A deal id the signed portal does not have (or that does not exist): nothing is shown. */
-export class DealNotFoundError extends NotFoundError {
-  constructor() {
-    super('deal_not_found', 'This deal does not exist in this HubSpot portal.');
-  }
-}
 
 /** The card shows at most this many contracts (newest first); answers stay far below 1 MB. */
 export const CARD_CONTRACT_LIMIT = 50;
@@ -77,14 +66,11 @@ export async function readPortalDeal(
       maxAttempts: 2,
       baseDelayMs: 200,
     });
-    if (deal.id !== dealId) throw new DealNotFoundError();
+    if (deal.id !== dealId) throw new DealNotFoundError(dealId);
     return { id: deal.id, name: deal.properties.dealname ?? '', noteIds };
   } catch (error) {
-    if (
-      error instanceof DealMissingError ||
-      (error instanceof HubSpotApiError && (error.status === 404 || error.status === 400))
-    ) {
-      throw new DealNotFoundError();
+    if (error instanceof HubSpotApiError && (error.status === 404 || error.status === 400)) {
+      throw new DealNotFoundError(dealId);
     }
     throw error;
   }

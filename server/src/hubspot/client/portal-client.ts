@@ -15,6 +15,7 @@ import {
   type HubSpotRequest,
   type HubSpotResponse,
 } from './hubspot-http.ts';
+import { backoffDelayMs } from '../../platform/backoff.ts';
 
 /**
  * Calls HubSpot on behalf of one portal: a slot of the portal's shared rate budget before
@@ -40,15 +41,19 @@ export interface PortalClientOptions {
 
 export type PortalRequest = Omit<HubSpotRequest, 'accessToken'>;
 
-export function backoffDelayMs(
+/** HubSpot retries: from `baseDelayMs`, at most 10 s, or what its `Retry-After` says (≤ 30 s). */
+export function hubspotRetryDelayMs(
   attempt: number,
   baseDelayMs: number,
   error: HubSpotApiError,
 ): number {
-  if (error.retryAfterMs !== undefined) return Math.min(error.retryAfterMs, 30_000);
-  const ceiling = Math.min(10_000, baseDelayMs * 2 ** (attempt - 1));
-  // Full jitter keeps many workers from retrying in lockstep.
-  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+  return error.retryAfterMs !== undefined
+    ? backoffDelayMs(attempt, {
+        baseMs: baseDelayMs,
+        maxMs: 30_000,
+        retryAfterMs: error.retryAfterMs,
+      })
+    : backoffDelayMs(attempt, { baseMs: baseDelayMs, maxMs: 10_000 });
 }
 
 export async function portalRequest<S extends z.ZodType>(
@@ -91,7 +96,7 @@ export async function portalRequest<S extends z.ZodType>(
       }
       if (!(error instanceof HubSpotApiError) || !error.retryable || attempt >= maxAttempts)
         throw error;
-      await sleep(backoffDelayMs(attempt, baseDelayMs, error), undefined, { signal });
+      await sleep(hubspotRetryDelayMs(attempt, baseDelayMs, error), undefined, { signal });
     }
   }
 }

@@ -20,6 +20,7 @@ import {
   type SignedUrl,
 } from '../wire/index.ts';
 import { allowedTypeFor } from './file-policy.ts';
+import { NotFoundError } from '../../platform/errors.ts';
 
 /**
  * Reads a deal and its attachments from HubSpot (2026-03 paths only): the deal with its
@@ -52,11 +53,12 @@ export interface DealSnapshot {
   readonly fetchedAt: string;
 }
 
-export class DealNotFoundError extends Error {
-  readonly code = 'deal_not_found';
+/** The signed portal has no such deal (or it was deleted): the one not-found error for deals. */
+export class DealNotFoundError extends NotFoundError {
+  readonly dealId: string;
   constructor(dealId: string) {
-    super(`HubSpot has no deal ${dealId} (it may have been deleted)`);
-    this.name = 'DealNotFoundError';
+    super('deal_not_found', 'This deal does not exist in this HubSpot portal.');
+    this.dealId = dealId;
   }
 }
 

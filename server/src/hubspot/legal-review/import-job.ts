@@ -41,6 +41,7 @@ import {
   type ImportDealPayload,
 } from './job-definitions.ts';
 import { DownloadError, openDownload } from './safe-download.ts';
+import { backoffDelayMs } from '../../platform/backoff.ts';
 
 /**
  * The import job: deal → snapshot, notes → attachments → signed URLs → streamed into the
@@ -215,7 +216,7 @@ async function importOneFile(
         { fileId, portalId: payload.portalId, attempt, reason: error.message },
         'attachment download failed; retrying',
       );
-      await sleep(500 * 2 ** (attempt - 1), undefined, { signal });
+      await sleep(backoffDelayMs(attempt, { baseMs: 500, maxMs: 5_000 }), undefined, { signal });
     }
   }
 }

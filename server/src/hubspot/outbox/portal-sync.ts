@@ -22,6 +22,7 @@ import {
 import { BATCH_INPUT_LIMIT, BatchResponseSchema, type BatchResponse } from '../wire/index.ts';
 import { SYNC_BATCHING_WINDOW_SECONDS, SYNC_MAX_DELAY_SECONDS } from './deal-sync-outbox.ts';
 import { syncPortalDealsJob } from './job-definitions.ts';
+import { backoffDelayMs } from '../../platform/backoff.ts';
 
 /**
  * The outbound half of the status sync: one job per portal drains the deal-sync outbox.
@@ -243,9 +244,7 @@ function isAbort(error: unknown, signal: AbortSignal): boolean {
 }
 
 function retryDelayMs(attempt: number, error: HubSpotApiError): number {
-  if (error.retryAfterMs !== undefined) return Math.min(error.retryAfterMs, 30_000);
-  const ceiling = Math.min(30_000, 1000 * 2 ** (attempt - 1));
-  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+  return backoffDelayMs(attempt, { baseMs: 1000, maxMs: 30_000, retryAfterMs: error.retryAfterMs });
 }
 
 /** Applies a 200/207 answer to the claimed rows. */

@@ -1,3 +1,8 @@
+import {
+  NEGOTIATION_STATUS_LABELS as CONTRACT_STATUS_LABELS,
+  type NegotiationStatus,
+} from '../../core/contracts/status.ts';
+
 /**
  * `lexicontract_status` values on a HubSpot deal (SPEC §6): the seven contract statuses plus
  * the two import states, with the labels HubSpot users see.
@@ -5,13 +10,7 @@
 export const NEGOTIATION_STATUS_LABELS = {
   importing: 'Importing',
   import_failed: 'Import failed',
-  pending_review: 'Pending review',
-  in_review: 'In review',
-  changes_requested: 'Changes requested',
-  approved: 'Approved',
-  signed: 'Signed',
-  rejected: 'Rejected',
-  cancelled: 'Cancelled',
-} as const;
+  ...CONTRACT_STATUS_LABELS,
+} as const satisfies Record<NegotiationStatus | 'importing' | 'import_failed', string>;
 
 export type LexiContractStatusValue = keyof typeof NEGOTIATION_STATUS_LABELS;
