@@ -107,7 +107,7 @@ function layerRules() {
           ...features.filter((f) => f !== feature).map((f) => `../${f}/**`),
           ...wiring,
         ],
-        'HubSpot features do not import each other: share through legal-review/.',
+        'HubSpot features import only the layers below and legal-review/: never each other, web, api, the roots or the sandbox.',
       ),
     ),
     zone(
