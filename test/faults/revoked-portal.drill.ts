@@ -98,12 +98,19 @@ describe('fault drill: a revoked portal', () => {
       { timeoutMs: 90_000, intervalMs: 250, what: "all of B's writes" },
     );
     expect(await integrationStatus(b.portalId)).toBe('connected');
-    const bRows = await db
-      .selectFrom('hubspot_deal_sync')
-      .select('state')
-      .where('portal_id', '=', b.portalId)
-      .execute();
-    expect(bRows.every((r) => r.state === 'synced')).toBe(true);
+    // The deal shows the value once HubSpot applied the batch; the row is marked synced when
+    // its answer is processed, a moment later.
+    await waitFor(
+      async () =>
+        (
+          await db
+            .selectFrom('hubspot_deal_sync')
+            .select('state')
+            .where('portal_id', '=', b.portalId)
+            .execute()
+        ).every((r) => r.state === 'synced'),
+      { timeoutMs: 30_000, intervalMs: 250, what: "B's outbox rows marked synced" },
+    );
 
     // A's jobs make no HubSpot call any more: not for the changes waiting, nor for new ones.
     const callsOfA = () => ({

@@ -121,7 +121,7 @@ async function postmasterPid(): Promise<number> {
 describe('fault drill: stopping the app', () => {
   it('Ctrl-C (SIGINT to the process group) stops it cleanly, Postgres last', async () => {
     const app = startApp(await findFreePort());
-    expect(await app.ready).toBe(true);
+    expect(await app.ready, app.lines.slice(-20).join('\n')).toBe(true);
     const postgres = await postmasterPid();
     expect(await postgresPidsFor(dataDir)).toContain(postgres);
 
@@ -149,7 +149,7 @@ describe('fault drill: stopping the app', () => {
 
   it('the next start stops a Postgres orphaned by a SIGKILLed app, and owns its own', async () => {
     const first = startApp(await findFreePort());
-    expect(await first.ready).toBe(true);
+    expect(await first.ready, first.lines.slice(-20).join('\n')).toBe(true);
     const orphan = await postmasterPid();
     process.kill(-(first.child.pid ?? 0), 'SIGKILL');
     await exited(first.child);
@@ -157,7 +157,7 @@ describe('fault drill: stopping the app', () => {
     expect(await postgresPidsFor(dataDir)).toContain(orphan);
 
     const second = startApp(await findFreePort());
-    expect(await second.ready).toBe(true);
+    expect(await second.ready, second.lines.slice(-20).join('\n')).toBe(true);
     expect(
       second.lines.some((line) => line.includes('left running by a process that is gone')),
     ).toBe(true);
