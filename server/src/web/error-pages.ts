@@ -33,11 +33,13 @@ export function webErrorPage(
 ): string {
   const known = TITLES[status] ?? (status >= 500 ? TITLES[500] : TITLES[400]);
   const session = request.webSession ?? null;
-  const detail = status >= 500 || status === 404 ? null : error.message;
+  // 5xx messages and the router's own 404 (which names the URL) are not repeated.
+  const detail = status >= 500 || error.code === 'not_found' ? null : error.message;
   const body = html`<div
     class="card narrow"
     data-testid="error-page"
     data-status="${String(status)}"
+    data-error-code="${error.code}"
   >
     <h1>${known?.title ?? 'Error'}</h1>
     ${detail ? html`<p>${detail}</p>` : null}
