@@ -59,7 +59,8 @@ function expectLockedDown(response: LightMyRequestResponse): void {
   }
   // Scripts only as static files of ours, never inline.
   const scripts = body.split('<script').slice(1);
-  for (const script of scripts) expect(script).toMatch(/^ src="\/assets\/[a-z-]+\.js" defer><\/script>/);
+  for (const script of scripts)
+    expect(script).toMatch(/^ src="\/assets\/[a-z-]+\.js" defer><\/script>/);
   expect(body).toContain('<link rel="stylesheet" href="/assets/app.css"');
 }
 
