@@ -75,7 +75,7 @@ interface Visit {
 async function visit(page: Page, path: string, errors: string[]): Promise<Visit> {
   const response = await page.goto(`${env.baseUrl}${path}`);
   if (!response) throw new Error(`no response for ${path}`);
-  const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+  const scrollWidth = Number(await page.evaluate('document.documentElement.scrollWidth'));
   expect(errors, `console errors on ${path}`).toEqual([]);
   return {
     status: response.status(),

@@ -74,7 +74,7 @@ export async function listAuditEntries(
     .limit(filter.limit + 1)
     .execute();
   return rows.map((r) => ({
-    id: Number(r.id),
+    id: r.id,
     actor: r.actor,
     action: r.action,
     target: r.target,

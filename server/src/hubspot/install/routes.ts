@@ -74,7 +74,7 @@ interface ReturnTo {
 function returnToOf(request: FastifyRequest): ReturnTo {
   const signed = request.cookies[RETURN_COOKIE];
   const unsigned = signed ? request.unsignCookie(signed) : undefined;
-  const raw = unsigned?.valid ? (unsigned.value ?? '') : '';
+  const raw = unsigned?.valid ? unsigned.value : '';
   const cut = raw.indexOf(':');
   const intent = raw.slice(0, cut) === 'sign_in' ? 'sign_in' : 'install';
   return { intent, next: cut < 0 ? null : safeNextPath(raw.slice(cut + 1)) };
