@@ -126,6 +126,8 @@ export default tseslint.config(
       '.test-artifacts/**',
       'bench-results/**',
       'hubspot-app/**/node_modules/**',
+      // Static browser scripts served to the pages (plain JS, no build).
+      'server/src/web/public/**',
       // The UI extension folders' own ESLint configs (HubSpot's template, run by `hs project lint`).
       'hubspot-app/**/eslint.config.js',
     ],

@@ -150,6 +150,23 @@ export async function checkHubSpotProject(rootDir: string): Promise<string[]> {
       problems.push(`${where}: ${url.pathname} is outside ${HUBSPOT_PREFIX}`);
     }
   };
+  // The support links point at the same deployment (`configure:hubspot-app` writes them).
+  const support = asRecord(app.support);
+  for (const field of ['documentationUrl', 'supportUrl'] as const) {
+    const raw = support[field];
+    if (raw === undefined) continue;
+    if (typeof raw !== 'string') {
+      problems.push(`app support.${field} must be a URL string`);
+      continue;
+    }
+    try {
+      const url = new URL(raw);
+      if (url.origin !== origin)
+        problems.push(`app support.${field}: ${url.href} is not on the backend origin ${origin}`);
+    } catch {
+      problems.push(`app support.${field}: "${raw}" is not a URL`);
+    }
+  }
   const redirects = strings(asRecord(app.auth).redirectUrls);
   if (redirects.length === 0) problems.push('app: auth.redirectUrls is empty');
   redirects.forEach((u) => {

@@ -18,6 +18,7 @@ import type { CrmAdapter, CrmWebKit } from './crm/port.ts';
 import { CrmRegistry } from './crm/registry.ts';
 import { useZodSchemas } from './platform/http/schemas.ts';
 import { page } from './web/layout.ts';
+import { webErrorPage } from './web/error-pages.ts';
 import { webPlugin } from './web/plugin.ts';
 
 declare module 'fastify' {
@@ -80,7 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (app.draining) void reply.header('connection', 'close');
     return payload;
   });
-  installErrorHandler(app);
+  installErrorHandler(app, { htmlErrorPage: webErrorPage });
   useZodSchemas(app);
 
   // Signed cookies (sessions, OAuth browser binding) and HTML form bodies, app-wide.

@@ -50,6 +50,8 @@ export interface CrmAdapter {
     jobs: JobQueue,
     organizationId: string,
   ) => Promise<void>;
+  /** The contract's record in the CRM, to open it there (null when it has none). */
+  readonly recordUrl?: (contract: Contract) => string | null;
   /** The organization's connection, for the integrations page. */
   readonly connectionPanel: (db: Kysely<DB>, organizationId: string) => Promise<ConnectionPanel>;
 }

@@ -16,6 +16,11 @@ export const hubspotAdapter: CrmAdapter = {
   routes: hubspotRoutes,
   startJobs: startHubSpotJobs,
   contractHooks: hubspotContractHooks,
+  // HubSpot's record page: deals are object type 0-3; app.hubspot.com forwards EU portals.
+  recordUrl(contract) {
+    if (!contract.externalAccountId || !contract.externalId) return null;
+    return `https://app.hubspot.com/contacts/${encodeURIComponent(contract.externalAccountId)}/record/0-3/${encodeURIComponent(contract.externalId)}`;
+  },
   async syncStates(db, organizationId, contracts) {
     const rows = await listDealSyncStates(
       db,

@@ -14,14 +14,22 @@ import {
   NEGOTIATION_STATUSES,
   NegotiationStatusSchema,
 } from '../core/contracts/status.ts';
-import { searchContracts } from '../core/contracts/external-records.ts';
+import { findImportedContract, searchContracts } from '../core/contracts/external-records.ts';
+import { NotFoundError } from '../platform/errors.ts';
 import type { Contract } from '../core/contracts/contract.ts';
 import type { ContractSyncState } from '../crm/port.ts';
 import { parseInput } from '../platform/http/validation.ts';
 import { isUuid } from '../core/organizations/organizations.ts';
 import { html, type SafeHtml } from '../platform/http/html.ts';
+import { describeActors } from './actors.ts';
+import {
+  recordSnapshotHtml,
+  skippedAttachmentsHtml,
+  syncRefreshSeconds,
+} from './contract-sections.ts';
 import { page, type Flash } from './layout.ts';
-import { requireCsrf, requirePageSession, sessionOf } from '../core/auth/session-plugin.ts';
+import { requireCsrf, sessionOf } from '../core/auth/session-plugin.ts';
+import { requireSignedIn } from './sign-in-gate.ts';
 
 /**
  * The LexiContract contracts pages: the organization's contracts (filter by status, search
@@ -42,6 +50,21 @@ function statusBadge(status: string): SafeHtml {
           : '';
   const label = (STATUS_LABELS as Record<string, string>)[status] ?? status;
   return html`<span class="badge ${kind}" data-testid="contract-status">${label}</span>`;
+}
+
+function statusLabel(status: string | null): string {
+  if (status === null) return '';
+  return (STATUS_LABELS as Record<string, string>)[status] ?? status;
+}
+
+/** "Open in HubSpot", to the record itself (when the adapter can say where it is). */
+function recordLinkHtml(crmName: string, recordNoun: string, url: string | null): SafeHtml | null {
+  if (!url) return null;
+  return html`<p>
+    <a href="${url}" target="_blank" rel="noopener noreferrer" data-testid="crm-record-link"
+      >Open the ${recordNoun} in ${crmName} ↗</a
+    >
+  </p>`;
 }
 
 function when(date: Date | null | undefined): string {
@@ -107,7 +130,7 @@ export const contractsPages: FastifyPluginAsync = async (app) => {
     return states;
   }
 
-  app.get('/contracts', { preHandler: requirePageSession }, async (request, reply) => {
+  app.get('/contracts', { preHandler: requireSignedIn }, async (request, reply) => {
     const session = sessionOf(request);
     const query = parseInput(ListQuerySchema, request.query, 'filters');
     const rows = await searchContracts(app.db, session.organizationId, {
@@ -178,7 +201,7 @@ export const contractsPages: FastifyPluginAsync = async (app) => {
     );
   });
 
-  app.get('/contracts/:id', { preHandler: requirePageSession }, async (request, reply) => {
+  app.get('/contracts/:id', { preHandler: requireSignedIn }, async (request, reply) => {
     const session = sessionOf(request);
     const { id } = parseInput(z.object({ id: z.string().max(100) }), request.params, 'contract id');
     const { notice } = parseInput(
@@ -192,12 +215,13 @@ export const contractsPages: FastifyPluginAsync = async (app) => {
     const sync = (await syncStatesOf(session.organizationId, [contract])).get(contract.id);
     const next = allowedNextStatuses(contract.negotiationStatus);
     const csrf = html`<input type="hidden" name="_csrf" value="${session.csrfToken}" />`;
-    const snapshot =
-      contract.sourceSnapshot && typeof contract.sourceSnapshot === 'object'
-        ? Object.entries(contract.sourceSnapshot as Record<string, unknown>).filter(
-            ([, v]) => v !== null && v !== undefined && typeof v !== 'object',
-          )
-        : [];
+    const imported = await findImportedContract(app.db, session.organizationId, contract.id);
+    const people = await describeActors(
+      app.db,
+      session.organizationId,
+      detail.history.map((h) => h.actor),
+    );
+    const recordUrl = adapter?.recordUrl?.(contract) ?? null;
 
     const body = html` <p><a href="/contracts">← Contracts</a></p>
       <div class="row">
@@ -233,14 +257,15 @@ export const contractsPages: FastifyPluginAsync = async (app) => {
         adapter
           ? html`<div class="card" data-testid="crm-sync">
               <h2>${adapter.name} ${adapter.recordNoun} ${contract.externalId ?? ''}</h2>
+              ${recordLinkHtml(adapter.name, adapter.recordNoun, recordUrl)}
               <dl>
                 <dt>${adapter.accountNoun}</dt>
                 <dd>${contract.externalAccountId ?? '—'}</dd>
                 <dt>Sync state</dt>
                 <dd>
                   ${syncStateCell(sync)}
-                  ${sync?.state === 'synced' ? html` <span class="muted">${adapter.recordNoun} shows <code>${sync.shownStatus ?? ''}</code> since ${when(sync.shownSince)}</span>` : null}
-                  ${sync?.state === 'pending' ? html` <span class="muted">sending <code>${sync.sendingStatus ?? ''}</code></span>` : null}
+                  ${sync?.state === 'synced' ? html` <span class="muted">${adapter.recordNoun} shows ${statusLabel(sync.shownStatus)} since ${when(sync.shownSince)}</span>` : null}
+                  ${sync?.state === 'pending' ? html` <span class="muted">sending ${statusLabel(sync.sendingStatus)}</span>` : null}
                 </dd>
                 ${
                   sync?.lastError
@@ -256,18 +281,7 @@ export const contractsPages: FastifyPluginAsync = async (app) => {
                     </form>`
                   : null
               }
-              ${
-                snapshot.length > 0
-                  ? html`<h2 class="mt-18">Deal at import</h2>
-                      <dl>
-                        ${snapshot.map(
-                          ([k, v]) =>
-                            html`<dt>${k}</dt>
-                              <dd>${String(v as string | number | boolean)}</dd>`,
-                        )}
-                      </dl>`
-                  : null
-              }
+              ${recordSnapshotHtml(contract.sourceSnapshot, adapter.recordNoun)}
             </div>`
           : null
       }
@@ -307,6 +321,8 @@ export const contractsPages: FastifyPluginAsync = async (app) => {
         }
       </div>
 
+      ${skippedAttachmentsHtml(imported?.importSummary)}
+
       <div class="card">
         <h2>Status history</h2>
         <table>
@@ -329,7 +345,7 @@ export const contractsPages: FastifyPluginAsync = async (app) => {
                   </td>
                   <td>${statusBadge(h.to)}</td>
                   <td>${h.source}</td>
-                  <td>${h.actor ?? '—'}</td>
+                  <td>${h.actor ? (people.get(h.actor) ?? h.actor) : '—'}</td>
                 </tr>`,
             )}
           </tbody>
@@ -341,6 +357,7 @@ export const contractsPages: FastifyPluginAsync = async (app) => {
         session,
         active: '/contracts',
         flash: notice ? (SYNC_NOTICES[notice] ?? null) : null,
+        ...(syncRefreshSeconds(sync) ? { refreshSeconds: syncRefreshSeconds(sync) } : {}),
         body,
       }),
     );
@@ -348,7 +365,7 @@ export const contractsPages: FastifyPluginAsync = async (app) => {
 
   app.post(
     '/contracts/:id/status',
-    { preHandler: [requirePageSession, requireCsrf] },
+    { preHandler: [requireSignedIn, requireCsrf] },
     async (request, reply) => {
       const session = sessionOf(request);
       const { id } = parseInput(
@@ -391,7 +408,7 @@ export const contractsPages: FastifyPluginAsync = async (app) => {
 
   app.post(
     '/contracts/:id/sync',
-    { preHandler: [requirePageSession, requireCsrf] },
+    { preHandler: [requireSignedIn, requireCsrf] },
     async (request, reply) => {
       const session = sessionOf(request);
       const { id } = parseInput(
@@ -408,7 +425,7 @@ export const contractsPages: FastifyPluginAsync = async (app) => {
 
   app.get(
     '/contracts/:id/files/:fileId',
-    { preHandler: requirePageSession },
+    { preHandler: requireSignedIn },
     async (request, reply) => {
       const session = sessionOf(request);
       const params = parseInput(
@@ -417,9 +434,7 @@ export const contractsPages: FastifyPluginAsync = async (app) => {
         'file',
       );
       if (!isUuid(params.id) || !isUuid(params.fileId)) {
-        return reply
-          .status(404)
-          .send({ error: { code: 'contract_file_not_found', message: 'No such file' } });
+        throw new NotFoundError('contract_file_not_found', 'No such file');
       }
       const { file, stream } = await openContractFileStream(
         app.db,

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 
-import { requireCsrf, requirePageSession, sessionOf } from '../core/auth/session-plugin.ts';
+import { requireCsrf, sessionOf } from '../core/auth/session-plugin.ts';
+import { requireSignedIn } from './sign-in-gate.ts';
 import { listIntegrationCatalog } from '../core/integrations/organization-integrations.ts';
 import type {
   ConnectionPanel,
@@ -125,7 +126,7 @@ function panelHtml(adapter: CrmAdapter, panel: ConnectionPanel, csrf: SafeHtml):
 export const integrationsPage: FastifyPluginAsync = async (app) => {
   app.post(
     '/integrations/:integrationId/retry-failed',
-    { preHandler: [requirePageSession, requireCsrf] },
+    { preHandler: [requireSignedIn, requireCsrf] },
     async (request, reply) => {
       const session = sessionOf(request);
       const { integrationId } = parseInput(
@@ -142,7 +143,7 @@ export const integrationsPage: FastifyPluginAsync = async (app) => {
 
   app.get(
     '/integrations/:integrationId/confirm/:action',
-    { preHandler: requirePageSession },
+    { preHandler: requireSignedIn },
     async (request, reply) => {
       const session = sessionOf(request);
       const params = parseInput(
@@ -181,7 +182,7 @@ export const integrationsPage: FastifyPluginAsync = async (app) => {
     },
   );
 
-  app.get('/integrations', { preHandler: requirePageSession }, async (request, reply) => {
+  app.get('/integrations', { preHandler: requireSignedIn }, async (request, reply) => {
     const session = sessionOf(request);
     const csrf = html`<input type="hidden" name="_csrf" value="${session.csrfToken}" />`;
     const panels = await Promise.all(

@@ -18,6 +18,8 @@ export function page(input: {
   session: WebSession | null;
   active?: string;
   flash?: Flash | null;
+  /** Reload the page after this many seconds (a state still settling, e.g. a pending sync). */
+  refreshSeconds?: number;
   body: SafeHtml;
 }): string {
   const { session } = input;
@@ -28,7 +30,10 @@ export function page(input: {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="referrer" content="same-origin" />
         <title>${input.title} · LexiContract</title>
+        ${input.refreshSeconds ? html`<meta http-equiv="refresh" content="${String(input.refreshSeconds)}" />` : null}
+        <link rel="icon" type="image/svg+xml" href="/assets/favicon.svg" />
         <link rel="stylesheet" href="/assets/app.css" />
+        <script src="/assets/app.js" defer></script>
       </head>
       <body>
         <header>

@@ -6,6 +6,8 @@ import type { FastifyPluginAsync } from 'fastify';
 
 import { webCsrfGuard } from '../core/auth/session-plugin.ts';
 import { accountRoutes } from './account-routes.ts';
+import { apiKeysPages } from './api-keys-pages.ts';
+import { auditLogPage } from './audit-log-page.ts';
 import { contractsPages } from './contracts-pages.ts';
 import { integrationsPage } from './integrations-page.ts';
 
@@ -20,7 +22,7 @@ export const ASSETS_PREFIX = '/assets/';
  *   same-origin`; and `Cache-Control: no-store` on every page (they show a signed-in
  *   organization's data; the stylesheet alone is cacheable).
  * - One CSRF hook for every unsafe method (see `webCsrfGuard`).
- * - The stylesheet, from `public/`.
+ * - The stylesheet, the favicon and `app.js` (copy buttons), from `public/`.
  */
 export const webPlugin: FastifyPluginAsync = async (app) => {
   const https = app.config.publicBaseUrl.startsWith('https://');
@@ -64,6 +66,8 @@ export const webPlugin: FastifyPluginAsync = async (app) => {
   });
 
   await app.register(accountRoutes);
+  await app.register(apiKeysPages);
+  await app.register(auditLogPage);
   await app.register(integrationsPage);
   await app.register(contractsPages);
 };

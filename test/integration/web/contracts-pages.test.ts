@@ -70,7 +70,7 @@ describe('contracts pages', () => {
     const detail = await client.get(`/contracts/${contract.id}`);
     expect(detail.statusCode).toBe(200);
     expect(detail.body).toContain('MSA.pdf');
-    expect(detail.body).toContain('12000');
+    expect(detail.body).toContain('12,000');
     // Only the allowed next statuses are offered.
     const options = [...detail.body.matchAll(/<option value="([a-z_]+)">/g)].map((m) => m[1]);
     expect(options.sort()).toEqual(['cancelled', 'in_review', 'rejected']);

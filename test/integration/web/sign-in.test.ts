@@ -66,7 +66,7 @@ describe('web sign-in', () => {
     const { client, org } = await signedInClient('Globex');
     const refused = await client.postForm('/api-keys', { name: 'ci', _csrf: 'forged' });
     expect(refused.statusCode).toBe(401);
-    expect(refused.json()).toMatchObject({ error: { code: 'csrf_check_failed' } });
+    expect(refused.body).toContain('data-error-code="csrf_check_failed"');
     const keys = await database.db
       .selectFrom('api_keys')
       .select('id')
@@ -75,16 +75,28 @@ describe('web sign-in', () => {
     expect(keys).toHaveLength(0);
   });
 
-  it('creates an API key from the web page, shows it once, and lists only its prefix', async () => {
+  it('creates an API key by POST, redirect, GET: shows it once with a curl example, and a reload mints nothing', async () => {
     const { client, org } = await signedInClient('Initech');
     const csrf = csrfFrom((await client.get('/api-keys')).body);
     const created = await client.postForm('/api-keys', { name: 'reporting', _csrf: csrf });
-    expect(created.statusCode).toBe(200);
-    const key = /data-testid="new-api-key">([^<]+)</.exec(created.body)?.[1] ?? '';
+    expect(created.statusCode).toBe(303);
+    expect(created.headers.location).toBe('/api-keys');
+    // The key travels sealed: the cookie does not carry it in clear.
+    const shown = await client.get('/api-keys');
+    const key = /data-testid="new-api-key">([^<]+)</.exec(shown.body)?.[1] ?? '';
     expect(key).toMatch(/^lxc_/);
+    expect(created.headers['set-cookie']?.toString()).not.toContain(key);
+    expect(shown.body).toContain(`Authorization: Bearer ${key}`);
+    expect(shown.body).toContain('data-copy="new-api-key"');
     const listing = await client.get('/api-keys');
     expect(listing.body).not.toContain(key);
     expect(listing.body).toContain(key.slice(0, 10));
+    const keys = await database.db
+      .selectFrom('api_keys')
+      .select('id')
+      .where('organization_id', '=', org.id)
+      .execute();
+    expect(keys).toHaveLength(1);
     const audit = await database.db
       .selectFrom('audit_log')
       .select('action')

@@ -41,3 +41,32 @@ export async function findOrCreateUser(
     .executeTakeFirstOrThrow();
   return { id: row.id, organizationId: row.organization_id, email: row.email, name: row.name };
 }
+
+/** The organization's users by id and by HubSpot user id, for showing who did something. */
+export async function findUsersForDisplay(
+  db: Kysely<DB>,
+  organizationId: string,
+  input: { ids: readonly string[]; hubspotUserIds: readonly string[] },
+): Promise<(User & { hubspotUserId: string | null })[]> {
+  if (input.ids.length === 0 && input.hubspotUserIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('users')
+    .select(['id', 'organization_id', 'email', 'name', 'hubspot_user_id'])
+    .where('organization_id', '=', organizationId)
+    .where((eb) =>
+      eb.or([
+        ...(input.ids.length > 0 ? [eb('id', 'in', [...input.ids])] : []),
+        ...(input.hubspotUserIds.length > 0
+          ? [eb('hubspot_user_id', 'in', [...input.hubspotUserIds])]
+          : []),
+      ]),
+    )
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    organizationId: r.organization_id,
+    email: r.email,
+    name: r.name,
+    hubspotUserId: r.hubspot_user_id,
+  }));
+}

@@ -6,8 +6,11 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 
 import { recordAudit } from '../../core/audit/audit-log.ts';
+import { safeNextPath } from '../../core/auth/next-path.ts';
+import { findOrCreateUser } from '../../core/organizations/users.ts';
 import {
   disconnectIntegration,
+  findIntegrationByExternalAccount,
   getOrganizationIntegration,
   PortalLinkedToOtherOrganizationError,
   readIntegrationTokens,
@@ -52,6 +55,30 @@ import { introspectAccessToken, revokeRefreshToken } from '../client/token-endpo
  * and "retry setup" are form posts from the integrations page.
  */
 const BROWSER_COOKIE = 'lxc_oauth';
+/**
+ * What the person came for, kept across HubSpot's consent page: `sign_in` (the sign-in page's
+ * button) or `install`, and the same-origin path to land on afterwards.
+ */
+const RETURN_COOKIE = 'lxc_oauth_return';
+
+const AuthQuerySchema = z.object({
+  intent: z.enum(['sign_in', 'install']).optional(),
+  next: z.string().max(400).optional(),
+});
+
+interface ReturnTo {
+  readonly intent: 'sign_in' | 'install';
+  readonly next: string | null;
+}
+
+function returnToOf(request: FastifyRequest): ReturnTo {
+  const signed = request.cookies[RETURN_COOKIE];
+  const unsigned = signed ? request.unsignCookie(signed) : undefined;
+  const raw = unsigned?.valid ? unsigned.value : '';
+  const cut = raw.indexOf(':');
+  const intent = raw.slice(0, cut) === 'sign_in' ? 'sign_in' : 'install';
+  return { intent, next: cut < 0 ? null : safeNextPath(raw.slice(cut + 1)) };
+}
 
 /**
  * Per client address and route. A real install takes one of each; 30 in 10 minutes leaves
@@ -161,6 +188,14 @@ export const hubspotOAuthRoutes: FastifyPluginAsync = async (app) => {
     const session = await readWebSession(request);
     const browserNonce = browserNonceOf(request) ?? randomBytes(24).toString('base64url');
     void reply.setCookie(BROWSER_COOKIE, browserNonce, installCookieOptions(app.config));
+    const asked = AuthQuerySchema.safeParse(request.query);
+    const next = asked.success ? safeNextPath(asked.data.next) : null;
+    const intent = asked.success && asked.data.intent === 'sign_in' ? 'sign_in' : 'install';
+    void reply.setCookie(
+      RETURN_COOKIE,
+      `${intent}:${next ?? ''}`,
+      installCookieOptions(app.config),
+    );
     starting.set(request, {
       browserNonce,
       organizationId: session?.organizationId ?? null,
@@ -254,6 +289,35 @@ export const hubspotOAuthRoutes: FastifyPluginAsync = async (app) => {
     // may omit them).
     const info = await introspectAccessToken(app.config.hubspot, tokens.accessToken);
     const portalId = String(info.hub_id);
+    const returnTo = returnToOf(request);
+    void reply.clearCookie(RETURN_COOKIE, installCookieOptions(app.config));
+
+    // "Sign in with HubSpot" on a portal that is already connected: a sign-in, not an
+    // install. The connection (its tokens, "Connected since", provisioning) is left as it is.
+    if (returnTo.intent === 'sign_in' && state.organizationId === null) {
+      const existing = await findIntegrationByExternalAccount(app.db, 'hubspot', portalId);
+      if (existing?.status === 'connected') {
+        const user = await findOrCreateUser(app.db, {
+          organizationId: existing.organization_id,
+          email: info.user ?? `hubspot-user-${String(info.user_id)}@${portalId}.hubspot`,
+          hubspotUserId: String(info.user_id),
+        });
+        await startWebSession(request, reply, {
+          userId: user.id,
+          organizationId: existing.organization_id,
+        });
+        await recordAudit(app.db, {
+          organizationId: existing.organization_id,
+          actor: `user:${user.id}`,
+          action: 'web.signed_in',
+          outcome: 'success',
+          details: { method: 'hubspot', portal: portalId },
+        });
+        return reply
+          .header('referrer-policy', 'no-referrer')
+          .redirect(returnTo.next ?? '/contracts');
+      }
+    }
 
     let outcome;
     try {
@@ -299,7 +363,8 @@ export const hubspotOAuthRoutes: FastifyPluginAsync = async (app) => {
     return reply
       .header('referrer-policy', 'no-referrer')
       .redirect(
-        `/integrations?notice=${outcome.reconnected ? 'hubspot_reconnected' : 'hubspot_connected'}`,
+        returnTo.next ??
+          `/integrations?notice=${outcome.reconnected ? 'hubspot_reconnected' : 'hubspot_connected'}`,
       );
   });
 

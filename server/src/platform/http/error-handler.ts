@@ -1,10 +1,30 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { DomainError } from '../errors.ts';
 import { requestPartName, validationIssues } from './schemas.ts';
 
 interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
+}
+
+export interface ErrorPageOptions {
+  /**
+   * The error as a page, for browser routes (see `isBrowserRoute`); `undefined` keeps JSON.
+   * Given by the composition root (the web layer renders it in the product's layout).
+   */
+  readonly htmlErrorPage?: (
+    request: FastifyRequest,
+    status: number,
+    error: { code: string; message: string },
+  ) => string | undefined;
+}
+
+/** Paths whose callers are programs (JSON errors): the REST API and HubSpot's routes under it, health, metrics. */
+const MACHINE_PATH = /^\/(?:api|healthz|readyz|livez|health|metrics)(?:[/?]|$)/;
+
+/** Whether a browser navigates here: everything but the machine paths. */
+export function isBrowserRoute(request: FastifyRequest): boolean {
+  return !MACHINE_PATH.test(request.url);
 }
 
 /** Fastify's own client errors, given stable codes of ours. */
@@ -21,7 +41,14 @@ const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; code: string }> = 
  * mistakes get a 4xx with a stable code, and anything else is a 500 whose details stay in
  * the log.
  */
-export function installErrorHandler(app: FastifyInstance): void {
+export function installErrorHandler(app: FastifyInstance, options: ErrorPageOptions = {}): void {
+  const send = (request: FastifyRequest, reply: FastifyReply, status: number, body: ErrorBody) => {
+    const page = isBrowserRoute(request)
+      ? options.htmlErrorPage?.(request, status, body.error)
+      : undefined;
+    if (page === undefined) return reply.status(status).send(body);
+    return reply.status(status).type('text/html; charset=utf-8').send(page);
+  };
   app.setErrorHandler<FastifyError>((error, request, reply) => {
     let status = 500;
     let body: ErrorBody;
@@ -55,11 +82,11 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: body.error.code, status }, 'request refused');
-    return reply.status(status).send(body);
+    return send(request, reply, status, body);
   });
 
   app.setNotFoundHandler((request, reply) => {
-    return reply.status(404).send({
+    return send(request, reply, 404, {
       error: {
         code: 'not_found',
         message: `No route for ${request.method} ${request.url.split('?')[0] ?? ''}`,
