@@ -3,6 +3,7 @@ import { fromKysely, PgBoss, type Job } from 'pg-boss';
 import type { z } from 'zod';
 
 import type { DB } from '../db/schema.ts';
+import { isDatabaseUnavailableError, ThrottledReport } from '../db/unavailable.ts';
 
 /**
  * Background jobs on Postgres (pg-boss): the job row lives in the application's database,
@@ -66,7 +67,20 @@ export class JobQueue {
       monitorIntervalSeconds: 10,
       superviseIntervalSeconds: 10,
     });
+    // pg-boss polls and supervises on timers: while Postgres is down every tick fails, so
+    // those failures are logged once per interval with their count.
+    const unavailable = new ThrottledReport(10_000);
     this.boss.on('error', (err: unknown) => {
+      if (isDatabaseUnavailableError(err)) {
+        const report = unavailable.take();
+        if (report) {
+          this.log.error(
+            { err, occurrences: report.occurrences },
+            'job queue: database unavailable',
+          );
+        }
+        return;
+      }
       this.log.error({ err }, 'job queue error');
     });
   }
