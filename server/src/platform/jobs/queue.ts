@@ -38,6 +38,11 @@ export type JobHandler<S extends z.ZodType> = (
 
 const HEARTBEAT_SECONDS = 10;
 
+export type JobState = 'created' | 'retry' | 'active' | 'completed' | 'cancelled' | 'failed';
+
+/** States of a job that may still run (queued, waiting to retry, running). */
+export const LIVE_JOB_STATES: ReadonlySet<JobState> = new Set(['created', 'retry', 'active']);
+
 export function defineJob<S extends z.ZodType>(definition: JobDefinition<S>): JobDefinition<S> {
   return definition;
 }
@@ -166,6 +171,24 @@ export class JobQueue {
     await this.ensureQueue(definition);
     const data = definition.schema.parse(payload) as object;
     await this.boss.schedule(definition.name, cron, data);
+  }
+
+  /**
+   * The queue's jobs (any state, oldest first) whose payload contains `data`: to tell whether
+   * work for a record is still queued or running, or how it ended.
+   */
+  async findJobs<S extends z.ZodType>(
+    definition: JobDefinition<S>,
+    data: Partial<z.input<S>>,
+  ): Promise<Array<{ id: string; state: JobState; data: unknown; createdOn: Date }>> {
+    await this.ensureQueue(definition);
+    const found = await this.boss.findJobs(definition.name, { data: data as object });
+    return found.map((job) => ({
+      id: job.id,
+      state: job.state,
+      data: job.data,
+      createdOn: job.createdOn,
+    }));
   }
 
   /** Finishes running jobs (up to `timeoutMs`), releases the rest for other workers. */
