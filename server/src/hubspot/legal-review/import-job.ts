@@ -44,6 +44,7 @@ import {
 } from './job-definitions.ts';
 import { DownloadError, openDownload } from './safe-download.ts';
 import { backoffDelayMs } from '../../platform/backoff.ts';
+import { importBytes, importDurationSeconds } from '../../platform/metrics.ts';
 
 /**
  * The import job: deal → snapshot, notes → attachments → signed URLs → streamed into the
@@ -402,10 +403,13 @@ export async function handleImportDealJob(
   job: { id: string; retryCount: number; signal: AbortSignal },
 ): Promise<void> {
   let summary: ImportSummary;
+  const startedAt = performance.now();
+  const seconds = () => (performance.now() - startedAt) / 1000;
   try {
     summary = await runImport(deps, payload, job.signal);
   } catch (error) {
     const failure = classifyImportError(error);
+    importDurationSeconds.observe({ result: failure.code }, seconds());
     if (failure.transient && job.retryCount < IMPORT_RETRY_LIMIT) {
       deps.log.warn(
         {
@@ -426,6 +430,8 @@ export async function handleImportDealJob(
     return;
   }
   await finishImport(deps, payload, summary);
+  importDurationSeconds.observe({ result: summary.result }, seconds());
+  importBytes.inc(summary.imported.reduce((sum, file) => sum + file.sizeBytes, 0));
   deps.log.info(
     {
       job: job.id,

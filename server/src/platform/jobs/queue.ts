@@ -4,6 +4,7 @@ import type { z } from 'zod';
 
 import type { DB } from '../db/schema.ts';
 import { isDatabaseUnavailableError, ThrottledReport } from '../db/unavailable.ts';
+import { addScrapeCollector, jobQueueDepth } from '../metrics.ts';
 
 /**
  * Background jobs on Postgres (pg-boss): the job row lives in the application's database,
@@ -189,6 +190,22 @@ export class JobQueue {
       data: job.data,
       createdOn: job.createdOn,
     }));
+  }
+
+  /**
+   * Sets `lexicontract_job_queue_depth` from pg-boss's counts at every scrape (queued, i.e.
+   * waiting or retrying, and active, per queue).
+   */
+  exportDepthMetrics(): void {
+    addScrapeCollector(async () => {
+      await this.start();
+      const queues = await this.boss.getQueues();
+      jobQueueDepth.reset();
+      for (const queue of queues) {
+        jobQueueDepth.set({ queue: queue.name, state: 'queued' }, queue.queuedCount);
+        jobQueueDepth.set({ queue: queue.name, state: 'active' }, queue.activeCount);
+      }
+    });
   }
 
   /** Finishes running jobs (up to `timeoutMs`), releases the rest for other workers. */
