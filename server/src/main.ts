@@ -17,6 +17,8 @@ import { loadDotEnv } from './platform/config/dotenv.ts';
 import { Shutdown } from './platform/process/shutdown.ts';
 import { REQUIRED_SCOPES } from './hubspot/install/scopes.ts';
 import { JobQueue } from './platform/jobs/queue.ts';
+import { registerMetricsRoute, startMetricsServer } from './platform/metrics.ts';
+import { exportHubSpotMetrics } from './hubspot/metrics.ts';
 import { startWorkers } from './worker.ts';
 
 /**
@@ -154,6 +156,14 @@ async function start(
   });
   shutdown.add('jobs', () => jobs.stop(12_000));
   const app = await buildApp({ config: appConfig, db: database.db, jobs });
+  // Metrics only where asked for: a listener of their own and/or a token on the main port.
+  if (config.metricsPort !== undefined || config.metricsToken !== undefined) {
+    jobs.exportDepthMetrics();
+    exportHubSpotMetrics(database.db);
+  }
+  if (config.metricsToken !== undefined && role !== 'worker') {
+    registerMetricsRoute(app, { token: config.metricsToken });
+  }
   shutdown.add('http', async () => {
     // Readiness fails and responses close their connections; a moment later stop listening
     // and wait for requests in flight.
@@ -171,6 +181,15 @@ async function start(
     });
   }
 
+  if (config.metricsPort !== undefined) {
+    const metrics = await startMetricsServer({
+      host: config.host,
+      port: config.metricsPort,
+      ...(config.metricsToken === undefined ? {} : { token: config.metricsToken }),
+    });
+    shutdown.add('metrics', () => metrics.close());
+    log.info({ url: `${metrics.url}/metrics` }, 'metrics listening');
+  }
   if (role !== 'worker') {
     await app.listen({ port: config.port, host: config.host });
   } else {

@@ -12,7 +12,13 @@ import type { WorkerDeps } from '../platform/jobs/worker-deps.ts';
 import { completeDecisionCallbacksJob } from './legal-review/decision-job.ts';
 import { syncPortalDealsJob } from './outbox/job-definitions.ts';
 import { processPortalEventsJob } from './webhooks/job-definitions.ts';
-import { handleImportDealJob } from './legal-review/import-job.ts';
+import { failStuckImports, handleImportDealJob } from './legal-review/import-job.ts';
+import { purgeExpiredRows } from './retention.ts';
+import {
+  DEFAULT_IMPORT_STUCK_AFTER_SECONDS,
+  DEFAULT_SWEEP_INTERVAL_SECONDS,
+  sweepCron,
+} from '../platform/config/env.ts';
 import { completeWorkflowCallbackJob, importDealJob } from './legal-review/job-definitions.ts';
 import { handleCompleteWorkflowCallback } from './legal-review/workflow-callback.ts';
 import { defineJob } from '../platform/jobs/queue.ts';
@@ -20,10 +26,12 @@ import { z } from 'zod';
 import { syncPortalDeals } from './outbox/portal-sync.ts';
 
 /**
- * Every minute: re-enqueues work nothing is queued for (pending rows of connected portals,
- * e.g. after a reconnect or after a job ran out of retries; unprocessed events; decided
- * callbacks), expires waiting callbacks and retries unfinished portal setup. Scheduled with
- * pg-boss's cron (`schedule()`), so one sweep runs per minute across all workers.
+ * Every minute (`SWEEP_INTERVAL_SECONDS`): re-enqueues work nothing is queued for (pending
+ * rows of connected portals, e.g. after a reconnect or after a job ran out of retries;
+ * unprocessed events; decided callbacks), expires waiting callbacks, retries unfinished
+ * portal setup, fails stuck imports and applies the retention rules (`retention.ts`).
+ * Scheduled with pg-boss's cron (`schedule()`), so one sweep runs per interval across all
+ * workers.
  */
 export const sweepHubSpotSyncJob = defineJob({
   name: 'hubspot-sync-sweep',
@@ -33,9 +41,6 @@ export const sweepHubSpotSyncJob = defineJob({
   concurrency: 1,
   policy: 'stately',
 });
-
-/** A cron expression for the sweep: every minute. */
-const SWEEP_CRON = '* * * * *';
 
 /**
  * Re-enqueues what nothing is queued for: pending outbox rows of connected portals (after a
@@ -93,6 +98,12 @@ export async function sweepHubSpotSync(deps: WorkerDeps): Promise<void> {
   }
   await expireDecisionCallbacks(db);
   await retryPendingProvisioning(hubSpotTokenDeps(deps), deps.log);
+  // Imports nothing will finish (a worker lost during the last retry) fail like a last attempt.
+  await failStuckImports(deps, {
+    stuckAfterSeconds: deps.config.importStuckAfterSeconds ?? DEFAULT_IMPORT_STUCK_AFTER_SECONDS,
+  });
+  const purged = await purgeExpiredRows(db);
+  if (Object.values(purged).some((n) => n > 0)) deps.log.info({ purged }, 'retention purge');
 }
 
 /**
@@ -131,5 +142,6 @@ export async function startHubSpotJobs(deps: WorkerDeps): Promise<void> {
   await jobs.work(sweepHubSpotSyncJob, async () => {
     await sweepHubSpotSync(deps);
   });
-  await jobs.schedule(sweepHubSpotSyncJob, SWEEP_CRON);
+  const interval = deps.config.sweepIntervalSeconds ?? DEFAULT_SWEEP_INTERVAL_SECONDS;
+  await jobs.schedule(sweepHubSpotSyncJob, sweepCron(interval) ?? '* * * * *');
 }

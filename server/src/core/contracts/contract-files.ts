@@ -317,11 +317,25 @@ export async function listContractFiles(
 export async function purgeIncompleteContractFiles(
   db: Kysely<DB>,
   olderThan: Date,
+  options: { limit?: number } = {},
 ): Promise<number> {
-  const result = await db
+  let query = db
     .deleteFrom('contract_files')
     .where('state', '=', 'writing')
-    .where('created_at', '<', olderThan)
-    .executeTakeFirst();
+    .where('created_at', '<', olderThan);
+  if (options.limit !== undefined) {
+    // A batch, oldest first, so a sweep's statement stays short however many there are.
+    const limit = options.limit;
+    query = query.where('id', 'in', (eb) =>
+      eb
+        .selectFrom('contract_files')
+        .select('id')
+        .where('state', '=', 'writing')
+        .where('created_at', '<', olderThan)
+        .orderBy('created_at')
+        .limit(limit),
+    );
+  }
+  const result = await query.executeTakeFirst();
   return Number(result.numDeletedRows);
 }

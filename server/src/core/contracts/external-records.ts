@@ -156,6 +156,26 @@ export async function setImportOutcome(
   return row ? { id: row.id, negotiationStatus: row.negotiation_status } : undefined;
 }
 
+/**
+ * Contracts of `source` still `importing` with no change since `updatedBefore`, oldest first:
+ * candidates for the sweep to finish (their import job may have died).
+ */
+export async function listStuckImports(
+  db: Kysely<DB>,
+  filter: { source: string; updatedBefore: Date; limit: number },
+): Promise<ImportedContract[]> {
+  const rows = await db
+    .selectFrom('contracts')
+    .selectAll()
+    .where('external_source', '=', filter.source)
+    .where('import_state', '=', 'importing')
+    .where('updated_at', '<', filter.updatedBefore)
+    .orderBy('updated_at')
+    .limit(filter.limit)
+    .execute();
+  return rows.map(toImportedContract);
+}
+
 /** Escapes LIKE's wildcards so a search term matches literally. */
 function likeLiteral(term: string): string {
   let out = '';

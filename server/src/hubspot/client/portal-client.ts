@@ -16,6 +16,7 @@ import {
   type HubSpotResponse,
 } from './hubspot-http.ts';
 import { backoffDelayMs } from '../../platform/backoff.ts';
+import { hubspotCalls } from '../../platform/metrics.ts';
 
 /**
  * Calls HubSpot on behalf of one portal: a slot of the portal's shared rate budget before
@@ -56,6 +57,30 @@ export function hubspotRetryDelayMs(
     : backoffDelayMs(attempt, { baseMs: baseDelayMs, maxMs: 10_000 });
 }
 
+/** `/crm/objects/2026-03/deals/batch/update` → `crm/objects/deals`: versions and ids left out. */
+function endpointFamily(path: string): string {
+  const parts = path.split('?')[0]?.split('/') ?? [];
+  const named = parts.filter((p) => p !== '' && !/^\d[\d-]*$/.test(p));
+  return named.slice(0, 3).join('/');
+}
+
+/** Counts the call by endpoint family and status (0: no answer) into the metrics. */
+async function countHubSpotCall<T extends { status: number }>(
+  path: string,
+  call: Promise<T>,
+): Promise<T> {
+  try {
+    const response = await call;
+    hubspotCalls.inc({ family: endpointFamily(path), status: String(response.status) });
+    return response;
+  } catch (error) {
+    if (error instanceof HubSpotApiError) {
+      hubspotCalls.inc({ family: endpointFamily(path), status: String(error.status) });
+    }
+    throw error;
+  }
+}
+
 export async function portalRequest<S extends z.ZodType>(
   deps: HubSpotTokenDeps,
   portalId: string,
@@ -73,15 +98,18 @@ export async function portalRequest<S extends z.ZodType>(
         // Taken after the token is known, right before the send: the recorded time is as
         // close as possible to when HubSpot sees the request.
         if (lane !== false) await acquireRateSlot(deps.db, portalId, lane, { signal });
-        return hubspotRequest(
-          deps.hubspot.apiBaseUrl,
-          {
-            ...request,
-            accessToken,
-            signal,
-            ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-          },
-          schema,
+        return countHubSpotCall(
+          request.path,
+          hubspotRequest(
+            deps.hubspot.apiBaseUrl,
+            {
+              ...request,
+              accessToken,
+              signal,
+              ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+            },
+            schema,
+          ),
         );
       });
     } catch (error) {

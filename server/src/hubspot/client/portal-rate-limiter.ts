@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { rateLimitWaits, rateLimitWaitSeconds } from '../../platform/metrics.ts';
+
 import { sql, type Kysely } from 'kysely';
 
 import type { DB } from '../../platform/db/schema.ts';
@@ -104,7 +106,10 @@ export async function acquireRateSlot(
     if (decision.granted) return;
     // A little jitter so waiters from several processes do not all wake in the same ms.
     const jitter = Math.floor(Math.random() * 20);
-    await sleep(Math.min(decision.waitMs, policy.windowMs) + jitter, undefined, {
+    const waitMs = Math.min(decision.waitMs, policy.windowMs) + jitter;
+    rateLimitWaits.inc({ lane });
+    rateLimitWaitSeconds.inc({ lane }, waitMs / 1000);
+    await sleep(waitMs, undefined, {
       signal: options.signal,
     });
   }

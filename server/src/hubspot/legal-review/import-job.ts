@@ -11,11 +11,12 @@ import { ContractFileTooLargeError } from '../../core/contracts/errors.ts';
 import {
   findImportedContract,
   listImportedExternalFileIds,
+  listStuckImports,
   recordSourceSnapshot,
   setImportOutcome,
 } from '../../core/contracts/external-records.ts';
 import type { DB } from '../../platform/db/schema.ts';
-import type { JobQueue } from '../../platform/jobs/queue.ts';
+import { LIVE_JOB_STATES, type JobQueue } from '../../platform/jobs/queue.ts';
 import { HubSpotApiError, HubSpotResponseShapeError } from '../client/hubspot-http.ts';
 import {
   hubSpotTokenDeps,
@@ -38,10 +39,12 @@ import type { ImportResultCode } from './import-results.ts';
 import {
   completeWorkflowCallbackJob,
   IMPORT_RETRY_LIMIT,
+  importDealJob,
   type ImportDealPayload,
 } from './job-definitions.ts';
 import { DownloadError, openDownload } from './safe-download.ts';
 import { backoffDelayMs } from '../../platform/backoff.ts';
+import { importBytes, importDurationSeconds } from '../../platform/metrics.ts';
 
 /**
  * The import job: deal → snapshot, notes → attachments → signed URLs → streamed into the
@@ -400,10 +403,13 @@ export async function handleImportDealJob(
   job: { id: string; retryCount: number; signal: AbortSignal },
 ): Promise<void> {
   let summary: ImportSummary;
+  const startedAt = performance.now();
+  const seconds = () => (performance.now() - startedAt) / 1000;
   try {
     summary = await runImport(deps, payload, job.signal);
   } catch (error) {
     const failure = classifyImportError(error);
+    importDurationSeconds.observe({ result: failure.code }, seconds());
     if (failure.transient && job.retryCount < IMPORT_RETRY_LIMIT) {
       deps.log.warn(
         {
@@ -424,6 +430,8 @@ export async function handleImportDealJob(
     return;
   }
   await finishImport(deps, payload, summary);
+  importDurationSeconds.observe({ result: summary.result }, seconds());
+  importBytes.inc(summary.imported.reduce((sum, file) => sum + file.sizeBytes, 0));
   deps.log.info(
     {
       job: job.id,
@@ -434,4 +442,85 @@ export async function handleImportDealJob(
     },
     'deal imported',
   );
+}
+
+/** Stuck imports finished per sweep, at most (the rest wait for the next one). */
+const STUCK_IMPORTS_PER_SWEEP = 100;
+
+/**
+ * The import job that should have finished `contract` as it was enqueued, or (when pg-boss
+ * no longer holds it) rebuilt from the contract and its blocked workflow execution.
+ */
+async function stuckImportPayload(
+  deps: ImportJobDeps,
+  contract: { id: string; organizationId: string; externalAccountId: string; externalId: string },
+  jobs: ReadonlyArray<{ data: unknown }>,
+): Promise<ImportDealPayload> {
+  for (const job of [...jobs].reverse()) {
+    const parsed = importDealJob.schema.safeParse(job.data);
+    if (parsed.success) return parsed.data;
+  }
+  const execution = await deps.db
+    .selectFrom('hubspot_workflow_executions')
+    .select('callback_id')
+    .where('portal_id', '=', contract.externalAccountId)
+    .where('contract_id', '=', contract.id)
+    .where('state', '=', 'blocked')
+    .where('completion', 'is', null)
+    .orderBy('created_at', 'desc')
+    .executeTakeFirst();
+  return importDealJob.schema.parse({
+    organizationId: contract.organizationId,
+    portalId: contract.externalAccountId,
+    dealId: contract.externalId,
+    contractId: contract.id,
+    trigger: execution ? 'workflow' : 'card',
+    actor: 'system:import-sweep',
+    requestedAt: new Date().toISOString(),
+    ...(execution ? { callbackId: execution.callback_id } : {}),
+  });
+}
+
+/**
+ * Fails imports that nothing will finish: still `importing` after `stuckAfterSeconds` while
+ * no job for the contract is queued, waiting to retry or running (a worker killed during the
+ * last retry, a job deleted). Like a last failed attempt: the contract is marked failed, the
+ * deal gets `import_failed` (or keeps its status after an earlier import) and a blocked
+ * workflow execution is completed. Returns how many were failed.
+ */
+export async function failStuckImports(
+  deps: ImportJobDeps,
+  options: { stuckAfterSeconds: number },
+): Promise<number> {
+  const stuck = await listStuckImports(deps.db, {
+    source: 'hubspot',
+    updatedBefore: new Date(Date.now() - options.stuckAfterSeconds * 1000),
+    limit: STUCK_IMPORTS_PER_SWEEP,
+  });
+  let failed = 0;
+  for (const contract of stuck) {
+    if (contract.externalAccountId === null || contract.externalId === null) continue;
+    const jobs = await deps.jobs.findJobs(importDealJob, { contractId: contract.id });
+    if (jobs.some((job) => LIVE_JOB_STATES.has(job.state))) continue;
+    const payload = await stuckImportPayload(
+      deps,
+      {
+        id: contract.id,
+        organizationId: contract.organizationId,
+        externalAccountId: contract.externalAccountId,
+        externalId: contract.externalId,
+      },
+      jobs,
+    );
+    deps.log.warn(
+      { contractId: contract.id, jobs: jobs.map((job) => job.state) },
+      'deal import stopped without finishing; marking it failed',
+    );
+    await failImport(deps, payload, {
+      code: 'import_failed',
+      message: 'The import stopped before it finished (its worker was lost).',
+    });
+    failed += 1;
+  }
+  return failed;
 }

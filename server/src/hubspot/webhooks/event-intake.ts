@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 
 import type { DB } from '../../platform/db/schema.ts';
 import type { JobQueue } from '../../platform/jobs/queue.ts';
+import { webhookEvents } from '../../platform/metrics.ts';
 import type { WebhookEvent } from '../wire/index.ts';
 import { processPortalEventsJob } from './job-definitions.ts';
 
@@ -69,6 +70,11 @@ export async function storeWebhookEvents(
            coalesce((select array_agg(distinct portal_id) from inserted), '{}') as portals
   `.execute(db);
   const row = result.rows[0];
+  const stored = row?.stored ?? 0;
+  const known = row?.known ?? 0;
+  webhookEvents.inc({ outcome: 'accepted' }, stored);
+  webhookEvents.inc({ outcome: 'deduplicated' }, known - stored);
+  webhookEvents.inc({ outcome: 'ignored' }, events.length - known);
   return {
     received: events.length,
     stored: row?.stored ?? 0,

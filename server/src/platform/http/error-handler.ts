@@ -1,5 +1,10 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
+import {
+  DATABASE_RETRY_AFTER_SECONDS,
+  isDatabaseUnavailableError,
+  ThrottledReport,
+} from '../db/unavailable.ts';
 import { DomainError } from '../errors.ts';
 import { requestPartName, validationIssues } from './schemas.ts';
 
@@ -36,10 +41,27 @@ const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; code: string }> = 
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'invalid_content_length' },
 };
 
+/** While the database is down, one log line per this interval (with the count). */
+const UNAVAILABLE_LOG_INTERVAL_MS = 10_000;
+
+/** Whether the client asked for a page (a browser) rather than JSON. */
+function wantsHtml(accept: string | undefined): boolean {
+  if (accept === undefined) return false;
+  return accept.includes('text/html') && !accept.includes('application/json');
+}
+
+const UNAVAILABLE_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Temporarily unavailable</title></head>
+<body><h1>Temporarily unavailable</h1>
+<p>LexiContract cannot reach its database right now. Try again in a few seconds.</p></body></html>
+`;
+
 /**
  * One error handler for the whole app: domain errors keep their code and status, client
- * mistakes get a 4xx with a stable code, and anything else is a 500 whose details stay in
- * the log.
+ * mistakes get a 4xx with a stable code, an unreachable database a 503 with `Retry-After`
+ * (pages, the REST API, the card, HubSpot's webhooks and workflow action alike: HubSpot
+ * retries a 5xx, the action with backoff for up to 3 days), and anything else is a 500 whose
+ * details stay in the log.
  */
 export function installErrorHandler(app: FastifyInstance, options: ErrorPageOptions = {}): void {
   const send = (request: FastifyRequest, reply: FastifyReply, status: number, body: ErrorBody) => {
@@ -49,9 +71,29 @@ export function installErrorHandler(app: FastifyInstance, options: ErrorPageOpti
     if (page === undefined) return reply.status(status).send(body);
     return reply.status(status).type('text/html; charset=utf-8').send(page);
   };
+  const unavailableReport = new ThrottledReport(UNAVAILABLE_LOG_INTERVAL_MS);
   app.setErrorHandler<FastifyError>((error, request, reply) => {
     let status = 500;
     let body: ErrorBody;
+    if (!(error instanceof DomainError) && isDatabaseUnavailableError(error)) {
+      const report = unavailableReport.take();
+      if (report) {
+        request.log.error(
+          { err: error, occurrences: report.occurrences },
+          'database unavailable; answering 503',
+        );
+      }
+      void reply.status(503).header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+      if (wantsHtml(request.headers.accept)) {
+        return reply.type('text/html; charset=utf-8').send(UNAVAILABLE_PAGE);
+      }
+      return reply.send({
+        error: {
+          code: 'database_unavailable',
+          message: 'The database is unavailable; try again shortly.',
+        },
+      });
+    }
     if (error instanceof DomainError) {
       status = error.httpStatus;
       body = { error: { code: error.code, message: error.message } };

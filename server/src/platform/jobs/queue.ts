@@ -3,6 +3,8 @@ import { fromKysely, PgBoss, type Job } from 'pg-boss';
 import type { z } from 'zod';
 
 import type { DB } from '../db/schema.ts';
+import { isDatabaseUnavailableError, ThrottledReport } from '../db/unavailable.ts';
+import { addScrapeCollector, jobQueueDepth } from '../metrics.ts';
 
 /**
  * Background jobs on Postgres (pg-boss): the job row lives in the application's database,
@@ -37,6 +39,11 @@ export type JobHandler<S extends z.ZodType> = (
 
 const HEARTBEAT_SECONDS = 10;
 
+export type JobState = 'created' | 'retry' | 'active' | 'completed' | 'cancelled' | 'failed';
+
+/** States of a job that may still run (queued, waiting to retry, running). */
+export const LIVE_JOB_STATES: ReadonlySet<JobState> = new Set(['created', 'retry', 'active']);
+
 export function defineJob<S extends z.ZodType>(definition: JobDefinition<S>): JobDefinition<S> {
   return definition;
 }
@@ -66,7 +73,20 @@ export class JobQueue {
       monitorIntervalSeconds: 10,
       superviseIntervalSeconds: 10,
     });
+    // pg-boss polls and supervises on timers: while Postgres is down every tick fails, so
+    // those failures are logged once per interval with their count.
+    const unavailable = new ThrottledReport(10_000);
     this.boss.on('error', (err: unknown) => {
+      if (isDatabaseUnavailableError(err)) {
+        const report = unavailable.take();
+        if (report) {
+          this.log.error(
+            { err, occurrences: report.occurrences },
+            'job queue: database unavailable',
+          );
+        }
+        return;
+      }
       this.log.error({ err }, 'job queue error');
     });
   }
@@ -152,6 +172,40 @@ export class JobQueue {
     await this.ensureQueue(definition);
     const data = definition.schema.parse(payload) as object;
     await this.boss.schedule(definition.name, cron, data);
+  }
+
+  /**
+   * The queue's jobs (any state, oldest first) whose payload contains `data`: to tell whether
+   * work for a record is still queued or running, or how it ended.
+   */
+  async findJobs<S extends z.ZodType>(
+    definition: JobDefinition<S>,
+    data: Partial<z.input<S>>,
+  ): Promise<Array<{ id: string; state: JobState; data: unknown; createdOn: Date }>> {
+    await this.ensureQueue(definition);
+    const found = await this.boss.findJobs(definition.name, { data: data as object });
+    return found.map((job) => ({
+      id: job.id,
+      state: job.state,
+      data: job.data,
+      createdOn: job.createdOn,
+    }));
+  }
+
+  /**
+   * Sets `lexicontract_job_queue_depth` from pg-boss's counts at every scrape (queued, i.e.
+   * waiting or retrying, and active, per queue).
+   */
+  exportDepthMetrics(): void {
+    addScrapeCollector(async () => {
+      await this.start();
+      const queues = await this.boss.getQueues();
+      jobQueueDepth.reset();
+      for (const queue of queues) {
+        jobQueueDepth.set({ queue: queue.name, state: 'queued' }, queue.queuedCount);
+        jobQueueDepth.set({ queue: queue.name, state: 'active' }, queue.activeCount);
+      }
+    });
   }
 
   /** Finishes running jobs (up to `timeoutMs`), releases the rest for other workers. */
