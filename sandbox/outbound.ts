@@ -105,7 +105,10 @@ export class WebhookDispatcher {
       occurredAt: input.occurredAt ?? this.runtime.state.now(),
       subscriptionType,
       objectId: Number(input.objectId),
-      objectTypeId: input.objectTypeId ?? '0-3',
+      // Only generic `object.*` events name the object type; legacy `deal.*` ones do not.
+      ...(subscriptionType.startsWith('object.')
+        ? { objectTypeId: input.objectTypeId ?? '0-3' }
+        : {}),
       ...(input.propertyName !== undefined ? { propertyName: input.propertyName } : {}),
       ...(input.propertyValue !== undefined ? { propertyValue: input.propertyValue } : {}),
       changeSource: input.changeSource ?? 'CRM_UI',

@@ -16,7 +16,8 @@ const BODY_LIMIT = 1024 * 1024;
  * - `POST /events`: webhook deliveries (v3 signature, v1 only without a v3 header), stored
  *   once each in one statement and acknowledged after its commit; processing happens in a
  *   job per portal, queued right after (coalesced across concurrent deliveries). Unknown
- *   portals are acknowledged and ignored; a storage failure answers 5xx so HubSpot retries.
+ *   portals, and events about other object types than deals, are acknowledged and ignored
+ *   (never stored); a storage failure answers 5xx so HubSpot retries.
  */
 export async function hubspotSyncRoutes(app: FastifyInstance): Promise<void> {
   acceptRawJson(app, { bodyLimit: BODY_LIMIT });
@@ -33,6 +34,12 @@ export async function hubspotSyncRoutes(app: FastifyInstance): Promise<void> {
       const { portals, ...result } = await storeWebhookEvents(app.db, events);
       // Committed: queue processing (off the request path) and acknowledge.
       processing.trigger(portals);
+      if (result.notDeal > 0) {
+        request.log.info(
+          { notDeal: result.notDeal },
+          'webhook events about other object types than deals ignored',
+        );
+      }
       if (result.ignored > 0) {
         request.log.info({ ignored: result.ignored }, 'webhook events of unknown portals ignored');
       }
