@@ -108,7 +108,11 @@ export async function hubspotDecisionRoutes(app: FastifyInstance): Promise<void>
   acceptRawJson(app, { bodyLimit: 1024 * 1024 });
   app.post(
     WAIT_FOR_DECISION_PATH,
-    { preHandler: requireHubSpotSignature('v3-or-v2') },
+    {
+      // v2 stays accepted (HubSpot documents it for workflow actions): replays are answered
+      // from the callbackId's dedupe row, which is kept for as long as v2 is (SignaturePolicy).
+      preHandler: requireHubSpotSignature('v3-or-v2'),
+    },
     async (request) => {
       const execution = parseInput(
         WorkflowActionExecutionSchema,

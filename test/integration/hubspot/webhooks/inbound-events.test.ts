@@ -80,7 +80,7 @@ async function statusOf(organizationId: string, contractId: string) {
 }
 
 describe('POST /api/v1/integrations/hubspot/events', () => {
-  it('refuses an unsigned delivery and accepts a v1-only one', async () => {
+  it('refuses an unsigned delivery and a v1-only one (v3 is required)', async () => {
     const body = JSON.stringify([]);
     const unsigned = await fetch(EVENTS_URL(), {
       method: 'POST',
@@ -100,7 +100,7 @@ describe('POST /api/v1/integrations/hubspot/events', () => {
       },
       body,
     });
-    expect(v1.status).toBe(200);
+    expect(v1.status).toBe(401);
   });
 
   it('acknowledges events of unknown portals and stores nothing', async () => {
