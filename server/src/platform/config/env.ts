@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 import { parseKeyring, type Keyring } from '../crypto/keyring.ts';
@@ -44,6 +45,8 @@ export interface Config {
   readonly dataDir: string;
   /** Attachments larger than this are skipped by the deal import; default 100 MB. */
   readonly importMaxFileBytes?: number;
+  /** Sandbox mode only: the operator allowed a non-loopback `HOST` (`SANDBOX_ALLOW_REMOTE=1`). */
+  readonly sandboxAllowRemote?: boolean;
 }
 
 export class ConfigError extends Error {
@@ -133,7 +136,27 @@ const EnvSchema = z.object({
       .refine((n) => n >= 1 && Number.isSafeInteger(n), 'must be at least 1')
       .default(DEFAULT_IMPORT_MAX_FILE_BYTES),
   ),
+  SANDBOX_ALLOW_REMOTE: z.preprocess(
+    emptyToUndefined,
+    z.enum(['0', '1'], 'must be 1 (allow) or 0').default('0'),
+  ),
 });
+
+/**
+ * Whether a listen address is reachable from this machine only. The sandbox signs whatever
+ * its consent page and control API are asked for, so it must not listen further than that
+ * unless the operator says so.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const name = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
+  if (name === 'localhost') return true;
+  if (!ipaddr.isValid(name)) return false;
+  const address = ipaddr.process(name);
+  return address.range() === 'loopback';
+}
 
 /** Every environment variable the app reads (the README's table is checked against it). */
 export const CONFIG_VARIABLES = Object.keys(EnvSchema.shape);
@@ -188,6 +211,13 @@ export function loadConfig(
       problem: 'required when HubSpot credentials are set (at least 32 characters)',
     });
   }
+  if (!live && e.SANDBOX_ALLOW_REMOTE !== '1' && !isLoopbackHost(e.HOST)) {
+    problems.push({
+      variable: 'HOST',
+      problem:
+        'sandbox mode (no HubSpot credentials) listens on loopback only: its consent page signs anyone in and its control API drives it. Use HOST=127.0.0.1, set the HubSpot credentials, or set SANDBOX_ALLOW_REMOTE=1 to expose the sandbox on purpose (its control API then needs the token printed at start)',
+    });
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const hubspot: HubSpotLiveConfig | HubSpotSandboxConfig = live
@@ -212,5 +242,6 @@ export function loadConfig(
     logLevel: e.LOG_LEVEL,
     dataDir: options.dataDir ?? '.data',
     importMaxFileBytes: e.IMPORT_MAX_FILE_BYTES,
+    sandboxAllowRemote: !live && e.SANDBOX_ALLOW_REMOTE === '1',
   });
 }
