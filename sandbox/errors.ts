@@ -63,7 +63,18 @@ export function rateLimitBody(): RateLimitError {
   };
 }
 
-/** RFC 6749 error plus HubSpot's `status`/`message` (e.g. BAD_REFRESH_TOKEN / invalid_grant). */
+/** The `category` HubSpot's `Error` schema requires, by HTTP status. */
+function oauthCategory(statusCode: number): string {
+  if (statusCode === 401) return 'INVALID_AUTHENTICATION';
+  if (statusCode === 429) return 'RATE_LIMITS';
+  if (statusCode >= 500) return 'INTERNAL_ERROR';
+  return 'VALIDATION_ERROR';
+}
+
+/**
+ * RFC 6749 error plus HubSpot's `Error` (spec `oauth/2026-03`: `category`, `correlationId`
+ * and `message` required) and its `status` (e.g. BAD_REFRESH_TOKEN / invalid_grant).
+ */
 export function oauthError(
   statusCode: number,
   error: string,
@@ -73,6 +84,7 @@ export function oauthError(
   const body: OAuthError = {
     status,
     message: description,
+    category: oauthCategory(statusCode),
     correlationId: randomUUID(),
     error,
     error_description: description,

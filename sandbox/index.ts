@@ -1,4 +1,4 @@
-import Fastify, { type FastifyError } from 'fastify';
+import Fastify, { type FastifyError, type FastifyRequest } from 'fastify';
 
 import { SandboxControlError, SandboxHttpError, hubspotError, oauthError } from './errors.ts';
 import { controlRoutes, createControl, guardControlRequest } from './control.ts';
@@ -8,6 +8,7 @@ import { WebhookDispatcher } from './outbound.ts';
 import { apiRoutes } from './api-routes.ts';
 import { oauthRoutes } from './oauth-routes.ts';
 import { SandboxRuntime } from './runtime.ts';
+import { sameToken } from './tokens.ts';
 import { SandboxState } from './state.ts';
 import type { SandboxHandle, SandboxOptions } from './types.ts';
 
@@ -15,6 +16,11 @@ export type * from './types.ts';
 export { expectedFileSha256, type FileKind } from './file-content.ts';
 export { DEMO_PORTAL_ID, type DemoPortal } from './demo.ts';
 export { SANDBOX_PIPELINE_ID, SANDBOX_STAGE_IDS, LEGAL_REVIEW_STAGE_LABEL } from './state.ts';
+
+function bearer(request: FastifyRequest): string | undefined {
+  const value = request.headers.authorization;
+  return typeof value === 'string' && value.startsWith('Bearer ') ? value.slice(7) : undefined;
+}
 
 export const DEFAULT_RATE_LIMIT = { max: 110, windowMs: 10_000 } as const;
 
@@ -74,6 +80,12 @@ export async function startSandbox(options: SandboxOptions): Promise<SandboxHand
   app.addHook('onRequest', async (request, reply) => {
     if (request.url.startsWith('/_sandbox/')) {
       guardControlRequest(request, runtime.origin);
+      if (options.controlToken !== undefined && !sameToken(bearer(request), options.controlToken)) {
+        throw new SandboxControlError(
+          'the control API needs its token (Authorization: Bearer)',
+          401,
+        );
+      }
       return;
     }
     await runtime.applyFault(request, reply);
@@ -131,7 +143,7 @@ export async function startSandbox(options: SandboxOptions): Promise<SandboxHand
   );
 
   await app.register(async (scope) => {
-    await oauthRoutes(scope, runtime);
+    await oauthRoutes(scope, runtime, { controlToken: options.controlToken });
     await apiRoutes(scope, runtime);
     await controlRoutes(scope, control, runtime);
     await dealPages(scope, runtime, control, { appBaseUrl: options.app.appBaseUrl });

@@ -8,6 +8,7 @@ import {
   type TokenResponse,
 } from './wire.ts';
 import { SandboxControlError, oauthError } from './errors.ts';
+import { sameToken } from './tokens.ts';
 import type { SandboxRuntime } from './runtime.ts';
 import { pkceChallenge, randomToken, type PortalRecord, type SandboxState } from './state.ts';
 
@@ -201,8 +202,19 @@ function checkClient(state: SandboxState, clientId: string, clientSecret: string
   }
 }
 
-export async function oauthRoutes(app: FastifyInstance, runtime: SandboxRuntime): Promise<void> {
+/**
+ * `controlToken` set (a sandbox reachable beyond loopback): whoever reaches the consent page
+ * could otherwise pick any portal and so sign in to LexiContract as its organization. Then
+ * an existing portal is installed into only with the token; without it, the install creates
+ * a new test portal (a new, empty organization), which exposes nobody's data.
+ */
+export async function oauthRoutes(
+  app: FastifyInstance,
+  runtime: SandboxRuntime,
+  options: { controlToken?: string | undefined } = {},
+): Promise<void> {
   const state = runtime.state;
+  const { controlToken } = options;
   const pending = new Map<string, PendingAuthorization>();
 
   app.get('/oauth/authorize', async (request, reply) => {
@@ -234,7 +246,12 @@ export async function oauthRoutes(app: FastifyInstance, runtime: SandboxRuntime)
 <p>${escapeHtml(appName)} is requesting access to:</p><ul>${scopes}</ul>
 <form method="post" action="/oauth/authorize/decision">
 <input type="hidden" name="request_id" value="${escapeHtml(result.pending.id)}">
-<p><label>Install into account: <select name="portal_id">${portals}<option value="new">Create a test portal</option></select></label></p>
+<p><label>Install into account: <select name="portal_id">${portals}<option value="new">Create a test portal</option></select></label></p>${
+          controlToken !== undefined
+            ? `
+<p><label>Sandbox token (needed for an existing account): <input type="password" name="sandbox_token" autocomplete="off"></label></p>`
+            : ''
+        }
 <p><button type="submit" name="decision" value="approve">Approve</button>
 <button type="submit" name="decision" value="deny">Deny</button></p>
 </form>`,
@@ -261,6 +278,20 @@ export async function oauthRoutes(app: FastifyInstance, runtime: SandboxRuntime)
       body.portal_id === 'new' || body.portal_id === undefined ? 'new' : Number(body.portal_id);
     if (portalChoice !== 'new' && !state.portals.has(portalChoice)) {
       return reply.code(400).send(page('Install failed', '<h1>Unknown account</h1>'));
+    }
+    if (
+      portalChoice !== 'new' &&
+      controlToken !== undefined &&
+      !sameToken(body.sandbox_token, controlToken)
+    ) {
+      return reply
+        .code(403)
+        .send(
+          page(
+            'Install failed',
+            '<h1>This account needs the sandbox token</h1><p>Installing into an existing account needs the token the sandbox printed at start; without it, choose "Create a test portal".</p>',
+          ),
+        );
     }
     const { redirectUrl } = decideAuthorization(state, entry, {
       deny: body.decision !== 'approve',

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { FastifyBaseLogger } from 'fastify';
 
+import { SandboxControlError } from './errors.ts';
 import type { SandboxRuntime } from './runtime.ts';
 import {
   REQUEST_TIMESTAMP_HEADER,
@@ -105,7 +106,10 @@ export class WebhookDispatcher {
       occurredAt: input.occurredAt ?? this.runtime.state.now(),
       subscriptionType,
       objectId: Number(input.objectId),
-      objectTypeId: input.objectTypeId ?? '0-3',
+      // Only generic `object.*` events name the object type; legacy `deal.*` ones do not.
+      ...(subscriptionType.startsWith('object.')
+        ? { objectTypeId: input.objectTypeId ?? '0-3' }
+        : {}),
       ...(input.propertyName !== undefined ? { propertyName: input.propertyName } : {}),
       ...(input.propertyValue !== undefined ? { propertyValue: input.propertyValue } : {}),
       changeSource: input.changeSource ?? 'CRM_UI',
@@ -319,11 +323,42 @@ export async function sendWorkflowAction(
 }
 
 /** Calls the app like `hubspot.fetch`: query params appended, v3 signature over the full URL. */
+/** The app's routes a card or settings page calls with `hubspot.fetch` (under its HubSpot prefix). */
+const CARD_FETCH_ROUTES = ['/card', '/settings'] as const;
+const HUBSPOT_PREFIX = '/api/v1/integrations/hubspot';
+
+/**
+ * HubSpot signs `hubspot.fetch` calls of an app's own cards only, to the URLs the app
+ * declares. The sandbox does the same: a v3 signature is what every app route trusts (a
+ * signed call to the webhook intake would be taken as a delivery), so it signs calls to the
+ * app's card and settings routes on the configured app base URL, and nothing else.
+ */
+export function assertCardFetchTarget(runtime: SandboxRuntime, target: string): URL {
+  const base = runtime.state.app.appBaseUrl;
+  if (base === undefined) {
+    throw new SandboxControlError('card fetches need the app base URL (app.appBaseUrl)', 403);
+  }
+  const url = new URL(target);
+  const allowed =
+    url.origin === new URL(base).origin &&
+    CARD_FETCH_ROUTES.some((route) => {
+      const path = `${HUBSPOT_PREFIX}${route}`;
+      return url.pathname === path || url.pathname.startsWith(`${path}/`);
+    });
+  if (!allowed) {
+    throw new SandboxControlError(
+      `card fetches go to the app's card and settings routes only (${base}${HUBSPOT_PREFIX}/card, /settings)`,
+      403,
+    );
+  }
+  return url;
+}
+
 export async function cardFetch(
   runtime: SandboxRuntime,
   request: CardFetchRequest,
 ): Promise<CardFetchResult> {
-  const url = new URL(request.url);
+  const url = assertCardFetchTarget(runtime, request.url);
   url.searchParams.append('userId', String(request.userId));
   url.searchParams.append('userEmail', request.userEmail);
   url.searchParams.append('appId', runtime.state.app.appId);

@@ -66,6 +66,12 @@ export interface SandboxOptions {
   actionDefinitionId?: number;
   /** Properties sent in `object.properties` of action executions. */
   actionObjectProperties?: string[];
+  /**
+   * For a sandbox reachable beyond loopback: every `/_sandbox/...` request then needs
+   * `Authorization: Bearer <controlToken>`, and the consent page installs into an existing
+   * portal only with it (without it, into a new test portal). Default: none (loopback use).
+   */
+  controlToken?: string;
 }
 
 export interface SandboxHandle {

@@ -135,12 +135,13 @@ export interface RefreshTokenInfo extends TokenInfoBase {
   token_use: 'refresh_token';
 }
 
-/** RFC 6749 error plus HubSpot's `status`/`message` (OAuth v3 changelog). */
+/** RFC 6749 error plus HubSpot's `Error` (`category`, `correlationId`, `message`) and `status`. */
 export interface OAuthError {
   error: string;
   error_description: string;
   status: string;
   message: string;
+  category: string;
   correlationId: string;
 }
 

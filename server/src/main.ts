@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import pino from 'pino';
@@ -46,8 +47,17 @@ function parseRole(argv: readonly string[]): Role {
   return role;
 }
 
-function sandboxBanner(appUrl: string, sandboxUrl: string): string {
+function sandboxBanner(appUrl: string, sandboxUrl: string, controlToken?: string): string {
   const line = '='.repeat(78);
+  const remote =
+    controlToken === undefined
+      ? []
+      : [
+          '',
+          `  SANDBOX_ALLOW_REMOTE=1: the sandbox listens beyond loopback. Its control API`,
+          `  (${sandboxUrl}/_sandbox/...) needs "Authorization: Bearer ${controlToken}",`,
+          `  and its consent page installs into an existing account only with that token.`,
+        ];
   return [
     '',
     line,
@@ -57,6 +67,7 @@ function sandboxBanner(appUrl: string, sandboxUrl: string): string {
     `  Open ${appUrl}/  and press "Sign in with HubSpot": the sandbox's consent`,
     `  page installs the app into its demo portal.`,
     `  Then open the sandbox's deal records (standing in for HubSpot): ${sandboxUrl}/`,
+    ...remote,
     line,
     '',
   ].join('\n');
@@ -109,6 +120,11 @@ async function start(
   // Sandbox mode: no HubSpot credentials, so a local HubSpot stands in, on its own port.
   let sandbox: RunningSandbox | undefined;
   let sandboxSecretsInUse: SandboxSecrets | undefined;
+  // Exposed beyond loopback (the operator opted in): the control API and the consent page's
+  // choice of an existing portal need this token, new at every start.
+  const controlToken = config.sandboxAllowRemote
+    ? randomBytes(24).toString('base64url')
+    : undefined;
   if (config.hubspot.mode === 'sandbox') {
     const secrets = await loadOrCreateSandboxSecrets(config.dataDir);
     // Loaded here and only here, so a production process never loads the sandbox's code.
@@ -117,6 +133,7 @@ async function start(
       host: config.host,
       port: config.port === 0 ? 0 : config.port + 1,
       seedDemoPortal: true,
+      ...(controlToken !== undefined ? { controlToken } : {}),
       logger: log.child({ component: 'hubspot-sandbox' }),
       app: {
         clientId: secrets.clientId,
@@ -197,7 +214,7 @@ async function start(
   }
   log.info({ role, url: config.publicBaseUrl }, 'LexiContract for HubSpot is running');
   if (sandbox && role !== 'worker') {
-    process.stdout.write(sandboxBanner(config.publicBaseUrl, sandbox.url));
+    process.stdout.write(sandboxBanner(config.publicBaseUrl, sandbox.url, controlToken));
   }
 }
 

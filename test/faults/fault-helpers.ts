@@ -125,6 +125,7 @@ export function webhookBatch(
       subscriptionType: 'object.propertyChange',
       attemptNumber: 0,
       objectId: 900_000 + (eventId % 50_000),
+      objectTypeId: '0-3',
       propertyName: 'dealname',
       propertyValue: `renamed ${eventId}`,
       changeSource: 'CRM_UI',

@@ -1,3 +1,5 @@
+import { readdir, readFile } from 'node:fs/promises';
+
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
@@ -29,7 +31,7 @@ import {
 const fixture = await startHostileFixture();
 const { env, database, signer, endpoints } = fixture;
 const originals = new Map<EndpointKey, string>();
-for (const key of ['workflowV3', 'workflowV2', 'eventsV3', 'eventsV1', 'decision'] as const) {
+for (const key of ['workflowV3', 'workflowV2', 'eventsV3', 'decision'] as const) {
   originals.set(key, (await deliverOriginal(fixture, endpoints[key])).body);
 }
 
@@ -37,8 +39,7 @@ for (const key of ['workflowV3', 'workflowV2', 'eventsV3', 'eventsV1', 'decision
 const RUNS: Partial<Record<EndpointKey, number>> = {
   workflowV3: 1_000,
   workflowV2: 700,
-  eventsV3: 1_000,
-  eventsV1: 600,
+  eventsV3: 1_600,
   decision: 800,
 };
 
@@ -69,7 +70,7 @@ describe('HubSpot workflow actions and webhooks under hostile input', () => {
     expect(injected.json()).toMatchObject({ received: 3, stored: 0 });
   });
 
-  for (const key of ['workflowV3', 'workflowV2', 'eventsV3', 'eventsV1', 'decision'] as const) {
+  for (const key of ['workflowV3', 'workflowV2', 'eventsV3', 'decision'] as const) {
     const runs = RUNS[key] ?? 0;
     it(`${endpoints[key].name}: ${runs} mutations refused, none 5xx, no row written`, async () => {
       const tally = await assertMutationsRefused(fixture, endpoints[key], runs);
@@ -109,6 +110,42 @@ describe('HubSpot workflow actions and webhooks under hostile input', () => {
       const response = await send(env.app, spec);
       expect(response.statusCode, endpoints[key].name).toBe(401);
     }
+  });
+
+  it('keeps the callbackId dedupe rows that make a v2 replay harmless: no code deletes them', async () => {
+    // While workflow actions accept v2 (no timestamp), these rows are the only replay defence.
+    const files = (await readdir('server/src', { recursive: true })).filter((f) =>
+      f.endsWith('.ts'),
+    );
+    const deleting: string[] = [];
+    for (const file of files) {
+      const text = await readFile(`server/src/${file}`, 'utf8');
+      for (const table of ['hubspot_workflow_executions', 'hubspot_decision_callbacks']) {
+        if (new RegExp(`deleteFrom\\(\\s*'${table}'|delete\\s+from\\s+${table}`, 'i').test(text))
+          deleting.push(`${file}: ${table}`);
+      }
+    }
+    expect(deleting).toEqual([]);
+  });
+
+  it('a webhook delivery with its v3 headers stripped (v1 only) is refused and stores nothing', async () => {
+    // v1 covers neither the URL nor a time: accepted, a captured delivery would replay forever.
+    const endpoint = withBody(
+      endpoints.eventsV1,
+      webhookBatch({
+        portalId: Number(fixture.portalA),
+        appId: env.config.hubspot.appId,
+        dealId: '41000000077',
+      }),
+    );
+    const spec = signedRequest(signer, endpoint);
+    expect(spec.headers[SIGNATURE_HEADERS.version]).toBe('v1');
+    expect(spec.headers[SIGNATURE_HEADERS.v3]).toBeUndefined();
+    const before = await snapshot(database.db);
+    const response = await send(env.app, spec);
+    expect(response.statusCode).toBe(401);
+    expectErrorEnvelope(response, 'v1-only delivery');
+    expect((await snapshot(database.db)).counts).toEqual(before.counts);
   });
 
   it('a replayed v2-only workflow request creates nothing new and gets the first answer', async () => {
@@ -261,7 +298,7 @@ describe('HubSpot workflow actions and webhooks under hostile input', () => {
 
   it('a mutated delivery of a connected portal changes no row, even on a fresh body', async () => {
     // The same judge as the property, on one hand-picked mutation per endpoint.
-    for (const key of ['workflowV3', 'eventsV1', 'decision'] as const) {
+    for (const key of ['workflowV3', 'eventsV3', 'decision'] as const) {
       const original = signedRequest(signer, endpoints[key]);
       const flipped = Buffer.from(original.body ?? Buffer.alloc(0));
       flipped[10] = (flipped[10] ?? 0) ^ 1;

@@ -127,6 +127,11 @@ describe('token endpoint', () => {
       error: 'invalid_grant',
       status: 'BAD_AUTH_CODE',
     });
+    // HubSpot's `Error` fields (spec oauth/2026-03) beside the RFC 6749 ones.
+    const hubspotError = reuse.body as Record<string, unknown>;
+    expect(hubspotError.category).toBe('VALIDATION_ERROR');
+    expect(String(hubspotError.correlationId)).toMatch(/^[0-9a-f-]{36}$/);
+    expect(typeof hubspotError.message).toBe('string');
     expect(
       (await api(handle, tokens.access_token, 'GET', `/crm/objects/2026-03/deals/${deal.id}`))
         .status,

@@ -260,7 +260,7 @@ describe('card fetches', () => {
     const app = await receiver((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
     });
-    const sandbox = await testSandbox();
+    const sandbox = await testSandbox({ app: { appBaseUrl: app.url } });
     const result = await sandbox.control.signedCardFetch({
       portalId: 123,
       userId: 456,
@@ -304,14 +304,49 @@ describe('card fetches', () => {
       if (index === 0) res.writeHead(502).end();
       else res.writeHead(200, { 'content-type': 'application/json' }).end('{"n":2}');
     });
-    const sandbox = await testSandbox();
+    const sandbox = await testSandbox({ app: { appBaseUrl: app.url } });
     const result = await sandbox.control.signedCardFetch({
       portalId: 1,
       userId: 2,
       userEmail: 'a@b.c',
       method: 'GET',
-      url: `${app.url}/card?dealId=1`,
+      url: `${app.url}/api/v1/integrations/hubspot/card?dealId=1`,
     });
     expect(result).toMatchObject({ status: 200, attempts: 2, body: { n: 2 } });
+  });
+
+  it('signs calls to the app’s card and settings routes only, on the app base URL', async () => {
+    const app = await receiver((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+    const sandbox = await testSandbox({ app: { appBaseUrl: app.url } });
+    const call = (url: string) =>
+      sandbox.control.signedCardFetch({
+        portalId: 1,
+        userId: 2,
+        userEmail: 'a@b.c',
+        method: 'POST',
+        url,
+        body: {},
+      });
+    const other = await receiver((_req, res) => {
+      res.writeHead(200).end();
+    });
+    for (const url of [
+      `${app.url}/api/v1/integrations/hubspot/events`,
+      `${app.url}/api/v1/integrations/hubspot/webhook`,
+      `${app.url}/api/v1/integrations/hubspot/cardx`,
+      `${app.url}/api/v1/integrations/hubspot/card/../events`,
+      `${app.url}/api/v1/integrations/hubspot/card/%2e%2e/events`,
+      `${app.url}/card`,
+      `${other.url}/api/v1/integrations/hubspot/card`,
+    ]) {
+      await expect(call(url), url).rejects.toThrow(/card and settings routes only/);
+    }
+    expect(app.received).toHaveLength(0);
+    expect(other.received).toHaveLength(0);
+    await expect(
+      call(`${app.url}/api/v1/integrations/hubspot/settings/options`),
+    ).resolves.toMatchObject({ status: 200 });
   });
 });

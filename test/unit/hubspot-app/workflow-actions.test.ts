@@ -12,6 +12,13 @@ import {
   WORKFLOW_ACTION_PATH,
 } from '../../../server/src/hubspot/workflow/action-definition.ts';
 import { parseActionInputs } from '../../../server/src/hubspot/workflow/action-inputs.ts';
+import {
+  DECISION_ERROR_CODES,
+  DECISION_ERROR_MESSAGES,
+  DECISION_MESSAGES,
+  DECISION_OUTPUT_FIELDS,
+  DECISIONS,
+} from '../../../server/src/hubspot/decision/action-definition.ts';
 
 const FILE = 'hubspot-app/app/workflow-actions/send-to-legal-review-hsmeta.json';
 
@@ -67,8 +74,8 @@ const WorkflowActionSchema = z.object({
   }),
 });
 
-async function load() {
-  return WorkflowActionSchema.parse(JSON.parse(await readFile(FILE, 'utf8')));
+async function load(file = FILE) {
+  return WorkflowActionSchema.parse(JSON.parse(await readFile(file, 'utf8')));
 }
 
 describe(FILE, () => {
@@ -148,5 +155,42 @@ describe(FILE, () => {
       priority: 'normal',
       note: null,
     });
+  });
+});
+
+const WAIT_FILE = 'hubspot-app/app/workflow-actions/wait-for-legal-decision-hsmeta.json';
+
+describe(WAIT_FILE, () => {
+  it('declares every output field the server can return, with every value it writes', async () => {
+    const action = await load(WAIT_FILE);
+    const names = action.config.outputFields.map((f) => f.typeDefinition.name);
+    expect(names.sort()).toEqual(Object.values(DECISION_OUTPUT_FIELDS).sort());
+    expect(Object.keys(action.config.labels.en.outputFieldLabels).sort()).toEqual(names.sort());
+    const options = (name: string) =>
+      action.config.outputFields
+        .find((f) => f.typeDefinition.name === name)
+        ?.typeDefinition.options?.map((o) => o.value);
+    expect(options(DECISION_OUTPUT_FIELDS.decision)).toEqual([...DECISIONS]);
+    expect(options(DECISION_OUTPUT_FIELDS.errorCode)).toEqual([...DECISION_ERROR_CODES]);
+  });
+
+  it('has an execution rule, in the server’s words, for every decision and every failure', async () => {
+    const action = await load(WAIT_FILE);
+    const messages: Record<string, string> = { ...DECISION_MESSAGES, ...DECISION_ERROR_MESSAGES };
+    const covered = action.config.executionRules.map((rule) => {
+      const [[field, value]] = Object.entries(rule.conditions) as [[string, string]];
+      expect(rule.labelName).toBe(value);
+      expect(action.config.labels.en.executionRules[rule.labelName]).toBe(messages[value]);
+      return `${field}=${value}`;
+    });
+    expect(covered.sort()).toEqual(
+      [
+        ...DECISIONS.map((d) => `${DECISION_OUTPUT_FIELDS.decision}=${d}`),
+        ...DECISION_ERROR_CODES.map((c) => `${DECISION_OUTPUT_FIELDS.errorCode}=${c}`),
+      ].sort(),
+    );
+    expect(Object.keys(action.config.labels.en.executionRules).sort()).toEqual(
+      Object.keys(messages).sort(),
+    );
   });
 });

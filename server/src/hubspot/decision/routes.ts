@@ -8,12 +8,21 @@ import { findIntegrationByExternalAccount } from '../../core/integrations/organi
 import { acceptRawJson, requireHubSpotSignature, signedJson } from '../inbound/signed-request.ts';
 import { WorkflowActionExecutionSchema, type WorkflowActionResponse } from '../wire/index.ts';
 import { expirationDays, isDecision } from '../legal-review/decision-callbacks.ts';
+import { DECISION_OUTPUT_FIELDS, type DecisionErrorCode } from './action-definition.ts';
 
 /** The "Wait for legal decision" action's `actionUrl` path (under the HubSpot prefix). */
 export const WAIT_FOR_DECISION_PATH = '/workflow/wait-for-decision';
 
 function success(decision: string): WorkflowActionResponse {
-  return { outputFields: { decision, hs_execution_state: 'SUCCESS' } };
+  return {
+    outputFields: { [DECISION_OUTPUT_FIELDS.decision]: decision, hs_execution_state: 'SUCCESS' },
+  };
+}
+
+function failure(code: DecisionErrorCode): WorkflowActionResponse {
+  return {
+    outputFields: { [DECISION_OUTPUT_FIELDS.errorCode]: code, hs_execution_state: 'FAIL_CONTINUE' },
+  };
 }
 
 function block(days: number): WorkflowActionResponse {
@@ -22,6 +31,8 @@ function block(days: number): WorkflowActionResponse {
 
 function replay(row: { decision: string | null; expires_at: Date }): WorkflowActionResponse {
   if (row.decision) return success(row.decision);
+  // HubSpot has moved the workflow on already; a late retry learns that the wait is over.
+  if (row.expires_at.getTime() <= Date.now()) return failure('timed_out');
   const days = Math.max(1, Math.ceil((row.expires_at.getTime() - Date.now()) / 86_400_000));
   return block(days);
 }
@@ -97,7 +108,11 @@ export async function hubspotDecisionRoutes(app: FastifyInstance): Promise<void>
   acceptRawJson(app, { bodyLimit: 1024 * 1024 });
   app.post(
     WAIT_FOR_DECISION_PATH,
-    { preHandler: requireHubSpotSignature('v3-or-v2') },
+    {
+      // v2 stays accepted (HubSpot documents it for workflow actions): replays are answered
+      // from the callbackId's dedupe row, which is kept for as long as v2 is (SignaturePolicy).
+      preHandler: requireHubSpotSignature('v3-or-v2'),
+    },
     async (request) => {
       const execution = parseInput(
         WorkflowActionExecutionSchema,
@@ -108,9 +123,7 @@ export async function hubspotDecisionRoutes(app: FastifyInstance): Promise<void>
       const integration = await findIntegrationByExternalAccount(app.db, 'hubspot', portalId);
       if (!integration || integration.status === 'disconnected') {
         request.log.warn({ portalId }, 'wait-for-decision from a portal not linked to us');
-        return {
-          outputFields: { hs_execution_state: 'FAIL_CONTINUE', errorCode: 'not_connected' },
-        };
+        return failure('not_connected');
       }
       return startDecisionWait(app.db, {
         organizationId: integration.organization_id,

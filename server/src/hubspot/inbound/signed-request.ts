@@ -3,7 +3,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { UnauthorizedError, ValidationError } from '../../platform/errors.ts';
 import {
   SIGNATURE_HEADERS,
-  verifyV1,
   verifyV2,
   verifyV3,
   type SignatureVersion,
@@ -23,8 +22,23 @@ declare module 'fastify' {
   }
 }
 
-/** Which signatures a channel accepts: v3 whenever HubSpot sends it, else the channel's older one. */
-export type SignaturePolicy = 'v3' | 'v3-or-v2' | 'v3-or-v1';
+/**
+ * Which signatures a channel accepts. A request that carries the v3 header is judged by v3
+ * alone. Without it:
+ * - `v3` refuses. Webhook deliveries, `hubspot.fetch` (card, settings): HubSpot signs every
+ *   request to an OAuth app with v3 (changelog "Introducing version 3 of Webhook
+ *   signatures": the v3 headers are added to outgoing requests, older versions stay only
+ *   "for backward compatibility"; the request-validation page of the developer platform
+ *   says the same). Accepting v1 there would let a captured delivery, its v3 headers
+ *   stripped, be replayed forever: v1 covers neither the URL nor a time.
+ * - `v3-or-v2` accepts v2. Workflow action executions: HubSpot's custom-action guide still
+ *   documents them as v2-signed and promises no v3, so refusing v2 could stop every
+ *   workflow. v2 has no timestamp: a captured execution replays forever, which is harmless
+ *   only because each route answers a known `callbackId` from its dedupe row
+ *   (`hubspot_workflow_executions`, `hubspot_decision_callbacks`). Those rows must be kept
+ *   for as long as this policy accepts v2: never purge them while it does.
+ */
+export type SignaturePolicy = 'v3' | 'v3-or-v2';
 
 export function acceptRawJson(app: FastifyInstance, options: { bodyLimit: number }): void {
   app.removeContentTypeParser('application/json');
@@ -73,16 +87,12 @@ export function verifyHubSpotSignature(
       now,
     });
   }
+  // Only `v3-or-v2` is left here: v2 with the dedupe rows as its replay defence (see above).
   const signature = header(request, SIGNATURE_HEADERS.signature);
   const version = header(request, SIGNATURE_HEADERS.version)?.toLowerCase();
-  if (policy === 'v3-or-v2') {
-    if (version !== undefined && version !== 'v2')
-      return { ok: false, reason: 'malformed_signature' };
-    return verifyV2({ clientSecret, method: request.method, uri, rawBody, signature });
-  }
-  if (version !== undefined && version !== 'v1')
+  if (version !== undefined && version !== 'v2')
     return { ok: false, reason: 'malformed_signature' };
-  return verifyV1({ clientSecret, rawBody, signature });
+  return verifyV2({ clientSecret, method: request.method, uri, rawBody, signature });
 }
 
 /** preHandler: a request whose signature does not verify is refused before anything else. */

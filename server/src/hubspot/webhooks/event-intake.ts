@@ -12,8 +12,27 @@ export interface IntakeResult {
   readonly stored: number;
   /** Events of portals no organization is linked to (acknowledged, ignored). */
   readonly ignored: number;
+  /** Events about another object type than deals (acknowledged, never stored). */
+  readonly notDeal: number;
   /** Portals that got new events (their processing job should be queued). */
   readonly portals: readonly string[];
+}
+
+/** HubSpot's object type id of deals, as generic `object.*` events carry it. */
+export const DEAL_OBJECT_TYPE_ID = '0-3';
+
+/**
+ * Whether an event is about a deal: a legacy `deal.*` subscription type, or a generic
+ * `object.*` one whose `objectTypeId` says deal (HubSpot's changelog "Generic Webhook
+ * Subscriptions": generic events name the object type only there, in raw id form such as
+ * `0-1`). An event of any other type (a company, a contact, a generic event without
+ * `objectTypeId`) may carry a number that is also a deal's id: it must never touch that
+ * deal's contracts.
+ */
+export function isDealEvent(event: WebhookEvent): boolean {
+  const type = event.subscriptionType ?? event.eventType ?? '';
+  if (type.startsWith('deal.')) return true;
+  return type.startsWith('object.') && event.objectTypeId === DEAL_OBJECT_TYPE_ID;
 }
 
 /**
@@ -22,15 +41,19 @@ export interface IntakeResult {
  * unique, and `attemptNumber` is left out so retries dedupe). One statement, one round trip,
  * one commit: the events travel as one JSON parameter (not ~1,100 bind parameters), the
  * portal → organization mapping is a join, and events of portals no (still linked)
- * organization owns are left out. Only local writes: the caller answers 2xx after it
+ * organization owns are left out, and so are events about other object types than deals
+ * (filtered here, in memory, so they cost the intake nothing). Only local writes: the caller answers 2xx after it
  * returns, and queues processing for `portals` (`EventJobTrigger`).
  */
 export async function storeWebhookEvents(
   db: Kysely<DB>,
   events: readonly WebhookEvent[],
 ): Promise<IntakeResult> {
-  if (events.length === 0) return { received: 0, stored: 0, ignored: 0, portals: [] };
-  const rows = events.map((e) => ({
+  const deals = events.filter(isDealEvent);
+  const notDeal = events.length - deals.length;
+  if (deals.length === 0)
+    return { received: events.length, stored: 0, ignored: 0, notDeal, portals: [] };
+  const rows = deals.map((e) => ({
     p: String(e.portalId),
     s: e.subscriptionId,
     e: e.eventId,
@@ -78,7 +101,8 @@ export async function storeWebhookEvents(
   return {
     received: events.length,
     stored: row?.stored ?? 0,
-    ignored: events.length - (row?.known ?? 0),
+    ignored: deals.length - (row?.known ?? 0),
+    notDeal,
     portals: row?.portals ?? [],
   };
 }

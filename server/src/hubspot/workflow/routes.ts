@@ -29,7 +29,11 @@ export const hubspotWorkflowRoutes: FastifyPluginAsync = async (app) => {
 
   app.post(
     WORKFLOW_ACTION_ROUTE,
-    { preHandler: requireHubSpotSignature('v3-or-v2') },
+    {
+      // v2 stays accepted (HubSpot documents it for workflow actions): replays are answered
+      // from the callbackId's dedupe row, which is kept for as long as v2 is (SignaturePolicy).
+      preHandler: requireHubSpotSignature('v3-or-v2'),
+    },
     async (request, reply) => {
       const execution = parseInput(
         WorkflowActionExecutionSchema,

@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 import { parseKeyring, type Keyring } from '../crypto/keyring.ts';
@@ -52,6 +53,8 @@ export interface Config {
   readonly metricsPort?: number | undefined;
   /** `GET /metrics` on the main port, for a request bearing this token; undefined: not there. */
   readonly metricsToken?: string | undefined;
+  /** Sandbox mode only: the operator allowed a non-loopback `HOST` (`SANDBOX_ALLOW_REMOTE=1`). */
+  readonly sandboxAllowRemote?: boolean;
 }
 
 export const DEFAULT_SWEEP_INTERVAL_SECONDS = 60;
@@ -192,7 +195,27 @@ const EnvSchema = z.object({
     emptyToUndefined,
     z.string().min(16, 'must be at least 16 characters').optional(),
   ),
+  SANDBOX_ALLOW_REMOTE: z.preprocess(
+    emptyToUndefined,
+    z.enum(['0', '1'], 'must be 1 (allow) or 0').default('0'),
+  ),
 });
+
+/**
+ * Whether a listen address is reachable from this machine only. The sandbox signs whatever
+ * its consent page and control API are asked for, so it must not listen further than that
+ * unless the operator says so.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const name = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
+  if (name === 'localhost') return true;
+  if (!ipaddr.isValid(name)) return false;
+  const address = ipaddr.process(name);
+  return address.range() === 'loopback';
+}
 
 /** Every environment variable the app reads (the README's table is checked against it). */
 export const CONFIG_VARIABLES = Object.keys(EnvSchema.shape);
@@ -247,6 +270,13 @@ export function loadConfig(
       problem: 'required when HubSpot credentials are set (at least 32 characters)',
     });
   }
+  if (!live && e.SANDBOX_ALLOW_REMOTE !== '1' && !isLoopbackHost(e.HOST)) {
+    problems.push({
+      variable: 'HOST',
+      problem:
+        'sandbox mode (no HubSpot credentials) listens on loopback only: its consent page signs anyone in and its control API drives it. Use HOST=127.0.0.1, set the HubSpot credentials, or set SANDBOX_ALLOW_REMOTE=1 to expose the sandbox on purpose (its control API then needs the token printed at start)',
+    });
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const hubspot: HubSpotLiveConfig | HubSpotSandboxConfig = live
@@ -275,5 +305,6 @@ export function loadConfig(
     importStuckAfterSeconds: e.IMPORT_STUCK_AFTER_SECONDS,
     metricsPort: e.METRICS_PORT,
     metricsToken: e.METRICS_TOKEN,
+    sandboxAllowRemote: !live && e.SANDBOX_ALLOW_REMOTE === '1',
   });
 }

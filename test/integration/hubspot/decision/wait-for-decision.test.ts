@@ -123,6 +123,51 @@ describe('"Wait for legal decision" workflow action', () => {
     );
   });
 
+  it('answers a retry after the maximum wait with error_code timed_out', async () => {
+    const { portalId, dealId } = await dealWithContract();
+    const first = await control.fireWorkflowAction(
+      Number(portalId),
+      dealId,
+      {},
+      { actionUrl: actionUrl() },
+    );
+    expect(first.body).toMatchObject({ outputFields: { hs_execution_state: 'BLOCK' } });
+    await db
+      .updateTable('hubspot_decision_callbacks')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('portal_id', '=', portalId)
+      .where('callback_id', '=', first.callbackId)
+      .execute();
+    const late = await control.fireWorkflowAction(
+      Number(portalId),
+      dealId,
+      {},
+      { actionUrl: actionUrl(), callbackId: first.callbackId },
+    );
+    expect(late.body).toEqual({
+      outputFields: { error_code: 'timed_out', hs_execution_state: 'FAIL_CONTINUE' },
+    });
+  });
+
+  it('answers a portal that is not connected with error_code not_connected', async () => {
+    const { portalId, dealId } = await dealWithContract();
+    await db
+      .updateTable('organization_integrations')
+      .set({ status: 'disconnected' })
+      .where('integration_id', '=', 'hubspot')
+      .where('external_account_id', '=', portalId)
+      .execute();
+    const result = await control.fireWorkflowAction(
+      Number(portalId),
+      dealId,
+      {},
+      { actionUrl: actionUrl() },
+    );
+    expect(result.body).toEqual({
+      outputFields: { error_code: 'not_connected', hs_execution_state: 'FAIL_CONTINUE' },
+    });
+  });
+
   it('refuses an unsigned execution', async () => {
     const response = await fetch(actionUrl(), {
       method: 'POST',

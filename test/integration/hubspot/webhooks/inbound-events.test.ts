@@ -80,7 +80,7 @@ async function statusOf(organizationId: string, contractId: string) {
 }
 
 describe('POST /api/v1/integrations/hubspot/events', () => {
-  it('refuses an unsigned delivery and accepts a v1-only one', async () => {
+  it('refuses an unsigned delivery and a v1-only one (v3 is required)', async () => {
     const body = JSON.stringify([]);
     const unsigned = await fetch(EVENTS_URL(), {
       method: 'POST',
@@ -100,7 +100,7 @@ describe('POST /api/v1/integrations/hubspot/events', () => {
       },
       body,
     });
-    expect(v1.status).toBe(200);
+    expect(v1.status).toBe(401);
   });
 
   it('acknowledges events of unknown portals and stores nothing', async () => {
@@ -298,6 +298,7 @@ describe('POST /api/v1/integrations/hubspot/events', () => {
       subscriptionType: 'object.propertyChange',
       attemptNumber: 0,
       objectId,
+      objectTypeId: '0-3',
       propertyName: 'dealstage',
       propertyValue: 'appointmentscheduled',
       changeSource: 'CRM_UI',
@@ -323,9 +324,15 @@ describe('POST /api/v1/integrations/hubspot/events', () => {
       });
       return { status: response.status, body: await response.json() };
     };
-    expect(await post()).toEqual({ status: 200, body: { received: 4, stored: 2, ignored: 1 } });
+    expect(await post()).toEqual({
+      status: 200,
+      body: { received: 4, stored: 2, ignored: 1, notDeal: 0 },
+    });
     // HubSpot's retry of the same delivery (attemptNumber aside) stores nothing new.
-    expect(await post()).toEqual({ status: 200, body: { received: 4, stored: 0, ignored: 1 } });
+    expect(await post()).toEqual({
+      status: 200,
+      body: { received: 4, stored: 0, ignored: 1, notDeal: 0 },
+    });
     await settled(portalId);
     const stored = await outcomes(portalId);
     expect(stored.map((e) => e.object_id).sort()).toEqual(['1', '2']);
@@ -344,6 +351,7 @@ describe('POST /api/v1/integrations/hubspot/events', () => {
         subscriptionType: 'object.propertyChange',
         attemptNumber: 0,
         objectId: 5,
+        objectTypeId: '0-3',
         propertyName: 'dealstage',
         propertyValue: 'closedlost',
         changeSource: 'CRM_UI',
