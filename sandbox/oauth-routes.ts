@@ -10,6 +10,7 @@ import {
 import { SandboxControlError, oauthError } from './errors.ts';
 import type { SandboxRuntime } from './runtime.ts';
 import { pkceChallenge, randomToken, type PortalRecord, type SandboxState } from './state.ts';
+import { enforceServedVersions } from './versions.ts';
 
 /** A validated `/oauth/authorize` request waiting for the user's decision. */
 export interface PendingAuthorization {
@@ -202,6 +203,8 @@ function checkClient(state: SandboxState, clientId: string, clientSecret: string
 }
 
 export async function oauthRoutes(app: FastifyInstance, runtime: SandboxRuntime): Promise<void> {
+  // Registered first in the sandbox's scope: the hook covers the API routes as well.
+  enforceServedVersions(app);
   const state = runtime.state;
   const pending = new Map<string, PendingAuthorization>();
 
@@ -269,7 +272,7 @@ export async function oauthRoutes(app: FastifyInstance, runtime: SandboxRuntime)
     return reply.redirect(redirectUrl, 302);
   });
 
-  app.post('/oauth/2026-03/token', async (request, reply) => {
+  app.post('/oauth/:version/token', async (request, reply) => {
     const grantType = (request.body as Record<string, unknown> | undefined)?.grant_type;
     const record = (status: number, extra: { portalId?: number; error?: string } = {}): void => {
       runtime.tokenCalls.push({
@@ -390,7 +393,7 @@ export async function oauthRoutes(app: FastifyInstance, runtime: SandboxRuntime)
     return reply.code(200).send(response);
   });
 
-  app.post('/oauth/2026-03/token/introspect', async (request, reply) => {
+  app.post('/oauth/:version/token/introspect', async (request, reply) => {
     const form = formBody(request);
     const parsed = TokenInfoRequestSchema.safeParse(form);
     if (!parsed.success) {
@@ -465,7 +468,7 @@ export async function oauthRoutes(app: FastifyInstance, runtime: SandboxRuntime)
     return reply.send({ active: false });
   });
 
-  app.post('/oauth/2026-03/token/revoke', async (request, reply) => {
+  app.post('/oauth/:version/token/revoke', async (request, reply) => {
     const form = formBody(request);
     const parsed = TokenInfoRequestSchema.safeParse(form);
     if (!parsed.success) {
@@ -485,7 +488,7 @@ export async function oauthRoutes(app: FastifyInstance, runtime: SandboxRuntime)
     return reply.code(200).send();
   });
 
-  app.delete('/appinstalls/2026-03/external-install', async (request, reply: FastifyReply) => {
+  app.delete('/appinstalls/:version/external-install', async (request, reply: FastifyReply) => {
     const { portal } = runtime.authenticate(request, reply, ['oauth']);
     state.uninstall(portal.portalId);
     return reply.code(204).send();

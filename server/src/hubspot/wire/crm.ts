@@ -33,13 +33,13 @@ export const EmbeddedAssociationsSchema = z.object({
 });
 export type EmbeddedAssociations = z.infer<typeof EmbeddedAssociationsSchema>;
 
-/** `SimplePublicObjectWithAssociations`: `GET /crm/objects/2026-03/deals/{id}`. */
+/** `SimplePublicObjectWithAssociations`: `GET /crm/objects/{v}/deals/{id}`. */
 export const CrmObjectWithAssociationsSchema = CrmObjectSchema.extend({
   associations: z.record(z.string(), EmbeddedAssociationsSchema).optional(),
 });
 export type CrmObjectWithAssociations = z.infer<typeof CrmObjectWithAssociationsSchema>;
 
-/** `PATCH /crm/objects/2026-03/deals/{id}` body. */
+/** `PATCH /crm/objects/{v}/deals/{id}` body. */
 export const CrmObjectPatchInputSchema = z.object({ properties: CrmPropertyValuesSchema });
 export type CrmObjectPatchInput = z.infer<typeof CrmObjectPatchInputSchema>;
 
@@ -109,8 +109,8 @@ export type AssociationType = z.infer<typeof AssociationTypeSchema>;
 
 /**
  * `CollectionResponseMultiAssociatedObjectWithLabelForwardPaging`:
- * `GET /crm/objects/2026-03/deals/{id}/associations/notes`. `toObjectId` is a string in the
- * 2026-03 spec (a number in v4); both are accepted and read as a string.
+ * `GET /crm/objects/{v}/deals/{id}/associations/notes`. `toObjectId` is a string in the
+ * date-versioned specs (a number in v4); both are accepted and read as a string.
  */
 export const AssociationsPageSchema = z.object({
   results: z.array(

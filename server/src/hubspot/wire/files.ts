@@ -12,7 +12,7 @@ export const FileAccessSchema = z.enum([
 ]);
 export type FileAccess = z.infer<typeof FileAccessSchema>;
 
-/** `File`: `GET /files/2026-03/files/{fileId}`. `name` excludes the extension. */
+/** `File`: `GET /files/{v}/files/{fileId}`. `name` excludes the extension. */
 export const FileMetadataSchema = z.object({
   id: z.string(),
   name: z.string().optional(),
@@ -34,7 +34,7 @@ export const FileMetadataSchema = z.object({
 });
 export type FileMetadata = z.infer<typeof FileMetadataSchema>;
 
-/** `SignedUrl`: `GET /files/2026-03/files/{fileId}/signed-url`. */
+/** `SignedUrl`: `GET /files/{v}/files/{fileId}/signed-url`. */
 export const SignedUrlSchema = z.object({
   url: z.string(),
   expiresAt: z.string(),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Form body of `POST /oauth/2026-03/token` (always `application/x-www-form-urlencoded`). */
+/** Form body of `POST /oauth/{v}/token` (always `application/x-www-form-urlencoded`). */
 export const TokenRequestSchema = z.discriminatedUnion('grant_type', [
   z.object({
     grant_type: z.literal('authorization_code'),
@@ -19,14 +19,14 @@ export const TokenRequestSchema = z.discriminatedUnion('grant_type', [
 ]);
 export type TokenRequest = z.infer<typeof TokenRequestSchema>;
 
-/** `AccessTokenResponse` of `POST /oauth/2026-03/token`. */
+/** `AccessTokenResponse` of `POST /oauth/{v}/token`. */
 export const TokenResponseSchema = z.object({
   access_token: z.string().min(1),
   refresh_token: z.string().min(1),
   expires_in: z.number().int().positive(),
   token_type: z.string(),
   token_use: z.string().optional(),
-  // Optional in HubSpot's 2026-03 spec (`AccessTokenResponse`): the app falls back to
+  // Optional in HubSpot's OAuth spec (`AccessTokenResponse`): the app falls back to
   // introspection for the portal id.
   hub_id: z.number().int().optional(),
   user_id: z.number().int().optional(),
@@ -35,7 +35,7 @@ export const TokenResponseSchema = z.object({
 });
 export type TokenResponse = z.infer<typeof TokenResponseSchema>;
 
-/** Form body of `/oauth/2026-03/token/introspect` and `/oauth/2026-03/token/revoke`. */
+/** Form body of `/oauth/{v}/token/introspect` and `/oauth/{v}/token/revoke`. */
 export const TokenInfoRequestSchema = z.object({
   client_id: z.string().min(1),
   client_secret: z.string().min(1),

@@ -28,11 +28,11 @@ export const PipelineSchema = z.object({
 });
 export type Pipeline = z.infer<typeof PipelineSchema>;
 
-/** `GET /crm/pipelines/2026-03/deals`. */
+/** `GET /crm/pipelines/{v}/deals`. */
 export const PipelineListSchema = z.object({ results: z.array(PipelineSchema) });
 export type PipelineList = z.infer<typeof PipelineListSchema>;
 
-/** `GET /crm/pipelines/2026-03/deals/{pipelineId}/stages`. */
+/** `GET /crm/pipelines/{v}/deals/{pipelineId}/stages`. */
 export const PipelineStageListSchema = z.object({ results: z.array(PipelineStageSchema) });
 export type PipelineStageList = z.infer<typeof PipelineStageListSchema>;
 
