@@ -31,7 +31,12 @@ export function enforceServedVersions(app: FastifyInstance): void {
     const version = (request.params as { version?: unknown } | undefined)?.version;
     if (typeof version !== 'string') return;
     if (!versionServed(request.method, request.routeOptions.url ?? '', version)) {
-      throw notFound(`No route for ${request.method} ${request.url.split('?')[0] ?? ''}`);
+      const path = request.url.split('?')[0] ?? '';
+      throw notFound(
+        /^v[0-9]+$/.test(version)
+          ? `${path} is a legacy path; the sandbox serves only date-versioned paths (2026-03, 2026-09).`
+          : `No route for ${request.method} ${path}`,
+      );
     }
   });
 }
