@@ -44,6 +44,11 @@ export interface Config {
   readonly dataDir: string;
   /** Attachments larger than this are skipped by the deal import; default 100 MB. */
   readonly importMaxFileBytes?: number;
+  /**
+   * Host suffixes attachment downloads may go to, replacing the built-in HubSpot CDN list
+   * (`HUBSPOT_FILE_HOST_SUFFIXES`); undefined = the built-in list.
+   */
+  readonly hubspotFileHostSuffixes?: readonly string[] | undefined;
 }
 
 export class ConfigError extends Error {
@@ -61,6 +66,19 @@ export class ConfigError extends Error {
 
 const emptyToUndefined = (value: unknown) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+/** A DNS host name of at least two labels (letters, digits, inner hyphens), label by label. */
+function isHostSuffix(value: string): boolean {
+  const labels = value.split('.');
+  return (
+    value.length <= 253 &&
+    labels.length >= 2 &&
+    labels.every(
+      (label) =>
+        /^[a-z0-9-]{1,63}$/.test(label) && !label.startsWith('-') && !label.endsWith('-'),
+    )
+  );
+}
 
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
 
@@ -117,6 +135,23 @@ const EnvSchema = z.object({
     httpUrl('e.g. https://app.hubspot.com/oauth/authorize').default(
       'https://app.hubspot.com/oauth/authorize',
     ),
+  ),
+  HUBSPOT_FILE_HOST_SUFFIXES: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .transform((value) =>
+        value
+          .split(',')
+          .map((suffix) => suffix.trim().toLowerCase())
+          .filter((suffix) => suffix !== ''),
+      )
+      .refine((list) => list.length > 0, 'must list at least one host suffix')
+      .refine(
+        (list) => list.every(isHostSuffix),
+        'must be comma-separated host names such as hubspotusercontent-na1.net (no scheme, port or path)',
+      )
+      .optional(),
   ),
   TOKEN_ENCRYPTION_KEYS: optionalString,
   SESSION_SECRET: z.preprocess(
@@ -212,5 +247,6 @@ export function loadConfig(
     logLevel: e.LOG_LEVEL,
     dataDir: options.dataDir ?? '.data',
     importMaxFileBytes: e.IMPORT_MAX_FILE_BYTES,
+    hubspotFileHostSuffixes: e.HUBSPOT_FILE_HOST_SUFFIXES,
   });
 }
