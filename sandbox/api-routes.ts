@@ -488,7 +488,10 @@ export async function apiRoutes(app: FastifyInstance, runtime: SandboxRuntime): 
       portal.properties.set(property.name, property);
       return reply
         .code(201)
-        .header('location', `${runtime.origin}/crm/properties/${versionOf(request)}/deals/${property.name}`)
+        .header(
+          'location',
+          `${runtime.origin}/crm/properties/${versionOf(request)}/deals/${property.name}`,
+        )
         .send(publicProperty(property, portal));
     },
   );
@@ -527,7 +530,10 @@ export async function apiRoutes(app: FastifyInstance, runtime: SandboxRuntime): 
       portal.groups.set(group.name, group);
       return reply
         .code(201)
-        .header('location', `${runtime.origin}/crm/properties/${versionOf(request)}/deals/groups/${group.name}`)
+        .header(
+          'location',
+          `${runtime.origin}/crm/properties/${versionOf(request)}/deals/groups/${group.name}`,
+        )
         .send(group);
     },
   );

@@ -14,7 +14,7 @@ import {
   NEGOTIATION_STATUSES,
   NegotiationStatusSchema,
 } from '../core/contracts/status.ts';
-import { searchContracts } from '../core/contracts/external-records.ts';
+import { findImportedContract, searchContracts } from '../core/contracts/external-records.ts';
 import type { Contract } from '../core/contracts/contract.ts';
 import type { ContractSyncState } from '../crm/port.ts';
 import { parseInput } from '../platform/http/validation.ts';
@@ -75,6 +75,20 @@ const SYNC_NOTICES: Record<string, Flash> = {
     message: 'Someone changed this contract meanwhile. Review and try again.',
   },
 };
+
+/**
+ * What the last import left out, read from its summary (adapter-defined JSON: entries of
+ * `skipped` with a `name` and a `message` or `reason`), without knowing the adapter.
+ */
+function importSkips(summary: unknown): { name: string; why: string }[] {
+  const skipped = (summary as { skipped?: unknown } | null)?.skipped;
+  if (!Array.isArray(skipped)) return [];
+  return skipped.flatMap((entry: unknown) => {
+    const e = entry as { name?: unknown; message?: unknown; reason?: unknown };
+    const why = typeof e.message === 'string' ? e.message : e.reason;
+    return typeof e.name === 'string' && typeof why === 'string' ? [{ name: e.name, why }] : [];
+  });
+}
 
 function syncStateCell(sync: ContractSyncState | undefined): SafeHtml {
   if (!sync) return html`<span class="muted">—</span>`;
@@ -190,6 +204,9 @@ export const contractsPages: FastifyPluginAsync = async (app) => {
     const { contract } = detail;
     const adapter = app.crm.forContract(contract);
     const sync = (await syncStatesOf(session.organizationId, [contract])).get(contract.id);
+    const skips = importSkips(
+      (await findImportedContract(app.db, session.organizationId, contract.id))?.importSummary,
+    );
     const next = allowedNextStatuses(contract.negotiationStatus);
     const csrf = html`<input type="hidden" name="_csrf" value="${session.csrfToken}" />`;
     const snapshot =
@@ -306,6 +323,17 @@ export const contractsPages: FastifyPluginAsync = async (app) => {
               </table>`
         }
       </div>
+
+      ${
+        skips.length > 0
+          ? html`<div class="card" data-testid="import-skips">
+              <h2>Skipped at import</h2>
+              <ul>
+                ${skips.map((s) => html`<li>${s.name}: ${s.why}</li>`)}
+              </ul>
+            </div>`
+          : null
+      }
 
       <div class="card">
         <h2>Status history</h2>

@@ -20,7 +20,10 @@ const ProxyParams = {
   portalId: z.string().regex(/^[1-9][0-9]{0,19}$/, 'must be a HubSpot portal id'),
   userId: z.string().regex(/^[0-9]{1,20}$/, 'must be a HubSpot user id'),
   userEmail: z.string().max(320).optional(),
-  appId: z.string().regex(/^[0-9]{1,20}$/, 'must be a HubSpot app id').optional(),
+  appId: z
+    .string()
+    .regex(/^[0-9]{1,20}$/, 'must be a HubSpot app id')
+    .optional(),
 };
 
 export const SignedProxyQuerySchema = z.object(ProxyParams);

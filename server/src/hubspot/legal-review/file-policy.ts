@@ -90,9 +90,10 @@ export const MAGIC_BYTES = 8;
 
 /**
  * Host suffixes of HubSpot's file CDN that signed-url answers point to. Built from HubSpot's
- * documented file domains; TO VERIFY against signed-url answers of a real account (the
- * research marks the exact list as unconfirmed). A host matches when it equals a suffix or
- * ends with `.` + suffix.
+ * documented file domains, unconfirmed against signed-url answers of a real account, so an
+ * operator can replace it (`HUBSPOT_FILE_HOST_SUFFIXES`) without a release; a refused host is
+ * logged and shown on the contract page. A host matches when it equals a suffix or ends with
+ * `.` + suffix.
  */
 export const HUBSPOT_FILE_HOST_SUFFIXES = [
   'hubspotusercontent-na1.net',

@@ -74,8 +74,7 @@ function isHostSuffix(value: string): boolean {
     value.length <= 253 &&
     labels.length >= 2 &&
     labels.every(
-      (label) =>
-        /^[a-z0-9-]{1,63}$/.test(label) && !label.startsWith('-') && !label.endsWith('-'),
+      (label) => /^[a-z0-9-]{1,63}$/.test(label) && !label.startsWith('-') && !label.endsWith('-'),
     )
   );
 }

@@ -325,7 +325,7 @@ describe('signature checks on the card endpoints', () => {
     expect((await fetch(altered, { headers })).status).toBe(401);
   });
 
-  it('replays a request the way `hs project dev`\'s local proxy builds it', async () => {
+  it("replays a request the way `hs project dev`'s local proxy builds it", async () => {
     // @hubspot/ui-extensions-dev-server (AppProxyService, proxy/signing.js) forwards the
     // card's URL as written (mapped to local.json's origin), appends no portalId/userId/
     // userEmail/appId, and signs it with CLIENT_SECRET through @hubspot/api-client's

@@ -62,10 +62,7 @@ describe('card load HubSpot calls', () => {
     const second = await loadCard(portalId, deal.id);
     expect(ready(second.response.body).attachments.map((a) => a.id)).toEqual(fileIds);
     expect(second.calls.sort()).toEqual(
-      [
-        `GET ${hubspotPaths.deal(deal.id)}`,
-        `POST ${hubspotPaths.notesBatchRead()}`,
-      ].sort(),
+      [`GET ${hubspotPaths.deal(deal.id)}`, `POST ${hubspotPaths.notesBatchRead()}`].sort(),
     );
   });
 

@@ -231,7 +231,11 @@ describe('HubSpot install (OAuth)', () => {
     const auditRows = await countRows('audit_log');
     const key = 'hubspot.oauth.exchange:http_503';
     const counted = anonymousCallbackRefusals()[key] ?? 0;
-    sandbox.control.injectFault({ method: 'POST', path: `^${hubspotPaths.oauthToken()}$`, status: 503 });
+    sandbox.control.injectFault({
+      method: 'POST',
+      path: `^${hubspotPaths.oauthToken()}$`,
+      status: 503,
+    });
     try {
       const callback = await client.get(callbackPath(redirectUrl));
       expect(callback.headers.location).toBe('/sign-in?notice=hubspot_exchange_failed');
