@@ -7,12 +7,7 @@ import { z } from 'zod';
 export const PipelineStageSchema = z.object({
   id: z.string(),
   label: z.string(),
-  displayOrder: z.number().int(),
   metadata: z.record(z.string(), z.string()),
-  archived: z.boolean(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  writePermissions: z.string().optional(),
 });
 export type PipelineStage = z.infer<typeof PipelineStageSchema>;
 
@@ -20,10 +15,6 @@ export type PipelineStage = z.infer<typeof PipelineStageSchema>;
 export const PipelineSchema = z.object({
   id: z.string(),
   label: z.string(),
-  displayOrder: z.number().int(),
-  archived: z.boolean(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
   stages: z.array(PipelineStageSchema),
 });
 export type Pipeline = z.infer<typeof PipelineSchema>;
