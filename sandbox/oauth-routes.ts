@@ -10,6 +10,7 @@ import {
 import { SandboxControlError, oauthError } from './errors.ts';
 import type { SandboxRuntime } from './runtime.ts';
 import { pkceChallenge, randomToken, type PortalRecord, type SandboxState } from './state.ts';
+import { applyLeanAnswers } from './lean.ts';
 import { enforceServedVersions } from './versions.ts';
 
 /** A validated `/oauth/authorize` request waiting for the user's decision. */
@@ -205,6 +206,7 @@ function checkClient(state: SandboxState, clientId: string, clientSecret: string
 export async function oauthRoutes(app: FastifyInstance, runtime: SandboxRuntime): Promise<void> {
   // Registered first in the sandbox's scope: the hook covers the API routes as well.
   enforceServedVersions(app);
+  applyLeanAnswers(app, () => runtime.leanAnswers);
   const state = runtime.state;
   const pending = new Map<string, PendingAuthorization>();
 

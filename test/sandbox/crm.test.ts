@@ -72,7 +72,8 @@ describe('deals', () => {
         hs_object_id: deal.id,
       });
       expect(body.properties).not.toHaveProperty('nonexistent');
-      expect(body.associations?.notes?.results).toEqual([{ id: noteId, type: 'deal_to_note' }]);
+      const raw = result.body as { associations: { notes: { results: unknown[] } } };
+      expect(raw.associations.notes.results).toEqual([{ id: noteId, type: 'deal_to_note' }]);
     }
     const defaults = CrmObjectWithAssociationsSchema.parse(
       (await api(handle, accessToken, 'GET', `/crm/objects/2026-03/deals/${deal.id}`)).body,
@@ -205,7 +206,8 @@ describe('deals', () => {
       inputs: ids.map((id) => ({ id, properties: { lexicontract_status: 'approved' } })),
     });
     expect(full.status).toBe(200);
-    expect(BatchResponseSchema.parse(full.body)).toMatchObject({ status: 'COMPLETE' });
+    BatchResponseSchema.parse(full.body);
+    expect(full.body).toMatchObject({ status: 'COMPLETE' });
     expect(
       ids.every(
         (id) => handle.control.getDeal(portalId, id)?.properties.lexicontract_status === 'approved',
