@@ -92,13 +92,23 @@ export function leanAnswer(body: unknown, omissions: Omissions): unknown {
   omit(copy, omissions.top);
   each(copy.results, (r) => {
     omit(r, omissions.results);
-    if (isObject(r)) each(r.stages, (s) => omit(s, omissions.stages));
+    if (isObject(r))
+      each(r.stages, (s) => {
+        omit(s, omissions.stages);
+      });
   });
-  each(copy.errors, (e) => omit(e, omissions.errors));
-  each(copy.stages, (s) => omit(s, omissions.stages));
+  each(copy.errors, (e) => {
+    omit(e, omissions.errors);
+  });
+  each(copy.stages, (s) => {
+    omit(s, omissions.stages);
+  });
   if (isObject(copy.associations)) {
     for (const page of Object.values(copy.associations)) {
-      if (isObject(page)) each(page.results, (r) => omit(r, omissions.associationResults));
+      if (isObject(page))
+        each(page.results, (r) => {
+          omit(r, omissions.associationResults);
+        });
     }
   }
   return copy;
