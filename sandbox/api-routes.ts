@@ -26,6 +26,7 @@ import {
 import { hubspotError, notFound, validationError } from './errors.ts';
 import { fileContentStream } from './file-content.ts';
 import type { SandboxRuntime } from './runtime.ts';
+import { versionOf } from './versions.ts';
 import {
   iso,
   propertyValidationError,
@@ -164,7 +165,7 @@ export async function apiRoutes(app: FastifyInstance, runtime: SandboxRuntime): 
   app.get<{
     Params: { objectType: string; objectId: string };
     Querystring: Record<string, unknown>;
-  }>('/crm/objects/2026-03/:objectType/:objectId', async (request, reply) => {
+  }>('/crm/objects/:version/:objectType/:objectId', async (request, reply) => {
     const kind = requireKind(request.params.objectType, ['deals', 'notes']);
     const { portal } = auth(request, reply, kind === 'deals' ? DEALS_READ : NOTES_READ);
     const { objectId } = request.params;
@@ -191,7 +192,7 @@ export async function apiRoutes(app: FastifyInstance, runtime: SandboxRuntime): 
   });
 
   app.patch<{ Params: { objectType: string; objectId: string } }>(
-    '/crm/objects/2026-03/:objectType/:objectId',
+    '/crm/objects/:version/:objectType/:objectId',
     async (request, reply) => {
       requireKind(request.params.objectType, ['deals']);
       const { portal } = auth(request, reply, DEALS_WRITE);
@@ -208,7 +209,7 @@ export async function apiRoutes(app: FastifyInstance, runtime: SandboxRuntime): 
   );
 
   app.post<{ Params: { objectType: string }; Querystring: Record<string, unknown> }>(
-    '/crm/objects/2026-03/:objectType/batch/read',
+    '/crm/objects/:version/:objectType/batch/read',
     async (request, reply) => {
       const kind = requireKind(request.params.objectType, ['deals', 'notes']);
       const { portal } = auth(request, reply, kind === 'deals' ? DEALS_READ : NOTES_READ);
@@ -267,7 +268,7 @@ export async function apiRoutes(app: FastifyInstance, runtime: SandboxRuntime): 
   }
 
   app.post<{ Params: { objectType: string } }>(
-    '/crm/objects/2026-03/:objectType/batch/update',
+    '/crm/objects/:version/:objectType/batch/update',
     async (request, reply) => {
       requireKind(request.params.objectType, ['deals']);
       const { portal } = auth(request, reply, DEALS_WRITE);
@@ -314,7 +315,7 @@ export async function apiRoutes(app: FastifyInstance, runtime: SandboxRuntime): 
     Params: { objectType: string; objectId: string; toObjectType: string };
     Querystring: { after?: string; limit?: string };
   }>(
-    '/crm/objects/2026-03/:objectType/:objectId/associations/:toObjectType',
+    '/crm/objects/:version/:objectType/:objectId/associations/:toObjectType',
     async (request, reply) => {
       requireKind(request.params.objectType, ['deals']);
       const { portal } = auth(request, reply, [
@@ -352,7 +353,7 @@ export async function apiRoutes(app: FastifyInstance, runtime: SandboxRuntime): 
         body.paging = {
           next: {
             after,
-            link: `${runtime.origin}/crm/objects/2026-03/deals/${deal.id}/associations/notes?limit=${limit}&after=${after}`,
+            link: `${runtime.origin}/crm/objects/${versionOf(request)}/deals/${deal.id}/associations/notes?limit=${limit}&after=${after}`,
           },
         };
       }
@@ -363,7 +364,7 @@ export async function apiRoutes(app: FastifyInstance, runtime: SandboxRuntime): 
   // ---- Files -------------------------------------------------------------------------------
 
   app.get<{ Params: { fileId: string } }>(
-    '/files/2026-03/files/:fileId',
+    '/files/:version/files/:fileId',
     async (request, reply) => {
       const { portal } = auth(request, reply, FILES_READ);
       return reply.send(fileMetadata(runtime, visibleFile(portal, request.params.fileId)));
@@ -371,7 +372,7 @@ export async function apiRoutes(app: FastifyInstance, runtime: SandboxRuntime): 
   );
 
   app.get<{ Params: { fileId: string }; Querystring: { expirationSeconds?: string } }>(
-    '/files/2026-03/files/:fileId/signed-url',
+    '/files/:version/files/:fileId/signed-url',
     async (request, reply) => {
       const { portal } = auth(request, reply, FILES_READ);
       const file = visibleFile(portal, request.params.fileId);
@@ -425,7 +426,7 @@ export async function apiRoutes(app: FastifyInstance, runtime: SandboxRuntime): 
   // ---- Properties --------------------------------------------------------------------------
 
   app.get<{ Params: { objectType: string } }>(
-    '/crm/properties/2026-03/:objectType',
+    '/crm/properties/:version/:objectType',
     async (request, reply) => {
       requireDealsType(request.params.objectType);
       const { portal } = auth(request, reply, SCHEMAS_READ);
@@ -437,7 +438,7 @@ export async function apiRoutes(app: FastifyInstance, runtime: SandboxRuntime): 
   );
 
   app.post<{ Params: { objectType: string } }>(
-    '/crm/properties/2026-03/:objectType',
+    '/crm/properties/:version/:objectType',
     async (request, reply) => {
       requireDealsType(request.params.objectType);
       const { portal } = auth(request, reply, SCHEMAS_WRITE);
@@ -487,13 +488,16 @@ export async function apiRoutes(app: FastifyInstance, runtime: SandboxRuntime): 
       portal.properties.set(property.name, property);
       return reply
         .code(201)
-        .header('location', `${runtime.origin}/crm/properties/2026-03/deals/${property.name}`)
+        .header(
+          'location',
+          `${runtime.origin}/crm/properties/${versionOf(request)}/deals/${property.name}`,
+        )
         .send(publicProperty(property, portal));
     },
   );
 
   app.get<{ Params: { objectType: string } }>(
-    '/crm/properties/2026-03/:objectType/groups',
+    '/crm/properties/:version/:objectType/groups',
     async (request, reply) => {
       requireDealsType(request.params.objectType);
       const { portal } = auth(request, reply, SCHEMAS_READ);
@@ -502,7 +506,7 @@ export async function apiRoutes(app: FastifyInstance, runtime: SandboxRuntime): 
   );
 
   app.post<{ Params: { objectType: string } }>(
-    '/crm/properties/2026-03/:objectType/groups',
+    '/crm/properties/:version/:objectType/groups',
     async (request, reply) => {
       requireDealsType(request.params.objectType);
       const { portal } = auth(request, reply, SCHEMAS_WRITE);
@@ -526,13 +530,16 @@ export async function apiRoutes(app: FastifyInstance, runtime: SandboxRuntime): 
       portal.groups.set(group.name, group);
       return reply
         .code(201)
-        .header('location', `${runtime.origin}/crm/properties/2026-03/deals/groups/${group.name}`)
+        .header(
+          'location',
+          `${runtime.origin}/crm/properties/${versionOf(request)}/deals/groups/${group.name}`,
+        )
         .send(group);
     },
   );
 
   app.get<{ Params: { objectType: string; groupName: string } }>(
-    '/crm/properties/2026-03/:objectType/groups/:groupName',
+    '/crm/properties/:version/:objectType/groups/:groupName',
     async (request, reply) => {
       requireDealsType(request.params.objectType);
       const { portal } = auth(request, reply, SCHEMAS_READ);
@@ -543,7 +550,7 @@ export async function apiRoutes(app: FastifyInstance, runtime: SandboxRuntime): 
   );
 
   app.patch<{ Params: { objectType: string; groupName: string } }>(
-    '/crm/properties/2026-03/:objectType/groups/:groupName',
+    '/crm/properties/:version/:objectType/groups/:groupName',
     async (request, reply) => {
       requireDealsType(request.params.objectType);
       const { portal } = auth(request, reply, SCHEMAS_WRITE);
@@ -561,7 +568,7 @@ export async function apiRoutes(app: FastifyInstance, runtime: SandboxRuntime): 
   );
 
   app.get<{ Params: { objectType: string; propertyName: string } }>(
-    '/crm/properties/2026-03/:objectType/:propertyName',
+    '/crm/properties/:version/:objectType/:propertyName',
     async (request, reply) => {
       requireDealsType(request.params.objectType);
       const { portal } = auth(request, reply, SCHEMAS_READ);
@@ -574,7 +581,7 @@ export async function apiRoutes(app: FastifyInstance, runtime: SandboxRuntime): 
   );
 
   app.patch<{ Params: { objectType: string; propertyName: string } }>(
-    '/crm/properties/2026-03/:objectType/:propertyName',
+    '/crm/properties/:version/:objectType/:propertyName',
     async (request, reply) => {
       requireDealsType(request.params.objectType);
       const { portal } = auth(request, reply, SCHEMAS_WRITE);
@@ -604,7 +611,7 @@ export async function apiRoutes(app: FastifyInstance, runtime: SandboxRuntime): 
   // ---- Pipelines ---------------------------------------------------------------------------
 
   app.get<{ Params: { objectType: string } }>(
-    '/crm/pipelines/2026-03/:objectType',
+    '/crm/pipelines/:version/:objectType',
     async (request, reply) => {
       requireDealsType(request.params.objectType);
       const { portal } = auth(request, reply, SCHEMAS_READ);
@@ -613,7 +620,7 @@ export async function apiRoutes(app: FastifyInstance, runtime: SandboxRuntime): 
   );
 
   app.get<{ Params: { objectType: string; pipelineId: string } }>(
-    '/crm/pipelines/2026-03/:objectType/:pipelineId',
+    '/crm/pipelines/:version/:objectType/:pipelineId',
     async (request, reply) => {
       requireDealsType(request.params.objectType);
       const { portal } = auth(request, reply, SCHEMAS_READ);
@@ -624,7 +631,7 @@ export async function apiRoutes(app: FastifyInstance, runtime: SandboxRuntime): 
   );
 
   app.get<{ Params: { objectType: string; pipelineId: string } }>(
-    '/crm/pipelines/2026-03/:objectType/:pipelineId/stages',
+    '/crm/pipelines/:version/:objectType/:pipelineId/stages',
     async (request, reply) => {
       requireDealsType(request.params.objectType);
       const { portal } = auth(request, reply, SCHEMAS_READ);
@@ -637,7 +644,7 @@ export async function apiRoutes(app: FastifyInstance, runtime: SandboxRuntime): 
   // ---- Workflow action callbacks -----------------------------------------------------------
 
   app.post<{ Params: { callbackId: string } }>(
-    '/automation/actions/callbacks/2026-03/:callbackId/complete',
+    '/automation/actions/callbacks/:version/:callbackId/complete',
     async (request, reply) => {
       const { portal } = auth(request, reply, AUTOMATION);
       const input = parseBody(CallbackCompletionSchema, request.body);
@@ -661,7 +668,7 @@ export async function apiRoutes(app: FastifyInstance, runtime: SandboxRuntime): 
     return reply.code(404).send({
       status: 'error',
       message: legacy
-        ? `${path} is a legacy path; the sandbox serves only 2026-03 date-versioned paths.`
+        ? `${path} is a legacy path; the sandbox serves only date-versioned paths (2026-03, 2026-09).`
         : `No route for ${request.method} ${path}`,
       correlationId: randomUUID(),
       category: 'OBJECT_NOT_FOUND',

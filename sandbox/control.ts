@@ -215,6 +215,9 @@ export function createControl(deps: ControlDeps): SandboxControl {
     tokenEndpointCalls() {
       return [...runtime.tokenCalls];
     },
+    setLeanAnswers(on) {
+      runtime.leanAnswers = on;
+    },
     reset() {
       runtime.reset();
       webhooks.deliveries.length = 0;
@@ -498,6 +501,11 @@ export async function controlRoutes(
       ...(body !== undefined ? { body } : {}),
       ...(retry !== undefined ? { retry } : {}),
     });
+  });
+  app.post('/_sandbox/lean-answers', async (request, reply) => {
+    const input = parse(z.object({ on: z.boolean() }), request.body);
+    control.setLeanAnswers(input.on);
+    return reply.send({ leanAnswers: input.on });
   });
   app.post('/_sandbox/faults', async (request, reply) => {
     const input = parse(

@@ -54,6 +54,7 @@ export async function startSandbox(options: SandboxOptions): Promise<SandboxHand
     authCodeTtlSeconds: options.authCodeTtlSeconds ?? 300,
   });
   const runtime = new SandboxRuntime(state, options.rateLimit ?? { ...DEFAULT_RATE_LIMIT });
+  runtime.leanAnswers = options.leanAnswers ?? false;
   const webhooks = new WebhookDispatcher(
     runtime,
     options.webhooks ?? {},

@@ -11,6 +11,8 @@ import { SandboxControlError, oauthError } from './errors.ts';
 import { sameToken } from './tokens.ts';
 import type { SandboxRuntime } from './runtime.ts';
 import { pkceChallenge, randomToken, type PortalRecord, type SandboxState } from './state.ts';
+import { applyLeanAnswers } from './lean.ts';
+import { enforceServedVersions } from './versions.ts';
 
 /** A validated `/oauth/authorize` request waiting for the user's decision. */
 export interface PendingAuthorization {
@@ -213,6 +215,9 @@ export async function oauthRoutes(
   runtime: SandboxRuntime,
   options: { controlToken?: string | undefined } = {},
 ): Promise<void> {
+  // Registered first in the sandbox's scope: the hook covers the API routes as well.
+  enforceServedVersions(app);
+  applyLeanAnswers(app, () => runtime.leanAnswers);
   const state = runtime.state;
   const { controlToken } = options;
   const pending = new Map<string, PendingAuthorization>();
@@ -300,7 +305,7 @@ export async function oauthRoutes(
     return reply.redirect(redirectUrl, 302);
   });
 
-  app.post('/oauth/2026-03/token', async (request, reply) => {
+  app.post('/oauth/:version/token', async (request, reply) => {
     const grantType = (request.body as Record<string, unknown> | undefined)?.grant_type;
     const record = (status: number, extra: { portalId?: number; error?: string } = {}): void => {
       runtime.tokenCalls.push({
@@ -421,7 +426,7 @@ export async function oauthRoutes(
     return reply.code(200).send(response);
   });
 
-  app.post('/oauth/2026-03/token/introspect', async (request, reply) => {
+  app.post('/oauth/:version/token/introspect', async (request, reply) => {
     const form = formBody(request);
     const parsed = TokenInfoRequestSchema.safeParse(form);
     if (!parsed.success) {
@@ -496,7 +501,7 @@ export async function oauthRoutes(
     return reply.send({ active: false });
   });
 
-  app.post('/oauth/2026-03/token/revoke', async (request, reply) => {
+  app.post('/oauth/:version/token/revoke', async (request, reply) => {
     const form = formBody(request);
     const parsed = TokenInfoRequestSchema.safeParse(form);
     if (!parsed.success) {
@@ -516,7 +521,7 @@ export async function oauthRoutes(
     return reply.code(200).send();
   });
 
-  app.delete('/appinstalls/2026-03/external-install', async (request, reply: FastifyReply) => {
+  app.delete('/appinstalls/:version/external-install', async (request, reply: FastifyReply) => {
     const { portal } = runtime.authenticate(request, reply, ['oauth']);
     state.uninstall(portal.portalId);
     return reply.code(204).send();

@@ -35,6 +35,8 @@ export class SandboxRuntime {
   /** Portal a request was attributed to (for the request log). */
   readonly requestPortal = new WeakMap<FastifyRequest, number>();
   readonly faultedRequests = new WeakSet<FastifyRequest>();
+  /** Lean answers (`lean.ts`): leave out every answer field the app does not read. */
+  leanAnswers = false;
   private faults: ActiveFault[] = [];
   private nextFaultId = 1;
   origin = '';

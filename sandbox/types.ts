@@ -53,6 +53,8 @@ export interface SandboxOptions {
   rateLimit?: { max: number; windowMs: number };
   /** Default false. */
   seedDemoPortal?: boolean;
+  /** Leave out of every answer the fields the app does not read (`lean.ts`). Default false. */
+  leanAnswers?: boolean;
   /** A pino-compatible logger, or false (default) for none. */
   logger?: FastifyBaseLogger | false;
   /** Clock in ms (tests move time forward for token/code expiry). Default Date.now. */
@@ -259,4 +261,6 @@ export interface SandboxControl {
   tokenEndpointCalls(): TokenCallRecord[];
   /** Clears logs, counters, faults and rate windows; keeps portals and their data. */
   reset(): void;
+  /** Switches lean answers (`lean.ts`) on or off. */
+  setLeanAnswers(on: boolean): void;
 }

@@ -6,6 +6,7 @@ import {
   enqueueDealSyncs,
   type DealSyncRequest,
 } from '../../server/src/hubspot/outbox/deal-sync-outbox.ts';
+import { hubspotPaths } from '../../server/src/hubspot/wire/api-versions.ts';
 import type { LexiContractStatusValue } from '../../server/src/hubspot/wire/status-property.ts';
 import type { RequestLogEntry } from '../../sandbox/types.ts';
 import type { BenchEnv } from '../env.ts';
@@ -19,7 +20,7 @@ export interface SyncOptions {
   readonly timeoutMs: number;
 }
 
-const BATCH_PATH = /^\/crm\/objects\/2026-03\/deals\/batch\/update$/;
+const BATCH_PATH = new RegExp(`^${hubspotPaths.dealsBatchUpdate()}$`);
 const STATUSES: readonly LexiContractStatusValue[] = [
   'pending_review',
   'in_review',

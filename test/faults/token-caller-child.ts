@@ -11,6 +11,7 @@ import { parseKeyring } from '../../server/src/platform/crypto/keyring.ts';
 import { createDatabase } from '../../server/src/platform/db/database.ts';
 import { portalRequest } from '../../server/src/hubspot/client/portal-client.ts';
 import { CrmObjectSchema } from '../../server/src/hubspot/wire/index.ts';
+import { hubspotPaths } from '../../server/src/hubspot/wire/api-versions.ts';
 
 const input = JSON.parse(process.env.TOKEN_CHILD_CONFIG ?? '{}') as {
   databaseUrl: string;
@@ -36,7 +37,7 @@ const outcomes = await Promise.allSettled(
     portalRequest(
       deps,
       input.portalId,
-      { method: 'GET', path: `/crm/objects/2026-03/deals/${input.dealId}` },
+      { method: 'GET', path: hubspotPaths.deal(input.dealId) },
       CrmObjectSchema,
     ),
   ),

@@ -48,6 +48,13 @@ export async function startHubSpotTestEnv(options: {
   db: Database;
   sandbox?: Partial<Omit<SandboxOptions, 'app'>>;
   config?: Omit<Partial<AppConfig>, 'hubspot'>;
+  /** HubSpot settings beyond the sandbox's credentials (e.g. live mode against the sandbox). */
+  hubspot?: {
+    sandbox?: boolean;
+    fileHostSuffixes?: readonly string[];
+    /** The API base the app uses, from the sandbox's URL (default: that URL). */
+    apiBaseUrl?: (sandboxUrl: string) => string;
+  };
   /** Capture the app's logs (with production redaction) into this stream. */
   logStream?: NodeJS.WritableStream;
 }): Promise<HubSpotTestEnv> {
@@ -73,7 +80,15 @@ export async function startHubSpotTestEnv(options: {
   const config = testConfig({
     ...options.config,
     publicBaseUrl: baseUrl,
-    hubspot: { ...credentials, apiBaseUrl: sandbox.url, authorizeUrl: sandbox.authorizeUrl },
+    hubspot: {
+      ...credentials,
+      apiBaseUrl: options.hubspot?.apiBaseUrl?.(sandbox.url) ?? sandbox.url,
+      authorizeUrl: sandbox.authorizeUrl,
+      ...(options.hubspot?.sandbox !== undefined ? { sandbox: options.hubspot.sandbox } : {}),
+      ...(options.hubspot?.fileHostSuffixes
+        ? { fileHostSuffixes: options.hubspot.fileHostSuffixes }
+        : {}),
+    },
   });
   const jobs = createTestJobQueue(options.db, { worker: true });
   const logger = options.logStream
@@ -102,7 +117,10 @@ export async function startHubSpotTestEnv(options: {
     baseUrl,
     tokenDeps,
     async startWorkers() {
-      await startWorkers({ config, db: options.db, jobs, log: pino({ level: 'silent' }) });
+      const log = options.logStream
+        ? pino(loggerOptions('debug') as pino.LoggerOptions, options.logStream)
+        : pino({ level: 'silent' });
+      await startWorkers({ config, db: options.db, jobs, log });
     },
     async connectPortal(connect = {}) {
       const { portalId } = sandbox.control.createPortal({ name: connect.name ?? 'Test portal' });

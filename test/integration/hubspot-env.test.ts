@@ -4,6 +4,7 @@ import { portalRequest } from '../../server/src/hubspot/client/portal-client.ts'
 import { PropertySchema } from '../../server/src/hubspot/wire/properties.ts';
 import { startHubSpotTestEnv } from '../helpers/hubspot-env.ts';
 import { createTestDatabase } from '../helpers/test-db.ts';
+import { hubspotPaths } from '../../server/src/hubspot/wire/api-versions.ts';
 
 const database = await createTestDatabase();
 const env = await startHubSpotTestEnv({ db: database.db });
@@ -14,7 +15,7 @@ describe('the HubSpot test environment', () => {
     const { body } = await portalRequest(
       env.tokenDeps,
       portalId,
-      { method: 'GET', path: '/crm/properties/2026-03/deals/lexicontract_status' },
+      { method: 'GET', path: `${hubspotPaths.dealProperties()}/lexicontract_status` },
       PropertySchema,
     );
     expect(body.name).toBe('lexicontract_status');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 
 import {
   AssociationsPageSchema,
@@ -15,6 +16,9 @@ import {
 } from '../../server/src/hubspot/wire/index.ts';
 import { SANDBOX_STAGE_IDS, expectedFileSha256 } from '../../sandbox/index.ts';
 import { api, installedPortal, sandbox, testSandbox } from './helpers.ts';
+
+/** The app reads less of a signed-url answer than the sandbox promises (`expiresAt`). */
+const SignedUrlAnswer = SignedUrlSchema.extend({ expiresAt: z.string() });
 
 const handle = await sandbox();
 
@@ -68,7 +72,8 @@ describe('deals', () => {
         hs_object_id: deal.id,
       });
       expect(body.properties).not.toHaveProperty('nonexistent');
-      expect(body.associations?.notes?.results).toEqual([{ id: noteId, type: 'deal_to_note' }]);
+      const raw = result.body as { associations: { notes: { results: unknown[] } } };
+      expect(raw.associations.notes.results).toEqual([{ id: noteId, type: 'deal_to_note' }]);
     }
     const defaults = CrmObjectWithAssociationsSchema.parse(
       (await api(handle, accessToken, 'GET', `/crm/objects/2026-03/deals/${deal.id}`)).body,
@@ -170,7 +175,7 @@ describe('deals', () => {
     expect(partial.status).toBe(207);
     const body = BatchResponseSchema.parse(partial.body);
     expect(body.results).toHaveLength(1);
-    expect(body.numErrors).toBe(1);
+    expect((partial.body as { numErrors?: number }).numErrors).toBe(1);
     expect(body.errors?.[0]).toMatchObject({
       category: 'OBJECT_NOT_FOUND',
       context: { ids: ['999'] },
@@ -201,7 +206,8 @@ describe('deals', () => {
       inputs: ids.map((id) => ({ id, properties: { lexicontract_status: 'approved' } })),
     });
     expect(full.status).toBe(200);
-    expect(BatchResponseSchema.parse(full.body)).toMatchObject({ status: 'COMPLETE' });
+    BatchResponseSchema.parse(full.body);
+    expect(full.body).toMatchObject({ status: 'COMPLETE' });
     expect(
       ids.every(
         (id) => handle.control.getDeal(portalId, id)?.properties.lexicontract_status === 'approved',
@@ -279,7 +285,9 @@ describe('notes and files', () => {
     );
     const parsed1 = AssociationsPageSchema.parse(page1.body);
     expect(parsed1.results.map((r) => r.toObjectId)).toEqual([first.noteId]);
-    expect(parsed1.results[0]?.associationTypes[0]).toMatchObject({
+    // The app does not read association types; the sandbox still answers them.
+    const raw1 = page1.body as { results: { associationTypes: unknown[] }[] };
+    expect(raw1.results[0]?.associationTypes[0]).toMatchObject({
       category: 'HUBSPOT_DEFINED',
       typeId: 213,
     });
@@ -320,7 +328,7 @@ describe('notes and files', () => {
       access: 'HIDDEN_PRIVATE',
       type: 'DOCUMENT',
     });
-    const signed = SignedUrlSchema.parse(
+    const signed = SignedUrlAnswer.parse(
       (
         await api(
           handle,

@@ -142,7 +142,9 @@ export function skippedAttachmentsHtml(importSummary: unknown): SafeHtml | null 
           (s) =>
             html`<tr>
               <td>${s.name}</td>
-              <td>${SKIP_REASONS[s.reason] ?? humanLabel(s.reason)}</td>
+              <td>
+                ${typeof s.message === 'string' ? s.message : (SKIP_REASONS[s.reason] ?? humanLabel(s.reason))}
+              </td>
             </tr>`,
         )}
       </tbody>

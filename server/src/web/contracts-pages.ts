@@ -99,6 +99,10 @@ const SYNC_NOTICES: Record<string, Flash> = {
   },
 };
 
+/**
+ * What the last import left out, read from its summary (adapter-defined JSON: entries of
+ * `skipped` with a `name` and a `message` or `reason`), without knowing the adapter.
+ */
 function syncStateCell(sync: ContractSyncState | undefined): SafeHtml {
   if (!sync) return html`<span class="muted">—</span>`;
   if (sync.state === 'synced')

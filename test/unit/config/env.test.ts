@@ -180,6 +180,19 @@ describe('loadConfig', () => {
     expect(error.message).not.toContain(CLIENT_SECRET);
   });
 
+  it('reads HUBSPOT_FILE_HOST_SUFFIXES as a list and refuses what is not a host suffix', () => {
+    expect(loadConfig({}).hubspotFileHostSuffixes).toBeUndefined();
+    expect(
+      loadConfig({ HUBSPOT_FILE_HOST_SUFFIXES: ' Files.Example.test, cdn.example.net ,' })
+        .hubspotFileHostSuffixes,
+    ).toEqual(['files.example.test', 'cdn.example.net']);
+    for (const bad of ['https://files.example.test', 'files.example.test:443', 'localhost', ',']) {
+      expect(variables(configError({ HUBSPOT_FILE_HOST_SUFFIXES: bad }))).toEqual([
+        'HUBSPOT_FILE_HOST_SUFFIXES',
+      ]);
+    }
+  });
+
   it('lists every bad variable at once', () => {
     const error = configError({ PORT: 'abc', LOG_LEVEL: 'loud', PUBLIC_BASE_URL: 'example.com' });
     expect(variables(error).sort()).toEqual(['LOG_LEVEL', 'PORT', 'PUBLIC_BASE_URL']);

@@ -59,7 +59,7 @@ describe('download address classification', () => {
 });
 
 describe('download host normalisation', () => {
-  const policy = downloadPolicy({ sandbox: false, apiBaseUrl: 'https://api.hubapi.com' });
+  const policy = downloadPolicy({ apiBaseUrl: 'https://api.hubapi.com' });
 
   it('lowercases and strips one trailing dot', () => {
     expect(normalizeHost('Files.HubSpot.NET.')).toBe('files.hubspot.net');
@@ -75,6 +75,36 @@ describe('download host normalisation', () => {
     'https://evilhubspot.net/a.pdf',
     'https://hubspot.net.evil.test/a.pdf',
   ])('refuses %s', (url) => {
-    expect(checkDownloadUrl(policy, url)).toEqual({ ok: false, reason: 'host_not_allowed' });
+    expect(checkDownloadUrl(policy, url)).toMatchObject({ ok: false, reason: 'host_not_allowed' });
+  });
+});
+
+describe('download hosts from the configuration', () => {
+  it('always allows the configured API origin, over http only when that origin is http', () => {
+    const policy = downloadPolicy({ apiBaseUrl: 'http://stand-in.test:8080' });
+    const own = checkDownloadUrl(policy, 'http://stand-in.test:8080/signed-files/abc?t=1');
+    expect(own).toMatchObject({ ok: true, trustedOrigin: true });
+    expect(checkDownloadUrl(policy, 'http://stand-in.test:9090/f')).toMatchObject({ ok: false });
+    const https = downloadPolicy({ apiBaseUrl: 'https://api.example.test' });
+    expect(checkDownloadUrl(https, 'https://api.example.test/f')).toMatchObject({ ok: true });
+    expect(checkDownloadUrl(https, 'http://files.hubspot.net/f')).toMatchObject({
+      ok: false,
+      reason: 'scheme_not_allowed',
+    });
+  });
+
+  it('replaces the built-in list with HUBSPOT_FILE_HOST_SUFFIXES and names the refused host', () => {
+    const policy = downloadPolicy({
+      apiBaseUrl: 'https://api.hubapi.com',
+      fileHostSuffixes: ['files.example.test'],
+    });
+    expect(checkDownloadUrl(policy, 'https://cdn.files.example.test/a.pdf')).toMatchObject({
+      ok: true,
+    });
+    expect(checkDownloadUrl(policy, 'https://files.hubspot.net/a.pdf?sig=secret')).toEqual({
+      ok: false,
+      reason: 'host_not_allowed',
+      host: 'files.hubspot.net',
+    });
   });
 });

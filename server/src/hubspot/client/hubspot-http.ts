@@ -9,7 +9,7 @@ import type { z } from 'zod';
 
 export interface HubSpotRequest {
   readonly method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
-  /** A 2026-03 date-versioned path such as `/crm/objects/2026-03/deals/123`. */
+  /** A date-versioned path (`hubspotPaths`) such as `/crm/objects/{v}/deals/123`. */
   readonly path: string;
   readonly query?: Record<string, string | number | boolean | readonly string[] | undefined>;
   readonly json?: unknown;

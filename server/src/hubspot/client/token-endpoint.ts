@@ -3,9 +3,10 @@ import { z } from 'zod';
 import type { HubSpotAppConfig } from '../../platform/config/runtime.ts';
 import { hubspotRequest } from './hubspot-http.ts';
 import { AccessTokenInfoSchema, TokenResponseSchema } from '../wire/oauth.ts';
+import { hubspotPaths } from '../wire/api-versions.ts';
 
 /**
- * HubSpot's OAuth 2026-03 token endpoints. Parameters always travel in a form body, never
+ * HubSpot's OAuth token endpoints (`OAUTH_API_VERSION`). Parameters always travel in a form body, never
  * the query string, so no secret reaches an access log. The code exchange of the install is
  * done by @fastify/oauth2 (`oauth-client.ts`); the refresh stays here, under the
  * cross-process lock of `access-tokens.ts`.
@@ -34,7 +35,7 @@ export async function refreshAccessToken(
     hubspot.apiBaseUrl,
     {
       method: 'POST',
-      path: '/oauth/2026-03/token',
+      path: hubspotPaths.oauthToken(),
       form: {
         grant_type: 'refresh_token',
         client_id: hubspot.clientId,
@@ -56,7 +57,7 @@ export async function introspectAccessToken(
     hubspot.apiBaseUrl,
     {
       method: 'POST',
-      path: '/oauth/2026-03/token/introspect',
+      path: hubspotPaths.oauthIntrospect(),
       form: {
         client_id: hubspot.clientId,
         client_secret: hubspot.clientSecret,
@@ -78,7 +79,7 @@ export async function revokeRefreshToken(
     hubspot.apiBaseUrl,
     {
       method: 'POST',
-      path: '/oauth/2026-03/token/revoke',
+      path: hubspotPaths.oauthRevoke(),
       form: {
         client_id: hubspot.clientId,
         client_secret: hubspot.clientSecret,

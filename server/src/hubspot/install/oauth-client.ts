@@ -6,6 +6,7 @@ import { OAuthErrorSchema, TokenResponseSchema } from '../wire/oauth.ts';
 import { OPTIONAL_SCOPES, REQUIRED_SCOPES } from './scopes.ts';
 import { STATE_TTL_MS } from './install-state.ts';
 import type { TokenSet } from '../client/token-endpoint.ts';
+import { hubspotPaths } from '../wire/api-versions.ts';
 
 /**
  * The browser leg of the install on @fastify/oauth2: it builds the authorize URL (PKCE
@@ -15,7 +16,7 @@ import type { TokenSet } from '../client/token-endpoint.ts';
  */
 export const OAUTH_DECORATOR = 'hubspotInstall';
 export const INSTALL_COOKIE_PATH = '/api/v1/integrations/hubspot';
-export const TOKEN_PATH = '/oauth/2026-03/token';
+export const TOKEN_PATH = hubspotPaths.oauthToken();
 
 export function redirectUri(publicBaseUrl: string): string {
   return `${publicBaseUrl}${INSTALL_COOKIE_PATH}/callback`;

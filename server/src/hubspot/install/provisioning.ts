@@ -4,6 +4,7 @@ import { NEGOTIATION_STATUS_LABELS } from '../wire/status-property.ts';
 import { HubSpotApiError } from '../client/hubspot-http.ts';
 import { portalRequest } from '../client/portal-client.ts';
 import type { HubSpotTokenDeps } from '../client/access-tokens.ts';
+import { hubspotPaths } from '../wire/api-versions.ts';
 
 /**
  * Puts what the app needs into a portal, idempotently: the "LexiContract" deal property
@@ -84,7 +85,7 @@ export async function provisionPortal(
 ): Promise<ProvisioningResult> {
   const created: string[] = [];
   const updated: string[] = [];
-  const base = '/crm/properties/2026-03/deals';
+  const base = hubspotPaths.dealProperties();
 
   if (!(await exists(deps, portalId, `${base}/groups/${PROPERTY_GROUP}`))) {
     if (
@@ -119,7 +120,7 @@ export async function provisionPortal(
     if (missing.length > 0) {
       // PATCH replaces the option list: keep the portal's existing options, append ours. The
       // PATCH body takes `OptionInput`, which requires `displayOrder` and `hidden` where the
-      // `Option` we read has them optional (crm-properties 2026-03 spec), so fill them in.
+      // `Option` we read has them optional (crm-properties spec), so fill them in.
       const kept = existing.map((o, index) => ({
         ...o,
         displayOrder: o.displayOrder ?? index,

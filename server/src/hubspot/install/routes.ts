@@ -46,6 +46,7 @@ import {
 } from './oauth-client.ts';
 import { runProvisioning } from './provisioning-runner.ts';
 import { introspectAccessToken, revokeRefreshToken } from '../client/token-endpoint.ts';
+import { hubspotPaths } from '../wire/api-versions.ts';
 
 /**
  * The HubSpot install (SPEC §7.1): `GET /auth` redirects to HubSpot's consent page with a
@@ -386,7 +387,7 @@ export const hubspotOAuthRoutes: FastifyPluginAsync = async (app) => {
             app.config.hubspot.apiBaseUrl,
             {
               method: 'DELETE',
-              path: '/appinstalls/2026-03/external-install',
+              path: hubspotPaths.externalInstall(),
               accessToken: tokens.accessToken,
             },
             z.unknown(),

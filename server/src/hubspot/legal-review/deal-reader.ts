@@ -21,9 +21,10 @@ import {
 } from '../wire/index.ts';
 import { allowedTypeFor } from './file-policy.ts';
 import { NotFoundError } from '../../platform/errors.ts';
+import { hubspotPaths } from '../wire/api-versions.ts';
 
 /**
- * Reads a deal and its attachments from HubSpot (2026-03 paths only): the deal with its
+ * Reads a deal and its attachments from HubSpot (paths from `hubspotPaths`): the deal with its
  * pipeline and stage labels, deal → notes associations (paged), the notes' `hs_attachment_ids`
  * (batch read), each file's metadata and a short-lived signed download URL.
  */
@@ -76,7 +77,7 @@ export async function fetchDeal(
       portalId,
       {
         method: 'GET',
-        path: `/crm/objects/2026-03/deals/${encodeURIComponent(dealId)}`,
+        path: hubspotPaths.deal(dealId),
         query: { properties: [...DEAL_PROPERTIES] },
       },
       CrmObjectWithAssociationsSchema,
@@ -99,7 +100,7 @@ async function fetchPipeline(
     const { body } = await portalRequest(
       deps,
       portalId,
-      { method: 'GET', path: `/crm/pipelines/2026-03/deals/${encodeURIComponent(pipelineId)}` },
+      { method: 'GET', path: hubspotPaths.dealPipeline(pipelineId) },
       PipelineSchema,
       options,
     );
@@ -161,7 +162,7 @@ async function listDealNoteIds(
         portalId,
         {
           method: 'GET',
-          path: `/crm/objects/2026-03/deals/${encodeURIComponent(dealId)}/associations/notes`,
+          path: hubspotPaths.dealNoteAssociations(dealId),
           query: { limit: 500, after },
         },
         AssociationsPageSchema,
@@ -201,7 +202,7 @@ export async function fetchDealWithNoteIds(
       portalId,
       {
         method: 'GET',
-        path: `/crm/objects/2026-03/deals/${encodeURIComponent(dealId)}`,
+        path: hubspotPaths.deal(dealId),
         query: {
           properties: [...(options.properties ?? DEAL_PROPERTIES)],
           associations: 'notes',
@@ -242,7 +243,7 @@ export async function readNotes(
         portalId,
         {
           method: 'POST',
-          path: '/crm/objects/2026-03/notes/batch/read',
+          path: hubspotPaths.notesBatchRead(),
           json: {
             inputs: batch.map((id) => ({ id })),
             properties: ['hs_attachment_ids', 'hs_timestamp'],
@@ -305,7 +306,7 @@ export async function fetchFileMetadata(
     const { body } = await portalRequest(
       deps,
       portalId,
-      { method: 'GET', path: `/files/2026-03/files/${encodeURIComponent(fileId)}` },
+      { method: 'GET', path: hubspotPaths.file(fileId) },
       FileMetadataSchema,
       options,
     );
@@ -329,7 +330,7 @@ export async function fetchSignedUrl(
       portalId,
       {
         method: 'GET',
-        path: `/files/2026-03/files/${encodeURIComponent(fileId)}/signed-url`,
+        path: hubspotPaths.fileSignedUrl(fileId),
         query: { expirationSeconds: 300 },
       },
       SignedUrlSchema,

@@ -12,6 +12,7 @@ import {
   type HubSpotTokenDeps,
 } from '../client/access-tokens.ts';
 import { completeDecisionCallbacksJob } from './decision-job.ts';
+import { hubspotPaths } from '../wire/api-versions.ts';
 
 /**
  * "Wait for legal decision": a HubSpot workflow blocks on a deal until its contract reaches
@@ -90,7 +91,7 @@ export async function completeDecisionCallbacks(
         portalId,
         {
           method: 'POST',
-          path: `/automation/actions/callbacks/2026-03/${encodeURIComponent(row.callback_id)}/complete`,
+          path: hubspotPaths.callbackComplete(row.callback_id),
           json: {
             outputFields: { decision: row.decision ?? '', hs_execution_state: 'SUCCESS' },
             typedOutputs: {},

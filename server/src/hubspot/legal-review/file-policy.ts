@@ -90,9 +90,10 @@ export const MAGIC_BYTES = 8;
 
 /**
  * Host suffixes of HubSpot's file CDN that signed-url answers point to. Built from HubSpot's
- * documented file domains; TO VERIFY against signed-url answers of a real account (the
- * research marks the exact list as unconfirmed). A host matches when it equals a suffix or
- * ends with `.` + suffix.
+ * documented file domains, unconfirmed against signed-url answers of a real account, so an
+ * operator can replace it (`HUBSPOT_FILE_HOST_SUFFIXES`) without a release; a refused host is
+ * logged and shown on the contract page. A host matches when it equals a suffix or ends with
+ * `.` + suffix.
  */
 export const HUBSPOT_FILE_HOST_SUFFIXES = [
   'hubspotusercontent-na1.net',
@@ -111,24 +112,28 @@ export const HUBSPOT_FILE_HOST_SUFFIXES = [
 export interface DownloadPolicy {
   /** Host suffixes a download may go to (HTTPS, port 443). */
   readonly hostSuffixes: readonly string[];
-  /** An exact origin also allowed (the sandbox's, when configured); may be plain http. */
+  /**
+   * The configured HubSpot API origin, always allowed (and not held to the public-address
+   * check): an operator who points the app at it already trusts it with the portal's
+   * tokens, and a HubSpot stand-in serves its files there. May be plain http.
+   */
   readonly extraOrigin: string | undefined;
   /** Plain http allowed only when the configured HubSpot API origin is itself http. */
   readonly allowHttp: boolean;
 }
 
 /**
- * The policy for a configured HubSpot: production file hosts always; the configured API
- * origin too when it is the sandbox.
+ * The policy for a configured HubSpot: the configured host suffixes
+ * (`HUBSPOT_FILE_HOST_SUFFIXES`) or the built-in CDN list, plus the configured API origin.
  */
 export function downloadPolicy(hubspot: {
-  readonly sandbox: boolean;
   readonly apiBaseUrl: string;
+  readonly fileHostSuffixes?: readonly string[] | undefined;
 }): DownloadPolicy {
   const api = new URL(hubspot.apiBaseUrl);
   return {
-    hostSuffixes: HUBSPOT_FILE_HOST_SUFFIXES,
-    extraOrigin: hubspot.sandbox ? api.origin : undefined,
+    hostSuffixes: hubspot.fileHostSuffixes ?? HUBSPOT_FILE_HOST_SUFFIXES,
+    extraOrigin: api.origin,
     allowHttp: api.protocol === 'http:',
   };
 }
@@ -151,7 +156,9 @@ export function normalizeHost(hostname: string): string | undefined {
 export function checkDownloadUrl(
   policy: DownloadPolicy,
   raw: string,
-): { ok: true; url: URL; trustedOrigin: boolean } | { ok: false; reason: UrlRefusal } {
+):
+  | { ok: true; url: URL; trustedOrigin: boolean }
+  | { ok: false; reason: UrlRefusal; host?: string } {
   let url: URL;
   try {
     url = new URL(raw);
@@ -165,11 +172,12 @@ export function checkDownloadUrl(
   if (url.protocol !== 'https:' && !(policy.allowHttp && url.protocol === 'http:')) {
     return { ok: false, reason: 'scheme_not_allowed' };
   }
-  if (url.port !== '' && url.port !== '443') return { ok: false, reason: 'host_not_allowed' };
+  if (url.port !== '' && url.port !== '443')
+    return { ok: false, reason: 'host_not_allowed', host: url.host };
   const host = normalizeHost(url.hostname);
-  if (host === undefined) return { ok: false, reason: 'host_not_allowed' };
+  if (host === undefined) return { ok: false, reason: 'host_not_allowed', host: url.hostname };
   const allowed = policy.hostSuffixes.some((s) => host === s || host.endsWith(`.${s}`));
-  if (!allowed) return { ok: false, reason: 'host_not_allowed' };
+  if (!allowed) return { ok: false, reason: 'host_not_allowed', host };
   // The request (and every later same-origin comparison) uses the canonical host.
   url.hostname = host;
   return { ok: true, url, trustedOrigin: false };

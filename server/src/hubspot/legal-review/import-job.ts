@@ -71,6 +71,8 @@ export interface SkippedFile {
   readonly fileId: string;
   readonly name: string;
   readonly reason: SkipReason;
+  /** Why, in words, when the code alone does not say it (the contract page shows it). */
+  readonly message?: string;
 }
 
 export interface ImportSummary {
@@ -168,9 +170,9 @@ async function importOneFile(
       kind: 'skipped',
       skipped: { fileId, name: attachment.name, reason: 'type_not_allowed' },
     };
-  const skip = (reason: SkipReason): FileOutcome => ({
+  const skip = (reason: SkipReason, message?: string): FileOutcome => ({
     kind: 'skipped',
-    skipped: { fileId, name: attachment.name, reason },
+    skipped: { fileId, name: attachment.name, reason, ...(message ? { message } : {}) },
   });
 
   const policy = downloadPolicy(deps.config.hubspot);
@@ -211,8 +213,15 @@ async function importOneFile(
       if (error.reason === 'type_not_allowed') return skip('type_not_allowed');
       if (error.reason === 'unavailable') return skip('sensitive_or_unavailable');
       if (error.reason === 'url_not_allowed') {
-        deps.log.warn({ fileId, portalId: payload.portalId }, 'attachment download URL refused');
-        return skip('download_refused');
+        // The host only: the URL's path and query carry the signed token.
+        deps.log.warn(
+          { fileId, portalId: payload.portalId, host: error.host ?? null },
+          'attachment download URL refused',
+        );
+        return skip(
+          'download_refused',
+          error.host !== undefined ? `download host not allowed: ${error.host}` : undefined,
+        );
       }
       if (!error.transient || attempt >= DOWNLOAD_ATTEMPTS) throw error;
       deps.log.warn(

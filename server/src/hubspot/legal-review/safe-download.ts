@@ -31,17 +31,20 @@ export class DownloadError extends Error {
   /** Worth trying again (with a fresh signed URL): timeouts, 5xx, 429, resets. */
   readonly transient: boolean;
   readonly status: number | undefined;
+  /** The host a `url_not_allowed` refused (never the path or query: they carry the token). */
+  readonly host: string | undefined;
 
   constructor(
     reason: DownloadFailure,
     message: string,
-    options: { transient?: boolean; status?: number; cause?: unknown } = {},
+    options: { transient?: boolean; status?: number; host?: string; cause?: unknown } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = 'DownloadError';
     this.reason = reason;
     this.transient = options.transient ?? false;
     this.status = options.status;
+    this.host = options.host;
   }
 }
 
@@ -111,6 +114,7 @@ function pinnedLookup(hostname: string, options: dns.LookupOptions, callback: Lo
         `refusing to connect to ${hostname}: it resolves to a private or local address`,
       ) as NodeJS.ErrnoException;
       blocked.code = 'EADDRBLOCKED';
+      (blocked as NodeJS.ErrnoException & { hostname?: string }).hostname = hostname;
       callback(blocked, []);
       return;
     }
@@ -184,7 +188,11 @@ function asDownloadError(error: unknown): DownloadError {
   if (error instanceof DownloadError) return error;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'EADDRBLOCKED') {
-    return new DownloadError('url_not_allowed', (error as Error).message, { cause: error });
+    const host = (error as NodeJS.ErrnoException & { hostname?: string }).hostname;
+    return new DownloadError('url_not_allowed', (error as Error).message, {
+      cause: error,
+      ...(host !== undefined ? { host } : {}),
+    });
   }
   const message = error instanceof Error ? error.message : String(error);
   return new DownloadError('failed', `the download failed: ${message}`, {
@@ -210,7 +218,9 @@ export async function openDownload(
 
   const first = checkDownloadUrl(options.policy, rawUrl);
   if (!first.ok) {
-    throw new DownloadError('url_not_allowed', `download URL refused (${first.reason})`);
+    throw new DownloadError('url_not_allowed', `download URL refused (${first.reason})`, {
+      ...(first.host !== undefined ? { host: first.host } : {}),
+    });
   }
   let current = first;
   let response: IncomingMessage;
@@ -230,7 +240,10 @@ export async function openDownload(
     const next = checkDownloadUrl(options.policy, new URL(location, current.url).toString());
     // Only same-origin redirects: a signed URL never legitimately moves to another host.
     if (!next.ok || next.url.origin !== current.url.origin) {
-      throw new DownloadError('url_not_allowed', 'the file host redirected to another host');
+      const host = next.ok ? next.url.host : next.host;
+      throw new DownloadError('url_not_allowed', 'the file host redirected to another host', {
+        ...(host !== undefined ? { host } : {}),
+      });
     }
     current = next;
   }

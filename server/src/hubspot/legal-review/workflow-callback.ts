@@ -13,10 +13,11 @@ import {
 } from '../client/access-tokens.ts';
 import type { CallbackCompletion } from '../wire/index.ts';
 import type { CompleteWorkflowCallbackPayload } from './job-definitions.ts';
+import { hubspotPaths } from '../wire/api-versions.ts';
 
 /**
  * Completes a blocked workflow-action execution:
- * `POST /automation/actions/callbacks/2026-03/{callbackId}/complete` with the outputs the
+ * `POST /automation/actions/callbacks/{v}/{callbackId}/complete` with the outputs the
  * import decided. Retried (job retries) while HubSpot is unavailable; a portal that is no
  * longer connected cannot be called at all, which is recorded on the execution (HubSpot
  * then lets the workflow continue once the block expires).
@@ -48,7 +49,7 @@ export async function handleCompleteWorkflowCallback(
       payload.portalId,
       {
         method: 'POST',
-        path: `/automation/actions/callbacks/2026-03/${encodeURIComponent(payload.callbackId)}/complete`,
+        path: hubspotPaths.callbackComplete(payload.callbackId),
         json: body,
       },
       z.unknown(),

@@ -23,6 +23,7 @@ import { BATCH_INPUT_LIMIT, BatchResponseSchema, type BatchResponse } from '../w
 import { SYNC_BATCHING_WINDOW_SECONDS, SYNC_MAX_DELAY_SECONDS } from './deal-sync-outbox.ts';
 import { syncPortalDealsJob } from './job-definitions.ts';
 import { backoffDelayMs } from '../../platform/backoff.ts';
+import { hubspotPaths } from '../wire/api-versions.ts';
 
 /**
  * The outbound half of the status sync: one job per portal drains the deal-sync outbox.
@@ -324,7 +325,7 @@ async function sendBatch(
         portalId,
         {
           method: 'POST',
-          path: '/crm/objects/2026-03/deals/batch/update',
+          path: hubspotPaths.dealsBatchUpdate(),
           json: batchBody(rows),
         },
         BatchResponseSchema,

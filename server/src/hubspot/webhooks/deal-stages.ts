@@ -1,9 +1,10 @@
 import type { HubSpotTokenDeps } from '../client/access-tokens.ts';
 import { portalRequest } from '../client/portal-client.ts';
 import { PipelineListSchema } from '../wire/index.ts';
+import { hubspotPaths } from '../wire/api-versions.ts';
 
 /**
- * Deal stage metadata per portal, from `/crm/pipelines/2026-03/deals`, cached in memory with
+ * Deal stage metadata per portal, from `/crm/pipelines/{v}/deals`, cached in memory with
  * a TTL. An unknown stage id refreshes the cache (at most once per `MIN_REFRESH_MS`): admins
  * add stages.
  */
@@ -38,7 +39,7 @@ export class DealStageCache {
       const { body } = await portalRequest(
         deps,
         portalId,
-        { method: 'GET', path: '/crm/pipelines/2026-03/deals' },
+        { method: 'GET', path: hubspotPaths.dealPipelines() },
         PipelineListSchema,
       );
       const stages = new Map<string, StageInfo>();

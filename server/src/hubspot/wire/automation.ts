@@ -34,8 +34,8 @@ export const WorkflowActionResponseSchema = z.object({
 export type WorkflowActionResponse = z.infer<typeof WorkflowActionResponseSchema>;
 
 /**
- * `CallbackCompletionRequest`: `POST /automation/actions/callbacks/2026-03/{id}/complete`.
- * The 2026-03 spec requires `typedOutputs` as well as `outputFields` (send `{}` when empty).
+ * `CallbackCompletionRequest`: `POST /automation/actions/callbacks/{v}/{id}/complete`.
+ * The spec requires `typedOutputs` as well as `outputFields` (send `{}` when empty).
  */
 export const CallbackCompletionSchema = z.object({
   outputFields: z.record(z.string(), z.string()),

@@ -14,32 +14,32 @@ export const NextPageSchema = z.object({ after: z.string(), link: z.string().opt
 export const PagingSchema = z.object({ next: NextPageSchema.optional() });
 export type Paging = z.infer<typeof PagingSchema>;
 
-/** `SimplePublicObject`: a deal, note or any CRM object. */
+/**
+ * `SimplePublicObject`: a deal, note or any CRM object. Required: what the app reads (`id`,
+ * `properties`, and `createdAt`, which orders a deal's notes); HubSpot's other fields are
+ * left out (zod drops unknown keys), so an answer without them still parses.
+ */
 export const CrmObjectSchema = z.object({
   id: z.string(),
   properties: CrmPropertiesSchema,
   createdAt: z.string(),
-  updatedAt: z.string(),
-  archived: z.boolean(),
-  archivedAt: z.string().optional(),
-  url: z.string().optional(),
 });
 export type CrmObject = z.infer<typeof CrmObjectSchema>;
 
 /** `CollectionResponseAssociatedId` as embedded by `?associations=notes` on a single read. */
 export const EmbeddedAssociationsSchema = z.object({
-  results: z.array(z.object({ id: z.string(), type: z.string() })),
+  results: z.array(z.object({ id: z.string() })),
   paging: PagingSchema.optional(),
 });
 export type EmbeddedAssociations = z.infer<typeof EmbeddedAssociationsSchema>;
 
-/** `SimplePublicObjectWithAssociations`: `GET /crm/objects/2026-03/deals/{id}`. */
+/** `SimplePublicObjectWithAssociations`: `GET /crm/objects/{v}/deals/{id}`. */
 export const CrmObjectWithAssociationsSchema = CrmObjectSchema.extend({
   associations: z.record(z.string(), EmbeddedAssociationsSchema).optional(),
 });
 export type CrmObjectWithAssociations = z.infer<typeof CrmObjectWithAssociationsSchema>;
 
-/** `PATCH /crm/objects/2026-03/deals/{id}` body. */
+/** `PATCH /crm/objects/{v}/deals/{id}` body. */
 export const CrmObjectPatchInputSchema = z.object({ properties: CrmPropertyValuesSchema });
 export type CrmObjectPatchInput = z.infer<typeof CrmObjectPatchInputSchema>;
 
@@ -73,29 +73,22 @@ export type BatchUpdateInput = z.infer<typeof BatchUpdateInputSchema>;
 
 /** `StandardError`: one entry of `errors[]` in a 207 batch response. */
 export const BatchErrorSchema = z.object({
-  status: z.string(),
   category: z.string(),
   message: z.string(),
-  subCategory: z.unknown().optional(),
   context: z.record(z.string(), z.array(z.string())).optional(),
   errors: z.array(HubSpotErrorDetailSchema).optional(),
-  links: z.record(z.string(), z.string()).optional(),
-  id: z.string().optional(),
 });
 export type BatchError = z.infer<typeof BatchErrorSchema>;
 
 export const BatchStatusSchema = z.enum(['CANCELED', 'COMPLETE', 'PENDING', 'PROCESSING']);
 
-/** `BatchResponseSimplePublicObject` (200) and `...WithErrors` (207) in one schema. */
+/**
+ * `BatchResponseSimplePublicObject` (200) and `...WithErrors` (207) in one schema: only the
+ * results and errors are read (`status`, `startedAt`, `completedAt` are not).
+ */
 export const BatchResponseSchema = z.object({
-  status: BatchStatusSchema,
   results: z.array(CrmObjectSchema),
-  requestedAt: z.string().optional(),
-  startedAt: z.string(),
-  completedAt: z.string(),
-  numErrors: z.number().int().optional(),
   errors: z.array(BatchErrorSchema).optional(),
-  links: z.record(z.string(), z.string()).optional(),
 });
 export type BatchResponse = z.infer<typeof BatchResponseSchema>;
 
@@ -109,14 +102,13 @@ export type AssociationType = z.infer<typeof AssociationTypeSchema>;
 
 /**
  * `CollectionResponseMultiAssociatedObjectWithLabelForwardPaging`:
- * `GET /crm/objects/2026-03/deals/{id}/associations/notes`. `toObjectId` is a string in the
- * 2026-03 spec (a number in v4); both are accepted and read as a string.
+ * `GET /crm/objects/{v}/deals/{id}/associations/notes`. `toObjectId` is a string in the
+ * date-versioned specs (a number in v4); both are accepted and read as a string.
  */
 export const AssociationsPageSchema = z.object({
   results: z.array(
     z.object({
       toObjectId: z.union([z.string(), z.number()]).transform(String),
-      associationTypes: z.array(AssociationTypeSchema),
     }),
   ),
   paging: PagingSchema.optional(),

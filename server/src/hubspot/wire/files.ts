@@ -12,7 +12,7 @@ export const FileAccessSchema = z.enum([
 ]);
 export type FileAccess = z.infer<typeof FileAccessSchema>;
 
-/** `File`: `GET /files/2026-03/files/{fileId}`. `name` excludes the extension. */
+/** `File`: `GET /files/{v}/files/{fileId}`. `name` excludes the extension. */
 export const FileMetadataSchema = z.object({
   id: z.string(),
   name: z.string().optional(),
@@ -27,22 +27,14 @@ export const FileMetadataSchema = z.object({
   fileMd5: z.string().optional(),
   isUsableInContent: z.boolean().optional(),
   sourceGroup: z.string().optional(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  archived: z.boolean(),
-  archivedAt: z.string().optional(),
+  /** Absent = not archived. */
+  archived: z.boolean().optional(),
 });
 export type FileMetadata = z.infer<typeof FileMetadataSchema>;
 
-/** `SignedUrl`: `GET /files/2026-03/files/{fileId}/signed-url`. */
+/** `SignedUrl`: `GET /files/{v}/files/{fileId}/signed-url`. */
 export const SignedUrlSchema = z.object({
   url: z.string(),
-  expiresAt: z.string(),
-  name: z.string().optional(),
-  extension: z.string().optional(),
   size: z.number().int().nonnegative().optional(),
-  type: z.string().optional(),
-  height: z.number().int().optional(),
-  width: z.number().int().optional(),
 });
 export type SignedUrl = z.infer<typeof SignedUrlSchema>;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Form body of `POST /oauth/2026-03/token` (always `application/x-www-form-urlencoded`). */
+/** Form body of `POST /oauth/{v}/token` (always `application/x-www-form-urlencoded`). */
 export const TokenRequestSchema = z.discriminatedUnion('grant_type', [
   z.object({
     grant_type: z.literal('authorization_code'),
@@ -19,23 +19,18 @@ export const TokenRequestSchema = z.discriminatedUnion('grant_type', [
 ]);
 export type TokenRequest = z.infer<typeof TokenRequestSchema>;
 
-/** `AccessTokenResponse` of `POST /oauth/2026-03/token`. */
+/** `AccessTokenResponse` of `POST /oauth/{v}/token`. */
 export const TokenResponseSchema = z.object({
   access_token: z.string().min(1),
   refresh_token: z.string().min(1),
   expires_in: z.number().int().positive(),
-  token_type: z.string(),
-  token_use: z.string().optional(),
-  // Optional in HubSpot's 2026-03 spec (`AccessTokenResponse`): the app falls back to
+  // Optional in HubSpot's OAuth spec (`AccessTokenResponse`): the app falls back to
   // introspection for the portal id.
   hub_id: z.number().int().optional(),
-  user_id: z.number().int().optional(),
-  scopes: z.array(z.string()).optional(),
-  id_token: z.string().optional(),
 });
 export type TokenResponse = z.infer<typeof TokenResponseSchema>;
 
-/** Form body of `/oauth/2026-03/token/introspect` and `/oauth/2026-03/token/revoke`. */
+/** Form body of `/oauth/{v}/token/introspect` and `/oauth/{v}/token/revoke`. */
 export const TokenInfoRequestSchema = z.object({
   client_id: z.string().min(1),
   client_secret: z.string().min(1),
@@ -44,34 +39,13 @@ export const TokenInfoRequestSchema = z.object({
 });
 export type TokenInfoRequest = z.infer<typeof TokenInfoRequestSchema>;
 
-export const SignedAccessTokenSchema = z.object({
-  appId: z.number().int(),
-  hubId: z.number().int(),
-  userId: z.number().int(),
-  installingUserId: z.number().int().optional(),
-  expiresAt: z.number().int(),
-  scopes: z.string(),
-  hublet: z.string().optional(),
-  isUserLevel: z.boolean().optional(),
-  isPrivateDistribution: z.boolean().optional(),
-  isServiceAccount: z.boolean().optional(),
-  appInstallId: z.string().optional(),
-  audience: z.string().optional(),
-  signature: z.string().optional(),
-  newSignature: z.string().optional(),
-  scopeToScopeGroupPks: z.string().optional(),
-  trialScopes: z.string().optional(),
-  trialScopeToScopeGroupPks: z.string().optional(),
-});
-export type SignedAccessToken = z.infer<typeof SignedAccessTokenSchema>;
-
-/** Fields every token introspection answer carries (both variants). */
+/**
+ * What the app reads of a token introspection answer (both variants): that it is active,
+ * the portal, the user and the scopes. HubSpot's other fields (`token`, `app_id`,
+ * `client_id`, `expires_in`, `is_private_distribution`, ...) are not read, so not required.
+ */
 const TokenInfoBaseSchema = z.object({
   active: z.literal(true),
-  token: z.string(),
-  token_type: z.string(),
-  app_id: z.number().int(),
-  client_id: z.string(),
   hub_id: z.number().int(),
   hub_domain: z.string().optional(),
   user: z.string().optional(),
@@ -81,10 +55,7 @@ const TokenInfoBaseSchema = z.object({
 
 /** `PublicAccessTokenInfoResponse`: introspection of an active access token. */
 export const AccessTokenInfoSchema = TokenInfoBaseSchema.extend({
-  token_use: z.literal('access_token'),
-  expires_in: z.number().int(),
-  is_private_distribution: z.boolean(),
-  signed_access_token: SignedAccessTokenSchema.optional(),
+  token_use: z.literal('access_token').optional(),
 });
 export type AccessTokenInfo = z.infer<typeof AccessTokenInfoSchema>;
 

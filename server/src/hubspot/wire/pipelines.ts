@@ -7,12 +7,7 @@ import { z } from 'zod';
 export const PipelineStageSchema = z.object({
   id: z.string(),
   label: z.string(),
-  displayOrder: z.number().int(),
   metadata: z.record(z.string(), z.string()),
-  archived: z.boolean(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  writePermissions: z.string().optional(),
 });
 export type PipelineStage = z.infer<typeof PipelineStageSchema>;
 
@@ -20,19 +15,15 @@ export type PipelineStage = z.infer<typeof PipelineStageSchema>;
 export const PipelineSchema = z.object({
   id: z.string(),
   label: z.string(),
-  displayOrder: z.number().int(),
-  archived: z.boolean(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
   stages: z.array(PipelineStageSchema),
 });
 export type Pipeline = z.infer<typeof PipelineSchema>;
 
-/** `GET /crm/pipelines/2026-03/deals`. */
+/** `GET /crm/pipelines/{v}/deals`. */
 export const PipelineListSchema = z.object({ results: z.array(PipelineSchema) });
 export type PipelineList = z.infer<typeof PipelineListSchema>;
 
-/** `GET /crm/pipelines/2026-03/deals/{pipelineId}/stages`. */
+/** `GET /crm/pipelines/{v}/deals/{pipelineId}/stages`. */
 export const PipelineStageListSchema = z.object({ results: z.array(PipelineStageSchema) });
 export type PipelineStageList = z.infer<typeof PipelineStageListSchema>;
 

@@ -39,7 +39,7 @@ export const PropertyOptionInputSchema = PropertyOptionSchema.extend({
   displayOrder: z.number().int(),
 });
 
-/** `PropertyGroupCreate`: `POST /crm/properties/2026-03/deals/groups`. */
+/** `PropertyGroupCreate`: `POST /crm/properties/{v}/deals/groups`. */
 export const PropertyGroupCreateSchema = z.object({
   name: z.string().min(1),
   label: z.string().min(1),
@@ -66,7 +66,7 @@ export type PropertyGroup = z.infer<typeof PropertyGroupSchema>;
 export const PropertyGroupListSchema = z.object({ results: z.array(PropertyGroupSchema) });
 export type PropertyGroupList = z.infer<typeof PropertyGroupListSchema>;
 
-/** `PropertyCreate`: `POST /crm/properties/2026-03/deals`. */
+/** `PropertyCreate`: `POST /crm/properties/{v}/deals`. */
 export const PropertyCreateSchema = z.object({
   name: z.string().regex(/^[a-z][a-z0-9_]*$/, 'lowercase letters, digits and underscores'),
   label: z.string().min(1),
@@ -86,7 +86,7 @@ export const PropertyCreateSchema = z.object({
 });
 export type PropertyCreate = z.infer<typeof PropertyCreateSchema>;
 
-/** `PropertyUpdate`: `PATCH /crm/properties/2026-03/deals/{name}` (options = full list). */
+/** `PropertyUpdate`: `PATCH /crm/properties/{v}/deals/{name}` (options = full list). */
 export const PropertyUpdateSchema = z.object({
   label: z.string().min(1).optional(),
   type: PropertyTypeSchema.optional(),

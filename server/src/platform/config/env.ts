@@ -55,6 +55,11 @@ export interface Config {
   readonly metricsToken?: string | undefined;
   /** Sandbox mode only: the operator allowed a non-loopback `HOST` (`SANDBOX_ALLOW_REMOTE=1`). */
   readonly sandboxAllowRemote?: boolean;
+  /**
+   * Host suffixes attachment downloads may go to, replacing the built-in HubSpot CDN list
+   * (`HUBSPOT_FILE_HOST_SUFFIXES`); undefined = the built-in list.
+   */
+  readonly hubspotFileHostSuffixes?: readonly string[] | undefined;
 }
 
 export const DEFAULT_SWEEP_INTERVAL_SECONDS = 60;
@@ -89,6 +94,18 @@ export class ConfigError extends Error {
 
 const emptyToUndefined = (value: unknown) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+/** A DNS host name of at least two labels (letters, digits, inner hyphens), label by label. */
+function isHostSuffix(value: string): boolean {
+  const labels = value.split('.');
+  return (
+    value.length <= 253 &&
+    labels.length >= 2 &&
+    labels.every(
+      (label) => /^[a-z0-9-]{1,63}$/.test(label) && !label.startsWith('-') && !label.endsWith('-'),
+    )
+  );
+}
 
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
 
@@ -145,6 +162,23 @@ const EnvSchema = z.object({
     httpUrl('e.g. https://app.hubspot.com/oauth/authorize').default(
       'https://app.hubspot.com/oauth/authorize',
     ),
+  ),
+  HUBSPOT_FILE_HOST_SUFFIXES: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .transform((value) =>
+        value
+          .split(',')
+          .map((suffix) => suffix.trim().toLowerCase())
+          .filter((suffix) => suffix !== ''),
+      )
+      .refine((list) => list.length > 0, 'must list at least one host suffix')
+      .refine(
+        (list) => list.every(isHostSuffix),
+        'must be comma-separated host names such as hubspotusercontent-na1.net (no scheme, port or path)',
+      )
+      .optional(),
   ),
   TOKEN_ENCRYPTION_KEYS: optionalString,
   SESSION_SECRET: z.preprocess(
@@ -306,5 +340,6 @@ export function loadConfig(
     metricsPort: e.METRICS_PORT,
     metricsToken: e.METRICS_TOKEN,
     sandboxAllowRemote: !live && e.SANDBOX_ALLOW_REMOTE === '1',
+    hubspotFileHostSuffixes: e.HUBSPOT_FILE_HOST_SUFFIXES,
   });
 }

@@ -15,6 +15,8 @@ export interface HubSpotAppConfig {
   readonly appId: string;
   readonly apiBaseUrl: string;
   readonly authorizeUrl: string;
+  /** `HUBSPOT_FILE_HOST_SUFFIXES`; undefined = the built-in HubSpot CDN list. */
+  readonly fileHostSuffixes?: readonly string[] | undefined;
 }
 
 /** Everything the app needs, with sandbox-mode gaps filled in. */
@@ -70,7 +72,11 @@ export function resolveAppConfig(
     }
     return {
       ...config,
-      hubspot: { sandbox: false, ...config.hubspot },
+      hubspot: {
+        sandbox: false,
+        ...config.hubspot,
+        fileHostSuffixes: config.hubspotFileHostSuffixes,
+      },
       tokenEncryptionKeys: config.tokenEncryptionKeys,
       sessionSecret: config.sessionSecret,
     };
@@ -87,6 +93,7 @@ export function resolveAppConfig(
       appId: sandbox.secrets.appId,
       apiBaseUrl: sandbox.apiBaseUrl,
       authorizeUrl: sandbox.authorizeUrl,
+      fileHostSuffixes: config.hubspotFileHostSuffixes,
     },
     // Explicitly configured keys and secrets win over generated ones.
     tokenEncryptionKeys: config.tokenEncryptionKeys ?? parsed.keyring,

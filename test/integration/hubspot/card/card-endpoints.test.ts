@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
+import { Signature } from '@hubspot/api-client';
 import { describe, expect, it } from 'vitest';
 
 import {
@@ -227,16 +228,17 @@ describe('GET /api/v1/integrations/hubspot/card', () => {
     expect(keyShape(data)).toEqual(keyShape(cardNotConnected));
   });
 
-  it('refuses query parameters it does not know and malformed deal ids', async () => {
+  it('accepts a parameter appended to the signed query, and refuses malformed deal ids', async () => {
     const { portalId, dealId } = await dealWithAttachments();
     const extra = await env.sandbox.control.signedCardFetch({
       portalId: Number(portalId),
       userId: 7,
       userEmail: 'rep@example.com',
       method: 'GET',
-      url: `${CARD}?dealId=${dealId}&organizationId=${randomUUID()}`,
+      url: `${CARD}?dealId=${dealId}&organizationId=${randomUUID()}&hs_extra=1`,
     });
-    expect(extra.status).toBe(400);
+    expect(extra.status).toBe(200);
+    expect(ready(extra.body).deal.id).toBe(dealId);
     const malformed = await cardGet(portalId, 'abc');
     expect(malformed.status).toBe(400);
     expect(ApiErrorSchema.parse(malformed.body).error.code).toBe('invalid_request');
@@ -285,6 +287,67 @@ describe('signature checks on the card endpoints', () => {
     const response = await fetch(altered, { headers });
     expect(response.status).toBe(401);
     expect(ApiErrorSchema.parse(await response.json()).error.code).toBe('invalid_signature');
+  });
+
+  it('accepts a signed query without appId or userEmail, and one with a parameter appended', async () => {
+    const { portalId, dealId } = await setup();
+    for (const query of [
+      `dealId=${dealId}&userId=7&portalId=${portalId}`,
+      `dealId=${dealId}&userId=7&userEmail=rep%40example.com&appId=${env.config.hubspot.appId}&portalId=${portalId}&hs_locale=en-us`,
+    ]) {
+      const uri = `${CARD}?${query}`;
+      const response = await fetch(uri, { headers: signedHeaders('GET', uri, '') });
+      expect(response.status).toBe(200);
+    }
+  });
+
+  it('refuses a signed query without portalId or userId, or for another app', async () => {
+    const { portalId, dealId } = await setup();
+    const cases: [string, number, string][] = [
+      [`dealId=${dealId}&userId=7`, 400, 'invalid_request'],
+      [`dealId=${dealId}&portalId=${portalId}`, 400, 'invalid_request'],
+      [`dealId=${dealId}&userId=7&portalId=${portalId}&appId=1`, 403, 'wrong_app'],
+    ];
+    for (const [query, status, code] of cases) {
+      const uri = `${CARD}?${query}`;
+      const response = await fetch(uri, { headers: signedHeaders('GET', uri, '') });
+      expect(response.status).toBe(status);
+      expect(ApiErrorSchema.parse(await response.json()).error.code).toBe(code);
+    }
+  });
+
+  it('refuses a portalId changed after signing even with a parameter appended', async () => {
+    const { portalId, dealId } = await setup();
+    const other = await env.connectPortal();
+    const uri = `${CARD}?dealId=${dealId}&userId=7&portalId=${portalId}&hs_extra=1`;
+    const headers = signedHeaders('GET', uri, '');
+    const altered = uri.replace(`portalId=${portalId}`, `portalId=${other.portalId}`);
+    expect((await fetch(altered, { headers })).status).toBe(401);
+  });
+
+  it("replays a request the way `hs project dev`'s local proxy builds it", async () => {
+    // @hubspot/ui-extensions-dev-server (AppProxyService, proxy/signing.js) forwards the
+    // card's URL as written (mapped to local.json's origin), appends no portalId/userId/
+    // userEmail/appId, and signs it with CLIENT_SECRET through @hubspot/api-client's
+    // Signature (v2 and v3; the GET body signed as ''; the timestamp in milliseconds).
+    const { dealId } = await setup();
+    const url = `${CARD}?dealId=${dealId}`;
+    const timestamp = Date.now();
+    const signing = { url, requestBody: '', clientSecret: secret(), signature: '' };
+    const response = await fetch(url, {
+      headers: {
+        'X-HubSpot-Signature': Signature.getSignature('GET', 'v2', signing),
+        'X-HubSpot-Signature-Version': 'v2',
+        'X-HubSpot-Request-Timestamp': String(timestamp),
+        'X-HubSpot-Signature-v3': Signature.getSignature('GET', 'v3', { ...signing, timestamp }),
+      },
+    });
+    // The signature verifies (not 401); without the caller's portal and user, the request
+    // cannot be served: the limitation the README's "Developing the card" documents.
+    expect(response.status).toBe(400);
+    const text = await response.text();
+    expect(ApiErrorSchema.parse(JSON.parse(text)).error.code).toBe('invalid_request');
+    expect(text).toContain('portalId');
   });
 
   it('refuses a request signed with another secret', async () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CardDataSchema, type CardReady } from '../../../../hubspot-app/app/cards/api-schemas.ts';
 import { startHubSpotTestEnv } from '../../../helpers/hubspot-env.ts';
 import { createTestDatabase } from '../../../helpers/test-db.ts';
+import { hubspotPaths } from '../../../../server/src/hubspot/wire/api-versions.ts';
 
 /**
  * The HubSpot calls one card load makes: the deal is read with its note ids in one call,
@@ -52,19 +53,16 @@ describe('card load HubSpot calls', () => {
     expect(first.calls.filter((c) => c.includes('/associations/'))).toEqual([]);
     expect(first.calls.sort()).toEqual(
       [
-        `GET /crm/objects/2026-03/deals/${deal.id}`,
-        'POST /crm/objects/2026-03/notes/batch/read',
-        ...fileIds.map((id) => `GET /files/2026-03/files/${id}`),
+        `GET ${hubspotPaths.deal(deal.id)}`,
+        `POST ${hubspotPaths.notesBatchRead()}`,
+        ...fileIds.map((id) => `GET ${hubspotPaths.file(id)}`),
       ].sort(),
     );
 
     const second = await loadCard(portalId, deal.id);
     expect(ready(second.response.body).attachments.map((a) => a.id)).toEqual(fileIds);
     expect(second.calls.sort()).toEqual(
-      [
-        `GET /crm/objects/2026-03/deals/${deal.id}`,
-        'POST /crm/objects/2026-03/notes/batch/read',
-      ].sort(),
+      [`GET ${hubspotPaths.deal(deal.id)}`, `POST ${hubspotPaths.notesBatchRead()}`].sort(),
     );
   });
 
@@ -86,7 +84,7 @@ describe('card load HubSpot calls', () => {
     ]);
     // Only the new file's metadata is read.
     expect(next.calls.filter((c) => c.startsWith('GET /files/'))).toEqual(
-      added.fileIds.map((id) => `GET /files/2026-03/files/${id}`),
+      added.fileIds.map((id) => `GET ${hubspotPaths.file(id)}`),
     );
   });
 

@@ -14,6 +14,10 @@ import {
 import { startHubSpotTestEnv } from '../../../helpers/hubspot-env.ts';
 import { createTestDatabase } from '../../../helpers/test-db.ts';
 import { waitFor } from '../../../helpers/wait-for.ts';
+import {
+  CRM_OBJECTS_API_VERSION,
+  FILES_API_VERSION,
+} from '../../../../server/src/hubspot/wire/api-versions.ts';
 
 /**
  * The import end to end: the sandbox fires the workflow action exactly as HubSpot does
@@ -226,8 +230,16 @@ describe('deal import through the workflow action', () => {
   it('rides out a HubSpot 429 and finishes', async () => {
     const { portalId } = await env.connectPortal();
     const { dealId } = await newDeal(portalId, [[PDF_A]]);
-    control.injectFault({ path: '/files/2026-03/files/[^/]+/signed-url', status: 429, count: 1 });
-    control.injectFault({ path: '/crm/objects/2026-03/deals/[^/]+$', status: 503, count: 1 });
+    control.injectFault({
+      path: `/files/${FILES_API_VERSION}/files/[^/]+/signed-url`,
+      status: 429,
+      count: 1,
+    });
+    control.injectFault({
+      path: `/crm/objects/${CRM_OBJECTS_API_VERSION}/deals/[^/]+$`,
+      status: 503,
+      count: 1,
+    });
     const since = Date.now();
     const fired = await control.fireWorkflowAction(Number(portalId), dealId);
     const done = await completion(fired.callbackId);

@@ -14,6 +14,7 @@ import { anonymousCallbackRefusals } from '../../../../server/src/hubspot/instal
 import { startHubSpotTestEnv } from '../../../helpers/hubspot-env.ts';
 import { createTestDatabase } from '../../../helpers/test-db.ts';
 import { WebClient } from '../../../helpers/web-client.ts';
+import { hubspotPaths } from '../../../../server/src/hubspot/wire/api-versions.ts';
 
 const database = await createTestDatabase();
 const logs: string[] = [];
@@ -230,7 +231,11 @@ describe('HubSpot install (OAuth)', () => {
     const auditRows = await countRows('audit_log');
     const key = 'hubspot.oauth.exchange:http_503';
     const counted = anonymousCallbackRefusals()[key] ?? 0;
-    sandbox.control.injectFault({ method: 'POST', path: '^/oauth/2026-03/token$', status: 503 });
+    sandbox.control.injectFault({
+      method: 'POST',
+      path: `^${hubspotPaths.oauthToken()}$`,
+      status: 503,
+    });
     try {
       const callback = await client.get(callbackPath(redirectUrl));
       expect(callback.headers.location).toBe('/sign-in?notice=hubspot_exchange_failed');
@@ -305,7 +310,7 @@ describe('HubSpot install (OAuth)', () => {
     expect(row.refresh_token_ciphertext).toBeNull();
     const uninstall = sandbox.control
       .requestLog()
-      .filter((r) => r.method === 'DELETE' && r.path === '/appinstalls/2026-03/external-install');
+      .filter((r) => r.method === 'DELETE' && r.path === hubspotPaths.externalInstall());
     expect(uninstall.at(-1)?.status).toBeLessThan(300);
 
     // The marketplace install button again, from a fresh browser: same organization.
@@ -331,7 +336,7 @@ describe('HubSpot install (OAuth)', () => {
       .filter(
         (r) =>
           r.method === 'POST' &&
-          r.path.startsWith('/crm/properties/2026-03/deals') &&
+          r.path.startsWith(hubspotPaths.dealProperties()) &&
           r.portalId === Number(portalId),
       );
     expect(creates).toHaveLength(3);
@@ -339,7 +344,7 @@ describe('HubSpot install (OAuth)', () => {
 
   it('adding missing status options sends the portal’s own options back whole', async () => {
     const { portalId } = await env.connectPortal();
-    const path = '/crm/properties/2026-03/deals/lexicontract_status';
+    const path = `${hubspotPaths.dealProperties()}/lexicontract_status`;
     const OptionsSchema = z.object({
       options: z.array(z.object({ value: z.string() }).loose()),
     });
@@ -387,7 +392,7 @@ describe('access tokens in use', () => {
       portalRequest(
         { ...env.tokenDeps, db },
         portalId,
-        { method: 'GET', path: '/crm/pipelines/2026-03/deals' },
+        { method: 'GET', path: hubspotPaths.dealPipelines() },
         z.object({ results: z.array(z.unknown()) }),
       );
     const results = await Promise.all([
@@ -419,7 +424,7 @@ describe('access tokens in use', () => {
       portalRequest(
         env.tokenDeps,
         portalId,
-        { method: 'GET', path: '/crm/pipelines/2026-03/deals' },
+        { method: 'GET', path: hubspotPaths.dealPipelines() },
         z.unknown(),
       );
     await expect(attempt()).rejects.toBeInstanceOf(PortalNeedsReconnectError);

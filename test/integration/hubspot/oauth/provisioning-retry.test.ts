@@ -5,6 +5,7 @@ import { runProvisioning } from '../../../../server/src/hubspot/install/provisio
 import { retryPendingProvisioning } from '../../../../server/src/hubspot/install/provisioning-sweep.ts';
 import { startHubSpotTestEnv } from '../../../helpers/hubspot-env.ts';
 import { createTestDatabase } from '../../../helpers/test-db.ts';
+import { hubspotPaths } from '../../../../server/src/hubspot/wire/api-versions.ts';
 
 const database = await createTestDatabase();
 const env = await startHubSpotTestEnv({ db: database.db });
@@ -21,7 +22,7 @@ describe('portal provisioning in the background', () => {
 
     // HubSpot refuses the property group for a while.
     env.sandbox.control.injectFault({
-      path: '/crm/properties/2026-03/deals/groups',
+      path: `${hubspotPaths.dealProperties()}/groups`,
       status: 503,
       count: 50,
     });

@@ -15,6 +15,7 @@ import { startHubSpotTestEnv } from '../../../helpers/hubspot-env.ts';
 import { createTestDatabase } from '../../../helpers/test-db.ts';
 import { waitFor } from '../../../helpers/wait-for.ts';
 import { batchCalls, hubspotContract, status429 } from './sync-fixtures.ts';
+import { hubspotPaths } from '../../../../server/src/hubspot/wire/api-versions.ts';
 
 const { db } = await createTestDatabase();
 const env = await startHubSpotTestEnv({ db });
@@ -130,9 +131,9 @@ describe('LexiContract → HubSpot status sync', () => {
       { length: 5 },
       (_, i) => control.createDeal(Number(portalId), { dealname: `d${i}` }).id,
     );
-    control.injectFault({ path: '/crm/objects/2026-03/deals/batch/update', status: 429 });
-    control.injectFault({ path: '/crm/objects/2026-03/deals/batch/update', status: 503 });
-    control.injectFault({ path: '/crm/objects/2026-03/deals/batch/update', hangMs: 12_000 });
+    control.injectFault({ path: hubspotPaths.dealsBatchUpdate(), status: 429 });
+    control.injectFault({ path: hubspotPaths.dealsBatchUpdate(), status: 503 });
+    control.injectFault({ path: hubspotPaths.dealsBatchUpdate(), hangMs: 12_000 });
     await db.transaction().execute(async (trx) => {
       for (const dealId of dealIds) {
         await enqueueDealSync(trx, env.jobs, {
@@ -165,7 +166,7 @@ describe('LexiContract → HubSpot status sync', () => {
     const { organizationId, portalId } = await env.connectPortal();
     const { id: dealId } = control.createDeal(Number(portalId), { dealname: 'race' });
     // The first batch is slow; a newer value arrives while it is in flight.
-    control.injectFault({ path: '/crm/objects/2026-03/deals/batch/update', latencyMs: 1_500 });
+    control.injectFault({ path: hubspotPaths.dealsBatchUpdate(), latencyMs: 1_500 });
     await db.transaction().execute((trx) =>
       enqueueDealSync(trx, env.jobs, {
         organizationId,

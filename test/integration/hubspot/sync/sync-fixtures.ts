@@ -2,8 +2,9 @@ import type { Database } from '../../../../server/src/platform/db/database.ts';
 import { createContract } from '../../../../server/src/core/contracts/contracts-service.ts';
 import type { Contract } from '../../../../server/src/core/contracts/contract.ts';
 import type { SandboxHandle } from '../../../../sandbox/index.ts';
+import { hubspotPaths } from '../../../../server/src/hubspot/wire/api-versions.ts';
 
-export const BATCH_PATH = '/crm/objects/2026-03/deals/batch/update';
+export const BATCH_PATH = hubspotPaths.dealsBatchUpdate();
 
 /** A contract imported from a sandbox deal (as the import would create it). */
 export async function hubspotContract(
