@@ -15,6 +15,7 @@ import { processPortalEventsJob } from './webhooks/job-definitions.ts';
 import { handleImportDealJob } from './legal-review/import-job.ts';
 import { completeWorkflowCallbackJob, importDealJob } from './legal-review/job-definitions.ts';
 import { handleCompleteWorkflowCallback } from './legal-review/workflow-callback.ts';
+import { handleWriteBackFilesJob, writeBackFilesJob } from './legal-review/file-write-back.ts';
 import { defineJob } from '../platform/jobs/queue.ts';
 import { z } from 'zod';
 import { syncPortalDeals } from './outbox/portal-sync.ts';
@@ -107,6 +108,10 @@ export async function startHubSpotJobs(deps: WorkerDeps): Promise<void> {
   await jobs.work(importDealJob, (payload, job) => handleImportDealJob(deps, payload, job));
   await jobs.work(completeWorkflowCallbackJob, (payload, job) =>
     handleCompleteWorkflowCallback(deps, payload, job, completeWorkflowCallbackJob.retryLimit ?? 0),
+  );
+
+  await jobs.work(writeBackFilesJob, (payload, job) =>
+    handleWriteBackFilesJob(deps, payload, job.signal),
   );
 
   await jobs.work(syncPortalDealsJob, async (payload, job) => {

@@ -22,7 +22,11 @@ import {
   type PortalConnection,
 } from '../inbound/signed-query.ts';
 import { getSyncHealth, retryFailedSyncs } from '../outbox/health.ts';
-import { getHubSpotSettings, saveHubSpotSettings } from '../legal-review/settings-store.ts';
+import {
+  getHubSpotSettings,
+  saveHubSpotSettings,
+  settingsPageOptions,
+} from '../legal-review/settings-store.ts';
 
 /**
  * The app's settings page backend, called by the page through signed `hubspot.fetch`:
@@ -90,7 +94,7 @@ async function loadSettings(request: FastifyRequest): Promise<SettingsData> {
     options:
       connection.kind === 'not_connected'
         ? null
-        : await getHubSpotSettings(db, connection.organizationId),
+        : settingsPageOptions(await getHubSpotSettings(db, connection.organizationId)),
   };
 }
 
