@@ -80,6 +80,21 @@ export async function writeBackNeedsReauthorization(
   return missingWriteBackScopes(integration.granted_scopes).length > 0;
 }
 
+/** What the card, the settings page and the integrations page show when scopes are missing. */
+export async function writeBackNotice(
+  db: Kysely<DB>,
+  organizationId: string,
+  publicBaseUrl: string,
+): Promise<{ message: string; reauthorizeUrl: string } | null> {
+  if (!(await writeBackNeedsReauthorization(db, organizationId))) return null;
+  return {
+    message:
+      'LexiContract cannot put reviewed files on deals yet: re-authorize to write files back ' +
+      '(it needs HubSpot Files and notes access). Everything else keeps working.',
+    reauthorizeUrl: `${publicBaseUrl}${REAUTHORIZE_PATH}`,
+  };
+}
+
 /** Called by the contract hooks inside the status change's transaction. */
 export async function enqueueFileWriteBack(
   trx: Kysely<DB>,

@@ -1,3 +1,4 @@
+import { writeBackNotice } from '../legal-review/file-write-back.ts';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 
 import { recordAudit } from '../../core/audit/audit-log.ts';
@@ -88,6 +89,15 @@ async function loadSettings(request: FastifyRequest): Promise<SettingsData> {
       lastError: known && connection.kind === 'needs_reconnect' ? row.last_error : null,
       installUrl: `${config.publicBaseUrl}/api/v1/integrations/hubspot/auth`,
       manageUrl: `${config.publicBaseUrl}/integrations`,
+      ...(connection.kind === 'connected'
+        ? {
+            writeBackNotice: await writeBackNotice(
+              db,
+              connection.organizationId,
+              config.publicBaseUrl,
+            ),
+          }
+        : {}),
     },
     health:
       connection.kind === 'not_connected' ? null : await syncHealth(db, connection.organizationId),

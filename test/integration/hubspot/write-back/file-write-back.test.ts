@@ -204,5 +204,48 @@ describe('the reviewed paper written back to the deal', () => {
     expect(states.get(contract.id)?.filesWriteBackProblem).toContain(
       're-authorize to write files back',
     );
+
+    // The card and the settings page say so, with the re-authorization link.
+    const signed = (url: string) =>
+      control.signedCardFetch({
+        portalId: Number(portalId),
+        userId: 5,
+        userEmail: 'rep@example.com',
+        method: 'GET',
+        url,
+      });
+    const hub = `${env.baseUrl}/api/v1/integrations/hubspot`;
+    const card = await signed(`${hub}/card?dealId=${dealId}`);
+    expect(card.status).toBe(200);
+    const settings = await signed(`${hub}/settings`);
+    expect(settings.status).toBe(200);
+    const cardNotice = (
+      card.body as { writeBackNotice?: { message: string; reauthorizeUrl: string } }
+    ).writeBackNotice;
+    const settingsNotice = (
+      settings.body as {
+        connection: { writeBackNotice?: { message: string; reauthorizeUrl: string } };
+      }
+    ).connection.writeBackNotice;
+    for (const notice of [cardNotice, settingsNotice]) {
+      expect(notice?.message).toContain('re-authorize to write files back');
+      expect(notice?.reauthorizeUrl).toBe(
+        `${env.config.publicBaseUrl}/api/v1/integrations/hubspot/auth`,
+      );
+    }
+  });
+
+  it('shows no re-authorization notice to a portal that granted the scopes', async () => {
+    const { portalId, dealId } = await reviewedContract();
+    const card = await control.signedCardFetch({
+      portalId: Number(portalId),
+      userId: 5,
+      userEmail: 'rep@example.com',
+      method: 'GET',
+      url: `${env.baseUrl}/api/v1/integrations/hubspot/card?dealId=${dealId}`,
+    });
+    expect(card.status).toBe(200);
+    expect((card.body as { state: string }).state).toBe('ready');
+    expect((card.body as { writeBackNotice?: unknown }).writeBackNotice).toBeUndefined();
   });
 });
