@@ -90,13 +90,9 @@ async function loadSettings(request: FastifyRequest): Promise<SettingsData> {
       installUrl: `${config.publicBaseUrl}/api/v1/integrations/hubspot/auth`,
       manageUrl: `${config.publicBaseUrl}/integrations`,
       ...(connection.kind === 'connected'
-        ? {
-            writeBackNotice: await writeBackNotice(
-              db,
-              connection.organizationId,
-              config.publicBaseUrl,
-            ),
-          }
+        ? await writeBackNotice(db, connection.organizationId, config.publicBaseUrl).then(
+            (notice) => (notice ? { writeBackNotice: notice } : {}),
+          )
         : {}),
     },
     health:
