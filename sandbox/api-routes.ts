@@ -96,7 +96,7 @@ function fileMetadata(runtime: SandboxRuntime, file: FileRecord): FileMetadata {
     size: file.size,
     access: file.access,
     url: `${runtime.origin}/hubfs/${file.portalId}/${encodeURIComponent(file.fileName)}`,
-    path: `/${file.fileName}`,
+    path: `${file.folderPath ?? ''}/${file.fileName}`,
     encoding: file.extension,
     isUsableInContent: false,
     sourceGroup: 'CONVERSATIONS',
@@ -419,7 +419,7 @@ export async function apiRoutes(app: FastifyInstance, runtime: SandboxRuntime): 
           'content-disposition',
           `attachment; filename="${encodeURIComponent(file.fileName)}"`,
         )
-        .send(fileContentStream(file.spec));
+        .send(file.content ?? fileContentStream(file.spec));
     },
   );
 

@@ -35,6 +35,7 @@ const sandbox = await startSandbox({
       'files.ui_hidden.read',
       'automation',
     ],
+    optionalScopes: ['files', 'crm.objects.contacts.write'],
     ...(process.env.SANDBOX_ACTION_URL ? { actionUrl: process.env.SANDBOX_ACTION_URL } : {}),
     ...(process.env.SANDBOX_WEBHOOK_URL
       ? { webhookTargetUrl: process.env.SANDBOX_WEBHOOK_URL }

@@ -75,7 +75,11 @@ export function validateAuthorizeRequest(
   if (scopes.length === 0) return { ok: false, problem: 'scope is required.' };
   const required = app.requiredScopes;
   if (required && required.length > 0) {
-    const undeclared = [...scopes, ...optional].filter((s) => !required.includes(s));
+    const declaredOptional = app.optionalScopes ?? [];
+    const undeclared = [
+      ...scopes.filter((s) => !required.includes(s)),
+      ...optional.filter((s) => !required.includes(s) && !declaredOptional.includes(s)),
+    ];
     if (undeclared.length > 0) {
       return { ok: false, problem: `Scopes not declared by the app: ${undeclared.join(', ')}.` };
     }
@@ -170,7 +174,10 @@ export function installDirectly(
   const portal = state.portal(portalId);
   const userId = opts.userId ?? state.defaultUser(portal).id;
   if (!state.userOf(portal, userId)) throw new SandboxControlError(`unknown user ${userId}`, 400);
-  const scopes = opts.scopes ?? state.app.requiredScopes ?? [];
+  const scopes = opts.scopes ?? [
+    ...(state.app.requiredScopes ?? []),
+    ...(state.app.optionalScopes ?? []),
+  ];
   portal.installed = true;
   portal.installedScopes = scopes;
   const { access, refresh } = state.issueTokens(portal, userId, scopes);

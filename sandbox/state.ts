@@ -72,8 +72,12 @@ export interface FileRecord {
   readonly contentType: string;
   readonly access: FileAccess;
   readonly spec: FileContentSpec;
-  readonly size: number;
+  size: number;
   readonly createdAt: number;
+  /** Bytes an app uploaded (Files upload); generated files have none and use `spec`. */
+  content?: Buffer;
+  /** The folder an uploaded file was put in, e.g. `/LexiContract`. */
+  readonly folderPath?: string;
 }
 
 export interface PropertyRecord extends Property {
@@ -574,7 +578,7 @@ export class SandboxState {
     portal: PortalRecord,
     spec: FileContentSpec,
     size: number,
-    options: { contentType?: string; access?: FileAccess },
+    options: { contentType?: string; access?: FileAccess; content?: Buffer; folderPath?: string },
   ): FileRecord {
     const id = String(this.nextFileId++);
     const dot = spec.name.lastIndexOf('.');
@@ -589,6 +593,8 @@ export class SandboxState {
       spec,
       size,
       createdAt: this.now(),
+      ...(options.content ? { content: options.content } : {}),
+      ...(options.folderPath !== undefined ? { folderPath: options.folderPath } : {}),
     };
     portal.files.set(id, file);
     return file;

@@ -19,6 +19,8 @@ export interface SandboxAppRegistration {
   /** Exact match; empty/undefined = accept any http(s) URL. */
   redirectUrls?: string[];
   requiredScopes?: string[];
+  /** `optionalScopes` of the app: asked with `optional_scope`, granted by a direct install. */
+  optionalScopes?: string[];
   /** Workflow action target. */
   actionUrl?: string;
   webhookTargetUrl?: string;

@@ -17,6 +17,7 @@ export const SERVED_API_VERSIONS = ['2026-03', '2026-09'] as const;
 const ONLY_2026_03 = new Set([
   'GET /files/:version/files/:fileId',
   'GET /files/:version/files/:fileId/signed-url',
+  'POST /files/:version/files',
   'GET /crm/objects/:version/:objectType/:objectId/associations/:toObjectType',
 ]);
 

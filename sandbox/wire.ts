@@ -497,3 +497,35 @@ export interface WebhookEvent {
   sourceId?: string;
   changeFlag?: string;
 }
+
+/** `options` of `POST /files/2026-03/files` (a JSON string field of the multipart body). */
+export const FileUploadOptionsSchema = z.object({
+  access: z.enum(['PUBLIC_INDEXABLE', 'PUBLIC_NOT_INDEXABLE', 'PRIVATE']),
+  ttl: z.string().optional(),
+  overwrite: z.boolean().optional(),
+  duplicateValidationStrategy: z.enum(['NONE', 'REJECT', 'RETURN_EXISTING']).optional(),
+  duplicateValidationScope: z.enum(['ENTIRE_PORTAL', 'EXACT_FOLDER']).optional(),
+});
+
+/** `SimplePublicObjectInputForCreate`: `POST /crm/objects/2026-03/notes`. */
+export const CrmObjectCreateInputSchema = z.object({
+  properties: z.record(z.string(), z.string()),
+  associations: z
+    .array(
+      z.object({
+        to: z.object({ id: z.string() }),
+        types: z.array(
+          z.object({
+            associationCategory: z.enum([
+              'HUBSPOT_DEFINED',
+              'INTEGRATOR_DEFINED',
+              'USER_DEFINED',
+              'WORK',
+            ]),
+            associationTypeId: z.number().int(),
+          }),
+        ),
+      }),
+    )
+    .default([]),
+});

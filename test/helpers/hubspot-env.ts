@@ -12,7 +12,7 @@ import { loggerOptions } from '../../server/src/platform/http/logger.ts';
 import { upsertOrganizationIntegration } from '../../server/src/core/integrations/organization-integrations.ts';
 import type { HubSpotTokenDeps } from '../../server/src/hubspot/client/access-tokens.ts';
 import { provisionPortal } from '../../server/src/hubspot/install/provisioning.ts';
-import { REQUIRED_SCOPES } from '../../server/src/hubspot/install/scopes.ts';
+import { OPTIONAL_SCOPES, REQUIRED_SCOPES } from '../../server/src/hubspot/install/scopes.ts';
 import type { JobQueue } from '../../server/src/platform/jobs/queue.ts';
 import { createOrganization } from '../../server/src/core/organizations/organizations.ts';
 import { startSandbox, type SandboxHandle, type SandboxOptions } from '../../sandbox/index.ts';
@@ -41,6 +41,8 @@ export interface HubSpotTestEnv {
   connectPortal(options?: {
     name?: string;
     provision?: boolean;
+    /** What the install grants; default the app's required and optional scopes. */
+    scopes?: string[];
   }): Promise<{ organizationId: string; portalId: string }>;
 }
 
@@ -72,6 +74,7 @@ export async function startHubSpotTestEnv(options: {
       name: 'LexiContract (test)',
       redirectUrls: [`${baseUrl}/api/v1/integrations/hubspot/callback`],
       requiredScopes: [...REQUIRED_SCOPES],
+      optionalScopes: [...OPTIONAL_SCOPES],
       actionUrl: `${baseUrl}/api/v1/integrations/hubspot/webhook`,
       webhookTargetUrl: `${baseUrl}/api/v1/integrations/hubspot/events`,
       appBaseUrl: baseUrl,
@@ -124,7 +127,10 @@ export async function startHubSpotTestEnv(options: {
     },
     async connectPortal(connect = {}) {
       const { portalId } = sandbox.control.createPortal({ name: connect.name ?? 'Test portal' });
-      const tokens = sandbox.control.installApp(portalId);
+      const tokens = sandbox.control.installApp(
+        portalId,
+        connect.scopes ? { scopes: connect.scopes } : {},
+      );
       const organization = await createOrganization(
         options.db,
         connect.name ?? `Org of portal ${portalId}`,

@@ -37,6 +37,21 @@ export class WebClient {
     return response;
   }
 
+  async postMultipart(
+    url: string,
+    body: { payload: Buffer; contentType: string },
+  ): Promise<LightMyRequestResponse> {
+    const cookie = this.cookieHeader();
+    const response = await this.app.inject({
+      method: 'POST',
+      url,
+      headers: { 'content-type': body.contentType, ...(cookie ? { cookie } : {}) },
+      payload: body.payload,
+    });
+    this.remember(response);
+    return response;
+  }
+
   async postForm(url: string, form: Record<string, string>): Promise<LightMyRequestResponse> {
     const cookie = this.cookieHeader();
     const response = await this.app.inject({
@@ -51,6 +66,26 @@ export class WebClient {
     this.remember(response);
     return response;
   }
+}
+
+/** A multipart form body: text fields, then one file part. */
+export function multipartForm(
+  fields: Record<string, string>,
+  file: { name: string; fileName: string; body: Buffer },
+): { payload: Buffer; contentType: string } {
+  const boundary = '----lexicontract-web-test';
+  const parts = Object.entries(fields).map(
+    ([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`,
+  );
+  const payload = Buffer.concat([
+    Buffer.from(parts.join('')),
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="${file.name}"; filename="${file.fileName}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    ),
+    file.body,
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  return { payload, contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
 export function csrfFrom(body: string): string {

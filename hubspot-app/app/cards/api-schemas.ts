@@ -72,6 +72,11 @@ export const CardReadySchema = z.object({
   attachments: z.array(CardAttachmentSchema).max(200),
   /** Set when the deal was read but its attachments could not be listed. */
   attachmentsError: z.string().nullable(),
+  /**
+   * Set when the portal has not granted the scopes that write reviewed files back to the
+   * deal ("re-authorize to write files back"); everything else keeps working.
+   */
+  writeBackNotice: z.object({ message: z.string(), reauthorizeUrl: z.url() }).nullable().optional(),
 });
 export type CardReady = z.infer<typeof CardReadySchema>;
 

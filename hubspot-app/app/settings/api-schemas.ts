@@ -54,6 +54,8 @@ export const ConnectionSchema = z.object({
   installUrl: z.url(),
   /** The LexiContract integrations page (disconnect, audit, health). */
   manageUrl: z.url(),
+  /** Set when the portal lacks the scopes that write reviewed files back to deals. */
+  writeBackNotice: z.object({ message: z.string(), reauthorizeUrl: z.url() }).nullable().optional(),
 });
 export type Connection = z.infer<typeof ConnectionSchema>;
 

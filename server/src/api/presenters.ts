@@ -37,6 +37,9 @@ export function presentContractFile(file: ContractFile) {
     size_bytes: file.sizeBytes,
     sha256: file.sha256,
     external_file_id: file.externalFileId,
+    origin: file.origin,
+    replaces_file_id: file.replacesFileId,
+    uploaded_by: file.uploadedBy,
     created_at: file.createdAt.toISOString(),
     content_url: contractFileContentPath(file),
   };

@@ -1,9 +1,13 @@
+import fastifyMultipart from '@fastify/multipart';
 import fastifySwagger from '@fastify/swagger';
 import type { FastifyPluginAsync } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
 import { openContractFileStream } from '../core/contracts/contract-files.ts';
+import { uploadReviewedFile } from '../core/contracts/reviewed-files.ts';
+import { DEFAULT_IMPORT_MAX_FILE_BYTES } from '../platform/config/env.ts';
+import { readFilePart } from '../platform/http/multipart-file.ts';
 import {
   changeContractStatus,
   getContractDetail,
@@ -13,10 +17,17 @@ import {
 import { ErrorEnvelopeSchema } from '../platform/http/schemas.ts';
 import { restApiOpenapi } from './openapi.ts';
 import { apiActor, apiPrincipal, requireApiKey } from './auth.ts';
-import { attachmentDisposition, presentContract, presentContractDetail } from './presenters.ts';
+import {
+  attachmentDisposition,
+  presentContract,
+  presentContractDetail,
+  presentContractFile,
+} from './presenters.ts';
 import {
   ContractDetailSchema,
   ContractFileParamsSchema,
+  ContractFileSchema,
+  UploadFileQuerySchema,
   ContractListSchema,
   ContractParamsSchema,
   ListContractsQuerySchema,
@@ -51,6 +62,57 @@ export const lexiContractApi: FastifyPluginAsync<LexiContractApiOptions> = async
 
   // Not `opts` itself: it carries this plugin's `prefix`, which would apply twice.
   await app.register(contractRoutes, { contractHooks: opts.contractHooks });
+  await app.register(fileUploadRoutes);
+};
+
+/**
+ * Legal's upload of a reviewed version (issue 15 item 1), in its own scope: only here is
+ * `multipart/form-data` parsed, and only as a stream (the file part is never buffered whole).
+ */
+const fileUploadRoutes: FastifyPluginAsyncZod = async (app) => {
+  requireApiKey(app);
+  await app.register(fastifyMultipart, { limits: { files: 1 } });
+  const maxBytes = app.config.importMaxFileBytes ?? DEFAULT_IMPORT_MAX_FILE_BYTES;
+
+  app.post(
+    '/contracts/:id/files',
+    {
+      schema: {
+        summary:
+          'Upload a reviewed version of a contract file (multipart/form-data, one `file` part)',
+        description:
+          'The new file replaces `replaces_file_id`, or by default the contract’s newest file. ' +
+          'Same checks as the import: PDF, DOCX, DOC, RTF or TXT by name and first bytes ' +
+          '(415 `file_type_not_allowed`), the import size cap (413 `file_too_large`). ' +
+          'A non-multipart body is a 415, a missing or misnamed part a 400. Identical bytes ' +
+          'already on the contract answer 200 with the existing file.',
+        tags: ['contracts'],
+        consumes: ['multipart/form-data'],
+        params: ContractParamsSchema,
+        querystring: UploadFileQuerySchema,
+        response: { 200: ContractFileSchema, 201: ContractFileSchema, ...ERRORS },
+      },
+    },
+    async (request, reply) => {
+      const principal = apiPrincipal(request);
+      const part = await readFilePart(request, { partName: 'file', maxBytes });
+      const stored = await uploadReviewedFile(
+        app.db,
+        {
+          organizationId: principal.organizationId,
+          contractId: request.params.id,
+          fileName: part.fileName,
+          ...(request.query.replaces_file_id !== undefined
+            ? { replacesFileId: request.query.replaces_file_id }
+            : {}),
+          actor: apiActor(principal),
+          maxBytes,
+        },
+        part.bytes,
+      );
+      return reply.status(stored.duplicate ? 200 : 201).send(presentContractFile(stored.file));
+    },
+  );
 };
 
 /**

@@ -29,6 +29,10 @@ export type ListContractsQuery = z.infer<typeof ListContractsQuerySchema>;
 export const ContractParamsSchema = z.strictObject({ id: z.string() });
 export const ContractFileParamsSchema = z.strictObject({ id: z.string(), fileId: z.string() });
 
+export const UploadFileQuerySchema = z.strictObject({
+  replaces_file_id: z.string().min(1).max(100).optional(),
+});
+
 export const PatchContractBodySchema = z.strictObject({
   negotiation_status: NegotiationStatusSchema,
 });
@@ -65,6 +69,11 @@ export const ContractFileSchema = z
     size_bytes: z.number().int().min(0),
     sha256: z.string().describe('Hex SHA-256 of the bytes; also the ETag of the content'),
     external_file_id: z.string().nullable(),
+    origin: z
+      .enum(['imported', 'uploaded'])
+      .describe('`imported` from the CRM record, `uploaded` by legal as a reviewed version'),
+    replaces_file_id: z.string().nullable().describe('The version this file supersedes'),
+    uploaded_by: z.string().nullable(),
     created_at: Timestamp,
     content_url: z.string().describe('Path of GET …/files/:fileId/content'),
   })

@@ -79,6 +79,8 @@ export interface ContractSyncState {
   readonly sendingStatus: string | null;
   readonly lastError: string | null;
   readonly updatedAt: Date;
+  /** Why the reviewed files did not reach the CRM record (failed or skipped write-back). */
+  readonly filesWriteBackProblem?: string;
 }
 
 /** A badge or plain text in a panel. */

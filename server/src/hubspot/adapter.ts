@@ -1,6 +1,7 @@
 import type { CrmAdapter, ContractSyncState } from '../crm/port.ts';
 import { contractUrl } from '../core/contracts/contract.ts';
 import { hubspotContractHooks } from './legal-review/contract-hooks.ts';
+import { fileWriteBackProblems } from './legal-review/file-write-back.ts';
 import { hubspotConnectionPanel } from './install/connection-panel.ts';
 import { startHubSpotJobs } from './jobs.ts';
 import { enqueueDealSync } from './outbox/deal-sync-outbox.ts';
@@ -32,6 +33,11 @@ export const hubspotAdapter: CrmAdapter = {
       ),
     );
     const byDeal = new Map(rows.map((r) => [`${r.portal_id}:${r.deal_id}`, r]));
+    const writeBack = await fileWriteBackProblems(
+      db,
+      organizationId,
+      contracts.map((c) => c.id),
+    );
     const states = new Map<string, ContractSyncState>();
     for (const contract of contracts) {
       const row = byDeal.get(`${contract.externalAccountId ?? ''}:${contract.externalId ?? ''}`);
@@ -43,6 +49,9 @@ export const hubspotAdapter: CrmAdapter = {
         sendingStatus: row.desired_status,
         lastError: row.last_error,
         updatedAt: row.updated_at,
+        ...(writeBack.has(contract.id)
+          ? { filesWriteBackProblem: writeBack.get(contract.id) }
+          : {}),
       });
     }
     return states;

@@ -21,6 +21,7 @@ import {
 } from '../platform/config/env.ts';
 import { completeWorkflowCallbackJob, importDealJob } from './legal-review/job-definitions.ts';
 import { handleCompleteWorkflowCallback } from './legal-review/workflow-callback.ts';
+import { handleWriteBackFilesJob, writeBackFilesJob } from './legal-review/file-write-back.ts';
 import { defineJob } from '../platform/jobs/queue.ts';
 import { z } from 'zod';
 import { syncPortalDeals } from './outbox/portal-sync.ts';
@@ -118,6 +119,10 @@ export async function startHubSpotJobs(deps: WorkerDeps): Promise<void> {
   await jobs.work(importDealJob, (payload, job) => handleImportDealJob(deps, payload, job));
   await jobs.work(completeWorkflowCallbackJob, (payload, job) =>
     handleCompleteWorkflowCallback(deps, payload, job, completeWorkflowCallbackJob.retryLimit ?? 0),
+  );
+
+  await jobs.work(writeBackFilesJob, (payload, job) =>
+    handleWriteBackFilesJob(deps, payload, job.signal),
   );
 
   await jobs.work(syncPortalDealsJob, async (payload, job) => {

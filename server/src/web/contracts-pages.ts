@@ -28,8 +28,13 @@ import {
   syncRefreshSeconds,
 } from './contract-sections.ts';
 import { page, type Flash } from './layout.ts';
-import { requireCsrf, sessionOf } from '../core/auth/session-plugin.ts';
+import { requireCsrf, requireMultipartCsrf, sessionOf } from '../core/auth/session-plugin.ts';
 import { requireSignedIn } from './sign-in-gate.ts';
+import fastifyMultipart from '@fastify/multipart';
+import type { ContractFile } from '../core/contracts/contract.ts';
+import { uploadReviewedFile } from '../core/contracts/reviewed-files.ts';
+import { DEFAULT_IMPORT_MAX_FILE_BYTES } from '../platform/config/env.ts';
+import { readFilePart } from '../platform/http/multipart-file.ts';
 
 /**
  * The LexiContract contracts pages: the organization's contracts (filter by status, search
@@ -89,6 +94,7 @@ const SYNC_NOTICES: Record<string, Flash> = {
     message: 'Status changed. HubSpot is updated in the background.',
   },
   sync_retried: { kind: 'info', message: 'The HubSpot update is queued again.' },
+  file_uploaded: { kind: 'success', message: 'Reviewed version uploaded.' },
   transition_refused: {
     kind: 'error',
     message: 'That status change is not allowed from the current status.',
@@ -289,42 +295,7 @@ export const contractsPages: FastifyPluginAsync = async (app) => {
             </div>`
           : null
       }
-
-      <div class="card">
-        <h2>Files</h2>
-        ${
-          detail.files.length === 0
-            ? html`<p class="muted">No files.</p>`
-            : html`<table>
-                <thead>
-                  <tr>
-                    <th>Name</th>
-                    <th>Type</th>
-                    <th>Size</th>
-                    <th>SHA-256</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${detail.files.map(
-                    (f) =>
-                      html`<tr>
-                        <td>
-                          <a
-                            href="/contracts/${contract.id}/files/${f.id}"
-                            data-testid="contract-file"
-                            >${f.name}</a
-                          >
-                        </td>
-                        <td>${f.contentType}</td>
-                        <td>${formatBytes(f.sizeBytes)}</td>
-                        <td><code>${f.sha256.slice(0, 12)}…</code></td>
-                      </tr>`,
-                  )}
-                </tbody>
-              </table>`
-        }
-      </div>
-
+      ${contractFilesSection(contract.id, detail.files, session.csrfToken, sync)}
       ${skippedAttachmentsHtml(imported?.importSummary)}
 
       <div class="card">
@@ -427,6 +398,8 @@ export const contractsPages: FastifyPluginAsync = async (app) => {
     },
   );
 
+  await app.register(reviewedFileUploadRoute);
+
   app.get(
     '/contracts/:id/files/:fileId',
     { preHandler: requireSignedIn },
@@ -452,6 +425,127 @@ export const contractsPages: FastifyPluginAsync = async (app) => {
         .header('content-disposition', attachmentDisposition(file.name))
         .header('x-content-type-options', 'nosniff')
         .send(stream);
+    },
+  );
+};
+
+/**
+ * The contract's files as versions, oldest first (each says where it came from and which
+ * version it replaces), and the form legal uploads a reviewed version with.
+ */
+function contractFilesSection(
+  contractId: string,
+  files: readonly ContractFile[],
+  csrfToken: string,
+  sync: ContractSyncState | undefined,
+): SafeHtml {
+  const versionOf = new Map(files.map((f, i) => [f.id, i + 1]));
+  return html`<div class="card" data-testid="contract-files">
+    <h2>Files</h2>
+    ${
+      files.length === 0
+        ? html`<p class="muted">No files.</p>`
+        : html`<table>
+            <thead>
+              <tr>
+                <th>Version</th>
+                <th>Name</th>
+                <th>Origin</th>
+                <th>Replaces</th>
+                <th>Size</th>
+                <th>SHA-256</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${files.map(
+                (f, i) =>
+                  html`<tr data-testid="file-version">
+                    <td>v${i + 1}</td>
+                    <td>
+                      <a href="/contracts/${contractId}/files/${f.id}" data-testid="contract-file"
+                        >${f.name}</a
+                      >
+                    </td>
+                    <td>
+                      ${
+                        f.origin === 'uploaded'
+                          ? `Uploaded by legal${f.uploadedBy ? ` (${f.uploadedBy})` : ''}`
+                          : 'Imported'
+                      }
+                    </td>
+                    <td>
+                      ${
+                        f.replacesFileId && versionOf.has(f.replacesFileId)
+                          ? `v${versionOf.get(f.replacesFileId) ?? ''}`
+                          : '—'
+                      }
+                    </td>
+                    <td>${formatBytes(f.sizeBytes)}</td>
+                    <td><code>${f.sha256.slice(0, 12)}…</code></td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>`
+    }
+    ${
+      sync?.filesWriteBackProblem
+        ? html`<p class="mt-12" data-testid="files-write-back-problem">
+            Reviewed files not written back: ${sync.filesWriteBackProblem}
+          </p>`
+        : null
+    }
+    ${reviewedFileUploadForm(contractId, csrfToken)}
+  </div>`;
+}
+
+function reviewedFileUploadForm(contractId: string, csrfToken: string): SafeHtml {
+  // `_csrf` comes before the file: the handler checks it before reading the file's bytes.
+  return html`<form
+    method="post"
+    action="/contracts/${contractId}/files"
+    enctype="multipart/form-data"
+    class="row mt-12"
+  >
+    <input type="hidden" name="_csrf" value="${csrfToken}" />
+    <input
+      type="file"
+      name="file"
+      required
+      accept=".pdf,.docx,.doc,.rtf,.txt"
+      data-testid="reviewed-file"
+    />
+    <button type="submit" data-testid="upload-reviewed-file">Upload reviewed version</button>
+  </form>`;
+}
+
+/** Legal's upload form target; multipart is parsed only here, as a stream. */
+const reviewedFileUploadRoute: FastifyPluginAsync = async (app) => {
+  await app.register(fastifyMultipart, { limits: { files: 1 } });
+  const maxBytes = app.config.importMaxFileBytes ?? DEFAULT_IMPORT_MAX_FILE_BYTES;
+  app.post(
+    '/contracts/:id/files',
+    { preHandler: requireSignedIn, config: { csrf: 'multipart_field' } },
+    async (request, reply) => {
+      const session = sessionOf(request);
+      const { id } = parseInput(
+        z.object({ id: z.string().max(100) }),
+        request.params,
+        'contract id',
+      );
+      const part = await readFilePart(request, { partName: 'file', maxBytes });
+      await requireMultipartCsrf(request, part.fields);
+      await uploadReviewedFile(
+        app.db,
+        {
+          organizationId: session.organizationId,
+          contractId: id,
+          fileName: part.fileName,
+          actor: `user:${session.userId}`,
+          maxBytes,
+        },
+        part.bytes,
+      );
+      return reply.redirect(`/contracts/${id}?notice=file_uploaded`);
     },
   );
 };

@@ -129,6 +129,7 @@ describe('GET /api/v1/openapi.json', () => {
       'get /api/v1/contracts',
       'get /api/v1/contracts/{id}/files/{fileId}/content',
       'get,patch /api/v1/contracts/{id}',
+      'post /api/v1/contracts/{id}/files',
     ]);
     for (const [path, methods] of Object.entries(document.paths)) {
       for (const method of Object.keys(methods)) {

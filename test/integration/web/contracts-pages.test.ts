@@ -8,7 +8,7 @@ import { createOrganization } from '../../../server/src/core/organizations/organ
 import { createSignInLink } from '../../../server/src/core/auth/sign-in-links.ts';
 import { buildTestApp } from '../../helpers/test-app.ts';
 import { createTestDatabase } from '../../helpers/test-db.ts';
-import { csrfFrom, WebClient } from '../../helpers/web-client.ts';
+import { csrfFrom, multipartForm, WebClient } from '../../helpers/web-client.ts';
 
 const database = await createTestDatabase();
 const app = await buildTestApp({ db: database.db });
@@ -80,6 +80,40 @@ describe('contracts pages', () => {
     expect(file.statusCode).toBe(200);
     expect(file.body).toBe('%PDF-1.4 test contract');
     expect(file.headers['content-disposition']).toContain('MSA.pdf');
+  });
+
+  it('uploads a reviewed version from the form, checks _csrf first and lists versions in order', async () => {
+    const { client, org } = await signedIn('Northwind');
+    const contract = await hubspotContract(org.id, '7001');
+    const page = await client.get(`/contracts/${contract.id}`);
+    expect(page.body).toContain('enctype="multipart/form-data"');
+    const file = { name: 'file', fileName: 'MSA v2.pdf', body: Buffer.from('%PDF-1.7 reviewed') };
+    const forged = await client.postMultipart(
+      `/contracts/${contract.id}/files`,
+      multipartForm({ _csrf: 'wrong' }, file),
+    );
+    expect(forged.statusCode).toBe(401);
+    const uploaded = await client.postMultipart(
+      `/contracts/${contract.id}/files`,
+      multipartForm({ _csrf: csrfFrom(page.body) }, file),
+    );
+    expect(uploaded.headers.location).toBe(`/contracts/${contract.id}?notice=file_uploaded`);
+    const second = await client.postMultipart(
+      `/contracts/${contract.id}/files`,
+      multipartForm(
+        { _csrf: csrfFrom(page.body) },
+        { ...file, fileName: 'MSA v3.pdf', body: Buffer.from('%PDF-1.7 reviewed again') },
+      ),
+    );
+    expect(second.statusCode).toBe(302);
+    const detail = (await client.get(`/contracts/${contract.id}`)).body.replace(/\s+/g, ' ');
+    expect(detail.indexOf('MSA v2.pdf')).toBeLessThan(detail.indexOf('MSA v3.pdf'));
+    expect(detail).toContain('Uploaded by legal');
+    const rows = detail.split('data-testid="file-version"').slice(1);
+    expect(rows).toHaveLength(2);
+    // The second upload replaces the first: its "Replaces" cell names v1.
+    expect(rows[1]).toContain('MSA v3.pdf');
+    expect(rows[1]?.replace(/<[^>]*>/g, '|').replace(/[\s|]+/g, ' ')).toContain(' v1 ');
   });
 
   it('changes status from the form: history, audit and the HubSpot outbox row commit together', async () => {

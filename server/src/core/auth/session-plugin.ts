@@ -18,9 +18,12 @@ declare module 'fastify' {
     /**
      * What the web scope's CSRF guard asks of an unsafe request to this route: `session`
      * (the default) = a session and its token; `before_session` = a form shown before
-     * signing in (the token is still required when a session exists). Same-origin always.
+     * signing in (the token is still required when a session exists); `multipart_field` =
+     * a streamed multipart form whose body is not parsed before the handler: the guard
+     * requires the session, and the handler checks the `_csrf` field sent before the file
+     * (`requireMultipartCsrf`) before it reads a byte of it. Same-origin always.
      */
-    csrf?: 'session' | 'before_session';
+    csrf?: 'session' | 'before_session' | 'multipart_field';
   }
 }
 
@@ -94,12 +97,23 @@ export async function requirePageSession(
 export async function requireCsrf(request: FastifyRequest): Promise<void> {
   const session = await readWebSession(request);
   const body = request.body as Record<string, unknown> | undefined;
-  if (!session || !csrfTokenMatches(session, body?._csrf)) {
-    throw new UnauthorizedError(
-      'csrf_check_failed',
-      'The form expired or did not come from this site. Reload the page and try again.',
-    );
-  }
+  if (!session || !csrfTokenMatches(session, body?._csrf)) throw csrfRefusal();
+}
+
+/** The `_csrf` check of a `csrf: 'multipart_field'` route, on the fields before the file. */
+export async function requireMultipartCsrf(
+  request: FastifyRequest,
+  fields: Readonly<Record<string, string>>,
+): Promise<void> {
+  const session = await readWebSession(request);
+  if (!session || !csrfTokenMatches(session, fields._csrf)) throw csrfRefusal();
+}
+
+function csrfRefusal(): UnauthorizedError {
+  return new UnauthorizedError(
+    'csrf_check_failed',
+    'The form expired or did not come from this site. Reload the page and try again.',
+  );
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -131,6 +145,10 @@ export function webCsrfGuard(publicBaseUrl: string) {
     if (!isSameOriginRequest(request, publicOrigin)) throw new CrossSiteRequestError();
     if (request.routeOptions.config.csrf === 'before_session') {
       if ((await readWebSession(request)) === null) return;
+    }
+    if (request.routeOptions.config.csrf === 'multipart_field') {
+      if ((await readWebSession(request)) === null) throw csrfRefusal();
+      return;
     }
     await requireCsrf(request);
   };

@@ -7,7 +7,7 @@ import { recordAudit } from '../audit/audit-log.ts';
 import type { ContractFileRow, DB } from '../../platform/db/schema.ts';
 import { ValidationError } from '../../platform/errors.ts';
 import { isUuid } from '../organizations/organizations.ts';
-import { toContractFile, type ContractFile } from './contract.ts';
+import { toContractFile, type ContractFile, type ContractFileOrigin } from './contract.ts';
 import {
   ContractFileCorruptError,
   ContractFileNotFoundError,
@@ -39,6 +39,11 @@ export interface ContractFileInput {
   readonly contentType: string;
   /** The file's id in the source system (e.g. a HubSpot file id). */
   readonly externalFileId?: string | null;
+  /** Default `imported`. */
+  readonly origin?: ContractFileOrigin;
+  /** The version this file supersedes (a complete file of the same contract). */
+  readonly replacesFileId?: string | null;
+  readonly uploadedBy?: string | null;
 }
 
 export interface WriteContractFileOptions {
@@ -125,6 +130,9 @@ export async function writeContractFile(
       name: sanitizeFileName(input.name),
       content_type: normalizeContentType(input.contentType),
       external_file_id: input.externalFileId ?? null,
+      origin: input.origin ?? 'imported',
+      replaces_file_id: input.replacesFileId ?? null,
+      uploaded_by: input.uploadedBy ?? null,
     })
     .returning('id')
     .executeTakeFirstOrThrow();

@@ -37,9 +37,17 @@ export interface ContractFile {
   /** Hex SHA-256 of the bytes; always set on a complete file. */
   readonly sha256: string;
   readonly externalFileId: string | null;
+  /** `imported` from the CRM record, or `uploaded` by legal as a reviewed version. */
+  readonly origin: ContractFileOrigin;
+  /** The file this version supersedes (same contract), when it is a new version. */
+  readonly replacesFileId: string | null;
+  /** Who uploaded it (`user:<id>`, `api_key:<prefix>`); null for imports. */
+  readonly uploadedBy: string | null;
   readonly createdAt: Date;
   readonly completedAt: Date | null;
 }
+
+export type ContractFileOrigin = 'imported' | 'uploaded';
 
 export interface ContractStatusChange {
   readonly id: number;
@@ -94,6 +102,9 @@ export function toContractFile(row: ContractFileRow): ContractFile {
     sizeBytes: row.size_bytes,
     sha256: row.sha256 ?? '',
     externalFileId: row.external_file_id,
+    origin: row.origin,
+    replacesFileId: row.replaces_file_id,
+    uploadedBy: row.uploaded_by,
     createdAt: row.created_at,
     completedAt: row.completed_at,
   };

@@ -1,3 +1,4 @@
+import { writeBackNotice } from '../legal-review/file-write-back.ts';
 import { createHash } from 'node:crypto';
 
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
@@ -121,6 +122,7 @@ async function loadCard(request: FastifyRequest, caches: CardCaches): Promise<Ca
       }),
       getHubSpotSettings(db, connection.organizationId),
     ]);
+    const notice = await writeBackNotice(db, connection.organizationId, config.publicBaseUrl);
     caches.dealNotes.set(query.portalId, deal.id, deal.noteIds);
     const attachments = await settle(
       (async () => {
@@ -157,6 +159,7 @@ async function loadCard(request: FastifyRequest, caches: CardCaches): Promise<Ca
         ? toCardAttachments(attachments.value, settings.attachmentFilter, config.importMaxFileBytes)
         : [],
       attachmentsError,
+      ...(notice ? { writeBackNotice: notice } : {}),
     };
   } catch (error) {
     const problem = connectionProblem(error);

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 import type { z } from 'zod';
 
 /**
@@ -15,9 +17,57 @@ export interface HubSpotRequest {
   readonly json?: unknown;
   /** `application/x-www-form-urlencoded` body (the OAuth endpoints accept nothing else). */
   readonly form?: Record<string, string>;
+  /**
+   * `multipart/form-data` body (the Files upload): text fields, then one file part streamed
+   * from `open()` (called once per attempt, so a retry sends the bytes again from the start).
+   */
+  readonly multipart?: MultipartBody;
   readonly accessToken?: string;
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
+}
+
+export interface MultipartBody {
+  readonly fields: Readonly<Record<string, string>>;
+  readonly file: {
+    readonly fieldName: string;
+    readonly fileName: string;
+    readonly contentType: string;
+    readonly open: () => AsyncIterable<Uint8Array>;
+  };
+}
+
+/** A quoted-string parameter of Content-Disposition, encoded as browsers do (RFC 7578 §4.2). */
+function dispositionParam(value: string): string {
+  return value.replace(/"/g, '%22').replace(/[\r\n]/g, ' ');
+}
+
+/** The multipart body as a stream: headers and fields first, the file's bytes as they come. */
+function multipartStream(body: MultipartBody, boundary: string): ReadableStream<Uint8Array> {
+  async function* pieces(): AsyncGenerator<Uint8Array> {
+    for (const [name, value] of Object.entries(body.fields)) {
+      yield Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${dispositionParam(name)}"\r\n\r\n${value}\r\n`,
+      );
+    }
+    const { file } = body;
+    yield Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="${dispositionParam(file.fieldName)}"; filename="${dispositionParam(file.fileName)}"\r\nContent-Type: ${file.contentType}\r\n\r\n`,
+    );
+    yield* file.open();
+    yield Buffer.from(`\r\n--${boundary}--\r\n`);
+  }
+  const iterator = pieces();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await iterator.next();
+      if (next.done === true) controller.close();
+      else controller.enqueue(next.value);
+    },
+    async cancel() {
+      await iterator.return(undefined);
+    },
+  });
 }
 
 export interface HubSpotResponse<T> {
@@ -112,8 +162,12 @@ export async function hubspotRequest<S extends z.ZodType>(
   schema: S,
 ): Promise<HubSpotResponse<z.output<S>>> {
   const headers: Record<string, string> = { accept: 'application/json' };
-  let body: string | undefined;
-  if (request.form) {
+  let body: string | ReadableStream<Uint8Array> | undefined;
+  if (request.multipart) {
+    const boundary = `----lexicontract${randomBytes(12).toString('hex')}`;
+    headers['content-type'] = `multipart/form-data; boundary=${boundary}`;
+    body = multipartStream(request.multipart, boundary);
+  } else if (request.form) {
     headers['content-type'] = 'application/x-www-form-urlencoded';
     body = new URLSearchParams(request.form).toString();
   } else if (request.json !== undefined) {
@@ -131,6 +185,8 @@ export async function hubspotRequest<S extends z.ZodType>(
       headers,
       body,
       signal,
+      // Required by fetch for a streamed request body.
+      ...(typeof body === 'object' ? { duplex: 'half' as const } : {}),
       // Never follow HubSpot redirects blindly: an API answer is not supposed to move.
       redirect: 'error',
     });

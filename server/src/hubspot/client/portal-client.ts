@@ -57,7 +57,7 @@ export function hubspotRetryDelayMs(
     : backoffDelayMs(attempt, { baseMs: baseDelayMs, maxMs: 10_000 });
 }
 
-/** `/crm/objects/2026-03/deals/batch/update` → `crm/objects/deals`: versions and ids left out. */
+/** `/crm/objects/<version>/deals/batch/update` → `crm/objects/deals`: versions and ids left out. */
 function endpointFamily(path: string): string {
   const parts = path.split('?')[0]?.split('/') ?? [];
   const named = parts.filter((p) => p !== '' && !/^\d[\d-]*$/.test(p));

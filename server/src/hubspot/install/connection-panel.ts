@@ -1,3 +1,8 @@
+import {
+  missingWriteBackScopes,
+  REAUTHORIZE_MESSAGE,
+  REAUTHORIZE_PATH,
+} from '../legal-review/file-write-back.ts';
 import type { Kysely } from 'kysely';
 
 import {
@@ -114,6 +119,26 @@ export async function hubspotConnectionPanel(
           value:
             view.grantedScopes.length > 0 ? { text: '', codes: view.grantedScopes } : { text: '—' },
         },
+        ...(status === 'connected' && missingWriteBackScopes(view.grantedScopes).length > 0
+          ? [
+              {
+                label: 'Files written back to deals',
+                testId: 'hubspot-write-back-scopes',
+                value: {
+                  text: `Off: ${REAUTHORIZE_MESSAGE}`,
+                  badge: 'warn' as const,
+                  codes: missingWriteBackScopes(view.grantedScopes),
+                  note: 'Reviewed files reach deals once the portal grants these scopes.',
+                },
+                action: {
+                  label: 'Re-authorize',
+                  kind: 'link' as const,
+                  href: REAUTHORIZE_PATH,
+                  testId: 'hubspot-reauthorize-write-back',
+                },
+              },
+            ]
+          : []),
         {
           label: 'Portal setup',
           testId: 'hubspot-provisioning',

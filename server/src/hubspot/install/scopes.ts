@@ -1,3 +1,5 @@
+import type { WRITE_BACK_SCOPES } from '../legal-review/file-write-back.ts';
+
 /**
  * The scopes the app asks for at install (`scope` of the authorize URL). Each is used by
  * the code; `hubspot-app/app/app-hsmeta.json` declares exactly these as required scopes.
@@ -21,4 +23,14 @@ export const REQUIRED_SCOPES = [
   'automation',
 ] as const;
 
-export const OPTIONAL_SCOPES: readonly string[] = [];
+/**
+ * Asked for at install but not required (`optionalScopes` in app-hsmeta.json), so portals
+ * installed before them keep working: only writing the reviewed files back to the deal
+ * needs them, and it is skipped (with a "re-authorize" notice) where they are missing.
+ */
+export const OPTIONAL_SCOPES: readonly string[] = [
+  // Upload the reviewed files, private, into the app's folder in HubSpot Files.
+  'files',
+  // Create the note that attaches them to the deal (the notes API's write scope).
+  'crm.objects.contacts.write',
+] satisfies readonly (typeof WRITE_BACK_SCOPES)[number][];

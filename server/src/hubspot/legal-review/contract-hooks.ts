@@ -4,12 +4,14 @@ import type { ContractStatusHooks } from '../../core/contracts/contracts-service
 import type { JobQueue } from '../../platform/jobs/queue.ts';
 import { recordDecision } from './decision-callbacks.ts';
 import { enqueueDealSync } from '../outbox/deal-sync-outbox.ts';
+import { enqueueFileWriteBack } from './file-write-back.ts';
 
 /**
  * Connects the contract domain to HubSpot without the domain knowing HubSpot: a status
  * change of a contract imported from a HubSpot deal enqueues the deal's sync in the same
  * transaction, whatever made the change (API, web page, workflow, webhook), and a decision
- * releases the workflows waiting for it ("wait for legal decision").
+ * releases the workflows waiting for it ("wait for legal decision"); an approval or a
+ * signature writes the reviewed files back to the deal.
  */
 export function hubspotContractHooks(
   config: Pick<AppConfig, 'publicBaseUrl'>,
@@ -37,6 +39,17 @@ export function hubspotContractHooks(
         contractId: contract.id,
         status: contract.negotiationStatus,
       });
+      const status = contract.negotiationStatus;
+      if (status === 'approved' || status === 'signed') {
+        // The reviewed paper goes back to the deal; the job checks the setting and scopes.
+        await enqueueFileWriteBack(trx, jobs, {
+          organizationId: contract.organizationId,
+          contractId: contract.id,
+          portalId: contract.externalAccountId,
+          dealId: contract.externalId,
+          decision: status,
+        });
+      }
     },
   };
 }

@@ -4,76 +4,16 @@
  * the workflow action.
  */
 
-export interface AllowedFileType {
-  readonly extension: string;
-  /** The content type stored with the file (never the one a server claims). */
-  readonly contentType: string;
-  /** Content types a download server may legitimately answer with for this type. */
-  readonly servedAs: readonly string[];
-  /** Checks the first bytes; undefined = no reliable signature (plain text is checked for NULs). */
-  readonly magic?: (head: Buffer) => boolean;
-}
+import type { AllowedFileType } from '../../core/contracts/file-types.ts';
 
-const startsWith = (signature: readonly number[]) => (head: Buffer) =>
-  head.length >= signature.length && signature.every((byte, i) => head[i] === byte);
-
-/** `%PDF-` */
-const PDF_MAGIC = startsWith([0x25, 0x50, 0x44, 0x46, 0x2d]);
-/** ZIP local file header `PK\x03\x04` (DOCX is a ZIP package). */
-const ZIP_MAGIC = startsWith([0x50, 0x4b, 0x03, 0x04]);
-/** OLE2 compound file (legacy .doc). */
-const OLE2_MAGIC = startsWith([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
-/** `{\rtf` */
-const RTF_MAGIC = startsWith([0x7b, 0x5c, 0x72, 0x74, 0x66]);
-
-const GENERIC = ['application/octet-stream', 'binary/octet-stream', 'application/download'];
-
-/** PDF, DOCX, DOC, RTF and TXT (SPEC §7.2, issue 5). */
-export const ALLOWED_FILE_TYPES: readonly AllowedFileType[] = [
-  {
-    extension: 'pdf',
-    contentType: 'application/pdf',
-    servedAs: ['application/pdf', 'application/x-pdf', ...GENERIC],
-    magic: PDF_MAGIC,
-  },
-  {
-    extension: 'docx',
-    contentType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-    servedAs: [
-      'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-      'application/zip',
-      ...GENERIC,
-    ],
-    magic: ZIP_MAGIC,
-  },
-  {
-    extension: 'doc',
-    contentType: 'application/msword',
-    servedAs: ['application/msword', ...GENERIC],
-    magic: OLE2_MAGIC,
-  },
-  {
-    extension: 'rtf',
-    contentType: 'application/rtf',
-    servedAs: ['application/rtf', 'text/rtf', ...GENERIC],
-    magic: RTF_MAGIC,
-  },
-  {
-    extension: 'txt',
-    contentType: 'text/plain',
-    servedAs: ['text/plain', ...GENERIC],
-    magic: (head) => !head.includes(0),
-  },
-];
-
-/** The allowed type of a file, by its extension (HubSpot's `extension`, or the name's). */
-export function allowedTypeFor(
-  extension: string | undefined,
-  name?: string,
-): AllowedFileType | undefined {
-  const ext = (extension ?? name?.split('.').pop() ?? '').trim().toLowerCase().replace(/^\./, '');
-  return ALLOWED_FILE_TYPES.find((t) => t.extension === ext);
-}
+// The type allowlist and signatures are the product's (core/contracts/file-types.ts): an
+// upload by legal passes the same checks as an import.
+export {
+  ALLOWED_FILE_TYPES,
+  MAGIC_BYTES,
+  allowedTypeFor,
+  type AllowedFileType,
+} from '../../core/contracts/file-types.ts';
 
 /** Whether a download server's `content-type` is acceptable for the expected type. */
 export function servedTypeAcceptable(type: AllowedFileType, header: string | undefined): boolean {
@@ -81,9 +21,6 @@ export function servedTypeAcceptable(type: AllowedFileType, header: string | und
   const essence = (header.split(';')[0] ?? '').trim().toLowerCase();
   return type.servedAs.includes(essence);
 }
-
-/** Bytes to look at before accepting a download as the expected type. */
-export const MAGIC_BYTES = 8;
 
 // ---------------------------------------------------------------------------------------
 // Download hosts

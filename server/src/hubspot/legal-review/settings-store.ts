@@ -9,11 +9,19 @@ import type { SettingsOptions } from '../../../../hubspot-app/app/settings/api-s
  * Read by the Deal card (default attachment filter), the import (same filter) and the
  * inbound sync (what a closed-lost deal does to its open contracts).
  */
-export type HubSpotSettings = SettingsOptions;
+export type HubSpotSettings = SettingsOptions & {
+  /**
+   * Write the newest reviewed files back to the deal on approval or signature (issue 15).
+   * On by default. TODO: not yet on the settings page (its strict `PUT /settings/options`
+   * schema is shared with the app); the column is the switch until then.
+   */
+  readonly writeBackFiles: boolean;
+};
 
 export const DEFAULT_HUBSPOT_SETTINGS: HubSpotSettings = {
   closedLostBehavior: 'cancel_contract',
   attachmentFilter: { mode: 'all' },
+  writeBackFiles: true,
 };
 
 export async function getHubSpotSettings(
@@ -22,7 +30,12 @@ export async function getHubSpotSettings(
 ): Promise<HubSpotSettings> {
   const row = await db
     .selectFrom('hubspot_portal_settings')
-    .select(['closed_lost_behavior', 'attachment_filter_mode', 'attachment_name_pattern'])
+    .select([
+      'closed_lost_behavior',
+      'attachment_filter_mode',
+      'attachment_name_pattern',
+      'write_back_files',
+    ])
     .where('organization_id', '=', organizationId)
     .executeTakeFirst();
   if (!row) return DEFAULT_HUBSPOT_SETTINGS;
@@ -32,6 +45,7 @@ export async function getHubSpotSettings(
       row.attachment_filter_mode === 'matching' && row.attachment_name_pattern !== null
         ? { mode: 'matching', pattern: row.attachment_name_pattern }
         : { mode: 'all' },
+    writeBackFiles: row.write_back_files,
   };
 }
 
@@ -39,9 +53,9 @@ export async function getHubSpotSettings(
 export async function saveHubSpotSettings(
   db: Kysely<DB>,
   organizationId: string,
-  options: HubSpotSettings,
+  options: SettingsOptions,
   actor: string,
-): Promise<HubSpotSettings> {
+): Promise<SettingsOptions> {
   const values = {
     closed_lost_behavior: options.closedLostBehavior,
     attachment_filter_mode: options.attachmentFilter.mode,
@@ -68,5 +82,13 @@ export async function saveHubSpotSettings(
       },
     });
   });
-  return getHubSpotSettings(db, organizationId);
+  return settingsPageOptions(await getHubSpotSettings(db, organizationId));
+}
+
+/** The options the settings page edits (its strict schema), without backend-only switches. */
+export function settingsPageOptions(settings: HubSpotSettings): SettingsOptions {
+  return {
+    closedLostBehavior: settings.closedLostBehavior,
+    attachmentFilter: settings.attachmentFilter,
+  };
 }

@@ -1,3 +1,4 @@
+import { writeBackNotice } from '../legal-review/file-write-back.ts';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 
 import { recordAudit } from '../../core/audit/audit-log.ts';
@@ -22,7 +23,11 @@ import {
   type PortalConnection,
 } from '../inbound/signed-query.ts';
 import { getSyncHealth, retryFailedSyncs } from '../outbox/health.ts';
-import { getHubSpotSettings, saveHubSpotSettings } from '../legal-review/settings-store.ts';
+import {
+  getHubSpotSettings,
+  saveHubSpotSettings,
+  settingsPageOptions,
+} from '../legal-review/settings-store.ts';
 
 /**
  * The app's settings page backend, called by the page through signed `hubspot.fetch`:
@@ -84,13 +89,18 @@ async function loadSettings(request: FastifyRequest): Promise<SettingsData> {
       lastError: known && connection.kind === 'needs_reconnect' ? row.last_error : null,
       installUrl: `${config.publicBaseUrl}/api/v1/integrations/hubspot/auth`,
       manageUrl: `${config.publicBaseUrl}/integrations`,
+      ...(connection.kind === 'connected'
+        ? await writeBackNotice(db, connection.organizationId, config.publicBaseUrl).then(
+            (notice) => (notice ? { writeBackNotice: notice } : {}),
+          )
+        : {}),
     },
     health:
       connection.kind === 'not_connected' ? null : await syncHealth(db, connection.organizationId),
     options:
       connection.kind === 'not_connected'
         ? null
-        : await getHubSpotSettings(db, connection.organizationId),
+        : settingsPageOptions(await getHubSpotSettings(db, connection.organizationId)),
   };
 }
 

@@ -55,6 +55,10 @@ export const hubspotPaths = {
   dealPipelines: () => `/crm/pipelines/${CRM_PIPELINES_API_VERSION}/deals`,
   dealPipeline: (pipelineId: string) =>
     `/crm/pipelines/${CRM_PIPELINES_API_VERSION}/deals/${seg(pipelineId)}`,
+  /** Note creation (write-back). */
+  notes: () => `/crm/objects/${CRM_OBJECTS_API_VERSION}/notes`,
+  /** Multipart upload (write-back); 2026-09's files document has no upload either. */
+  fileUpload: () => `/files/${FILES_API_VERSION}/files`,
   file: (fileId: string) => `/files/${FILES_API_VERSION}/files/${seg(fileId)}`,
   fileSignedUrl: (fileId: string) => `/files/${FILES_API_VERSION}/files/${seg(fileId)}/signed-url`,
   callbackComplete: (callbackId: string) =>

@@ -127,3 +127,21 @@ export function parseAttachmentIds(value: string | null | undefined): string[] {
     .map((id) => id.trim())
     .filter((id) => id.length > 0);
 }
+
+/** `AssociationSpec` of a create's `associations[].types[]`. */
+export const AssociationSpecSchema = z.object({
+  associationCategory: z.enum(['HUBSPOT_DEFINED', 'INTEGRATOR_DEFINED', 'USER_DEFINED', 'WORK']),
+  associationTypeId: z.number().int(),
+});
+
+/** `SimplePublicObjectInputForCreate`: `POST /crm/objects/{version}/notes` body. */
+export const CrmObjectCreateInputSchema = z.object({
+  properties: CrmPropertyValuesSchema,
+  associations: z.array(
+    z.object({ to: z.object({ id: z.string() }), types: z.array(AssociationSpecSchema) }),
+  ),
+});
+export type CrmObjectCreateInput = z.infer<typeof CrmObjectCreateInputSchema>;
+
+/** HubSpot-defined association type of a note to a deal (note → deal). */
+export const NOTE_TO_DEAL_ASSOCIATION_TYPE_ID = 214;

@@ -33,3 +33,7 @@ export type WorkflowExecutionState = 'blocked' | 'completed' | 'completion_faile
 export type ClosedLostBehavior = 'cancel_contract' | 'do_nothing';
 
 export type AttachmentFilterMode = 'all' | 'matching';
+
+export type ContractFileOrigin = 'imported' | 'uploaded';
+
+export type FileWriteBackState = 'pending' | 'uploaded' | 'written' | 'failed' | 'skipped';

@@ -10,6 +10,7 @@ import * as m0008 from './migrations/0008_hubspot_card_and_settings.ts';
 import * as m0009 from './migrations/0009_hubspot_sync_batching.ts';
 import * as m0010 from './migrations/0010_hubspot_rate_slot_function.ts';
 import * as m0011 from './migrations/0011_oauth_state_sealed_verifier.ts';
+import * as m0012 from './migrations/0012_reviewed_files_write_back.ts';
 import * as m0013 from './migrations/0013_retention_indexes.ts';
 
 /**
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0009_hubspot_sync_batching': m0009,
   '0010_hubspot_rate_slot_function': m0010,
   '0011_oauth_state_sealed_verifier': m0011,
+  '0012_reviewed_files_write_back': m0012,
   '0013_retention_indexes': m0013,
 };
 

@@ -12,10 +12,12 @@ import type {
   AuditOutcome,
   ClosedLostBehavior,
   ConnectionStatus,
+  ContractFileOrigin,
   ContractFileState,
   ContractImportState,
   DealSyncState,
   DecisionCallbackState,
+  FileWriteBackState,
   NegotiationStatusColumn,
   ProvisioningStatus,
   WorkflowExecutionState,
@@ -66,9 +68,12 @@ export interface ContractFiles {
   id: Generated<string>;
   name: string;
   organization_id: string;
+  origin: Generated<ContractFileOrigin>;
+  replaces_file_id: string | null;
   sha256: string | null;
   size_bytes: Generated<number>;
   state: Generated<ContractFileState>;
+  uploaded_by: string | null;
 }
 
 export interface Contracts {
@@ -155,6 +160,21 @@ export interface HubspotDecisionCallbacks {
   state: Generated<DecisionCallbackState>;
 }
 
+export interface HubspotFileWritebacks {
+  attempts: Generated<number>;
+  contract_id: string;
+  created_at: Generated<Timestamp>;
+  deal_id: string;
+  file_id: string;
+  hubspot_file_id: string | null;
+  hubspot_note_id: string | null;
+  last_error: string | null;
+  organization_id: string;
+  portal_id: string;
+  state: Generated<FileWriteBackState>;
+  updated_at: Generated<Timestamp>;
+}
+
 export interface HubspotPortalSettings {
   attachment_filter_mode: Generated<AttachmentFilterMode>;
   attachment_name_pattern: string | null;
@@ -163,6 +183,7 @@ export interface HubspotPortalSettings {
   organization_id: string;
   updated_at: Generated<Timestamp>;
   updated_by: string | null;
+  write_back_files: Generated<boolean>;
 }
 
 export interface HubspotRatePauses {
@@ -298,6 +319,7 @@ export interface DB {
   hubspot_card_requests: HubspotCardRequests;
   hubspot_deal_sync: HubspotDealSync;
   hubspot_decision_callbacks: HubspotDecisionCallbacks;
+  hubspot_file_writebacks: HubspotFileWritebacks;
   hubspot_portal_settings: HubspotPortalSettings;
   hubspot_rate_pauses: HubspotRatePauses;
   hubspot_rate_sends: HubspotRateSends;
@@ -318,10 +340,12 @@ export type {
   AuditOutcome,
   ClosedLostBehavior,
   ConnectionStatus,
+  ContractFileOrigin,
   ContractFileState,
   ContractImportState,
   DealSyncState,
   DecisionCallbackState,
+  FileWriteBackState,
   NegotiationStatusColumn,
   ProvisioningStatus,
   WorkflowExecutionState,

@@ -8,7 +8,7 @@ import { createDatabase } from '../../../../server/src/platform/db/database.ts';
 import { portalRequest } from '../../../../server/src/hubspot/client/portal-client.ts';
 import { PortalNeedsReconnectError } from '../../../../server/src/hubspot/client/access-tokens.ts';
 import { provisionPortal } from '../../../../server/src/hubspot/install/provisioning.ts';
-import { REQUIRED_SCOPES } from '../../../../server/src/hubspot/install/scopes.ts';
+import { OPTIONAL_SCOPES, REQUIRED_SCOPES } from '../../../../server/src/hubspot/install/scopes.ts';
 import { z } from 'zod';
 import { anonymousCallbackRefusals } from '../../../../server/src/hubspot/install/callback-refusals.ts';
 import { startHubSpotTestEnv } from '../../../helpers/hubspot-env.ts';
@@ -88,7 +88,8 @@ describe('HubSpot install (OAuth)', () => {
       .executeTakeFirstOrThrow();
     expect(row.status).toBe('connected');
     expect(row.provisioning_status).toBe('done');
-    expect(row.granted_scopes.sort()).toEqual([...REQUIRED_SCOPES].sort());
+    // The sandbox grants the optional scopes too, as HubSpot does when the installer may.
+    expect(row.granted_scopes.sort()).toEqual([...REQUIRED_SCOPES, ...OPTIONAL_SCOPES].sort());
 
     // The tokens HubSpot issued appear nowhere in the database or the logs in plaintext.
     const issued =

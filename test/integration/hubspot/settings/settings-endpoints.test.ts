@@ -132,7 +132,10 @@ describe('PUT /api/v1/integrations/hubspot/settings/options', () => {
     const response = await call(portalId, 'PUT', '/options', savedOptionsMatching);
     expect(response.status).toBe(200);
     expect(SettingsOptionsSchema.parse(response.body)).toEqual(savedOptionsMatching);
-    expect(await getHubSpotSettings(db, organizationId)).toEqual(savedOptionsMatching);
+    expect(await getHubSpotSettings(db, organizationId)).toEqual({
+      ...savedOptionsMatching,
+      writeBackFiles: true,
+    });
     const data = SettingsDataSchema.parse((await call(portalId, 'GET', '')).body);
     expect(data.options).toEqual(savedOptionsMatching);
     const audit = await db
@@ -155,7 +158,10 @@ describe('PUT /api/v1/integrations/hubspot/settings/options', () => {
       expect(response.status).toBe(400);
       expect(ApiErrorSchema.parse(response.body).error.code).toBe('invalid_request');
     }
-    expect(await getHubSpotSettings(db, organizationId)).toEqual(settingsConnected.options);
+    expect(await getHubSpotSettings(db, organizationId)).toEqual({
+      ...settingsConnected.options,
+      writeBackFiles: true,
+    });
   });
 
   it('refuses to save for a portal that is not connected', async () => {

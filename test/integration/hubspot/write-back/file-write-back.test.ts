@@ -1,0 +1,251 @@
+import { describe, expect, it } from 'vitest';
+
+import { createApiKey } from '../../../../server/src/core/organizations/api-keys.ts';
+import { withPortalToken } from '../../../../server/src/hubspot/client/access-tokens.ts';
+import { hubspotAdapter } from '../../../../server/src/hubspot/adapter.ts';
+import {
+  writeBackFiles,
+  type WriteBackFilesPayload,
+} from '../../../../server/src/hubspot/legal-review/file-write-back.ts';
+import { REQUIRED_SCOPES } from '../../../../server/src/hubspot/install/scopes.ts';
+import { getContract } from '../../../../server/src/core/contracts/contracts-service.ts';
+import { startHubSpotTestEnv } from '../../../helpers/hubspot-env.ts';
+import { createTestDatabase } from '../../../helpers/test-db.ts';
+import { waitFor } from '../../../helpers/wait-for.ts';
+import { hubspotContract } from '../sync/sync-fixtures.ts';
+
+/**
+ * Issue 15 "done when", end to end against the sandbox over HTTP: legal uploads a reviewed
+ * file through the REST API and approves; the worker writes it back (HubSpot Files upload,
+ * a note on the deal attaching it); the file downloads byte-identical from the sandbox's
+ * Files API; a replayed job adds nothing; a portal without the new scopes is skipped with a
+ * re-authorization message while its status sync keeps working.
+ */
+const { db } = await createTestDatabase();
+const env = await startHubSpotTestEnv({ db });
+await env.startWorkers();
+const control = env.sandbox.control;
+
+const REVIEWED = Buffer.concat([
+  Buffer.from('%PDF-1.7\n% reviewed by legal\n'),
+  Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 31) % 256)),
+  Buffer.from('\n%%EOF\n'),
+]);
+
+function multipart(fileName: string, body: Buffer) {
+  const boundary = '----lexicontract-test-boundary';
+  const payload = Buffer.concat([
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${fileName}"\r\n` +
+        'Content-Type: application/pdf\r\n\r\n',
+    ),
+    body,
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  return { payload, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+}
+
+async function hubspotGet(portalId: string, path: string): Promise<unknown> {
+  return withPortalToken(env.tokenDeps, portalId, async (token) => {
+    const response = await fetch(`${env.sandbox.url}${path}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(response.status, path).toBe(200);
+    return response.json();
+  });
+}
+
+async function dealNotes(portalId: string, dealId: string) {
+  const deal = (await hubspotGet(
+    portalId,
+    `/crm/objects/2026-03/deals/${dealId}?associations=notes`,
+  )) as { associations?: { notes?: { results: { id: string }[] } } };
+  const ids = deal.associations?.notes?.results.map((r) => r.id) ?? [];
+  return Promise.all(
+    ids.map(
+      async (id) =>
+        (await hubspotGet(
+          portalId,
+          `/crm/objects/2026-03/notes/${id}?properties=hs_note_body,hs_attachment_ids`,
+        )) as { id: string; properties: Record<string, string | null> },
+    ),
+  );
+}
+
+async function reviewedContract(scopes?: string[]) {
+  const { organizationId, portalId } = await env.connectPortal(scopes ? { scopes } : {});
+  const { id: dealId } = control.createDeal(Number(portalId), { dealname: 'ACME MSA' });
+  const contract = await hubspotContract(db, {
+    organizationId,
+    portalId,
+    dealId,
+    title: 'ACME MSA',
+  });
+  const key = await createApiKey(db, organizationId, 'legal');
+  const auth = { authorization: `Bearer ${key.key}` };
+  const upload = multipart('ACME MSA - reviewed.pdf', REVIEWED);
+  const uploaded = await env.app.inject({
+    method: 'POST',
+    url: `/api/v1/contracts/${contract.id}/files`,
+    headers: { ...auth, ...upload.headers },
+    payload: upload.payload,
+  });
+  expect(uploaded.statusCode).toBe(201);
+  const move = async (status: string) => {
+    const response = await env.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/contracts/${contract.id}`,
+      headers: auth,
+      payload: { negotiation_status: status },
+    });
+    expect(response.statusCode).toBe(200);
+  };
+  return {
+    organizationId,
+    portalId,
+    dealId,
+    contract,
+    move,
+    fileId: uploaded.json<{ id: string }>().id,
+  };
+}
+
+const uploadsOf = (portalId: string) =>
+  control
+    .requestLog()
+    .filter(
+      (e) =>
+        e.method === 'POST' &&
+        e.path === '/files/2026-03/files' &&
+        e.portalId === Number(portalId) &&
+        e.status === 201,
+    ).length;
+
+describe('the reviewed paper written back to the deal', () => {
+  it('uploads the reviewed file and attaches it to the deal through a note, once', async () => {
+    const { organizationId, portalId, dealId, contract, move } = await reviewedContract();
+    await move('in_review');
+    await move('approved');
+
+    const [note] = await waitFor(async () => {
+      const notes = await dealNotes(portalId, dealId);
+      return notes.length > 0 ? notes : undefined;
+    });
+    expect(note?.properties.hs_note_body).toContain('ACME MSA');
+    expect(note?.properties.hs_note_body).toContain('Approved by api_key:');
+    expect(note?.properties.hs_note_body).toContain(`/contracts/${contract.id}`);
+    const attachmentIds = (note?.properties.hs_attachment_ids ?? '').split(';');
+    expect(attachmentIds).toHaveLength(1);
+
+    const metadata = (await hubspotGet(portalId, `/files/2026-03/files/${attachmentIds[0]}`)) as {
+      access: string;
+      path: string;
+    };
+    expect(metadata.access).toBe('PRIVATE');
+    expect(metadata.path.startsWith('/LexiContract/')).toBe(true);
+    const signed = (await hubspotGet(
+      portalId,
+      `/files/2026-03/files/${attachmentIds[0]}/signed-url`,
+    )) as { url: string };
+    const download = await fetch(signed.url);
+    expect(download.status).toBe(200);
+    expect(Buffer.from(await download.arrayBuffer()).equals(REVIEWED)).toBe(true);
+
+    // A replayed job (the same payload again) uploads nothing and writes no second note.
+    await waitFor(
+      async () =>
+        (
+          await db
+            .selectFrom('hubspot_file_writebacks')
+            .select('state')
+            .where('contract_id', '=', contract.id)
+            .executeTakeFirst()
+        )?.state === 'written',
+    );
+    const uploadsBefore = uploadsOf(portalId);
+    const payload: WriteBackFilesPayload = {
+      organizationId,
+      contractId: contract.id,
+      portalId,
+      dealId,
+      decision: 'approved',
+    };
+    const deps = { db, tokenDeps: env.tokenDeps, publicBaseUrl: env.config.publicBaseUrl };
+    await writeBackFiles(deps, payload);
+    await writeBackFiles(deps, payload);
+    expect(uploadsOf(portalId)).toBe(uploadsBefore);
+    expect(await dealNotes(portalId, dealId)).toHaveLength(1);
+  });
+
+  it('skips a portal installed without the new scopes, saying to re-authorize, and still syncs the status', async () => {
+    const { organizationId, portalId, dealId, contract, move } = await reviewedContract([
+      ...REQUIRED_SCOPES,
+    ]);
+    await move('in_review');
+    await move('approved');
+    const row = await waitFor(() =>
+      db
+        .selectFrom('hubspot_file_writebacks')
+        .selectAll()
+        .where('contract_id', '=', contract.id)
+        .where('state', '=', 'skipped')
+        .executeTakeFirst(),
+    );
+    expect(row.last_error).toContain('re-authorize to write files back');
+    expect(uploadsOf(portalId)).toBe(0);
+    expect(await dealNotes(portalId, dealId)).toHaveLength(0);
+
+    await waitFor(
+      () =>
+        control.getDeal(Number(portalId), dealId)?.properties.lexicontract_status === 'approved',
+    );
+    const current = await getContract(db, organizationId, contract.id);
+    const states = await hubspotAdapter.syncStates(db, organizationId, [current]);
+    expect(states.get(contract.id)?.filesWriteBackProblem).toContain(
+      're-authorize to write files back',
+    );
+
+    // The card and the settings page say so, with the re-authorization link.
+    const signed = (url: string) =>
+      control.signedCardFetch({
+        portalId: Number(portalId),
+        userId: 5,
+        userEmail: 'rep@example.com',
+        method: 'GET',
+        url,
+      });
+    const hub = `${env.baseUrl}/api/v1/integrations/hubspot`;
+    const card = await signed(`${hub}/card?dealId=${dealId}`);
+    expect(card.status).toBe(200);
+    const settings = await signed(`${hub}/settings`);
+    expect(settings.status).toBe(200);
+    const cardNotice = (
+      card.body as { writeBackNotice?: { message: string; reauthorizeUrl: string } }
+    ).writeBackNotice;
+    const settingsNotice = (
+      settings.body as {
+        connection: { writeBackNotice?: { message: string; reauthorizeUrl: string } };
+      }
+    ).connection.writeBackNotice;
+    for (const notice of [cardNotice, settingsNotice]) {
+      expect(notice?.message).toContain('re-authorize to write files back');
+      expect(notice?.reauthorizeUrl).toBe(
+        `${env.config.publicBaseUrl}/api/v1/integrations/hubspot/auth`,
+      );
+    }
+  });
+
+  it('shows no re-authorization notice to a portal that granted the scopes', async () => {
+    const { portalId, dealId } = await reviewedContract();
+    const card = await control.signedCardFetch({
+      portalId: Number(portalId),
+      userId: 5,
+      userEmail: 'rep@example.com',
+      method: 'GET',
+      url: `${env.baseUrl}/api/v1/integrations/hubspot/card?dealId=${dealId}`,
+    });
+    expect(card.status).toBe(200);
+    expect((card.body as { state: string }).state).toBe('ready');
+    expect((card.body as { writeBackNotice?: unknown }).writeBackNotice).toBeUndefined();
+  });
+});
