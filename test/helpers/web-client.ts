@@ -4,6 +4,9 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
  * A cookie-keeping browser stand-in over `app.inject`, for server-rendered pages: it keeps
  * Set-Cookie values between requests and can pull the CSRF token out of a form.
  */
+/** What a browser sends when it navigates: error answers are then pages, as a person sees them. */
+const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+
 export class WebClient {
   readonly cookies = new Map<string, string>();
 
@@ -31,7 +34,7 @@ export class WebClient {
     const response = await this.app.inject({
       method: 'GET',
       url,
-      headers: cookie ? { cookie } : {},
+      headers: { accept: BROWSER_ACCEPT, ...(cookie ? { cookie } : {}) },
     });
     this.remember(response);
     return response;
@@ -45,7 +48,11 @@ export class WebClient {
     const response = await this.app.inject({
       method: 'POST',
       url,
-      headers: { 'content-type': body.contentType, ...(cookie ? { cookie } : {}) },
+      headers: {
+        accept: BROWSER_ACCEPT,
+        'content-type': body.contentType,
+        ...(cookie ? { cookie } : {}),
+      },
       payload: body.payload,
     });
     this.remember(response);
@@ -58,6 +65,7 @@ export class WebClient {
       method: 'POST',
       url,
       headers: {
+        accept: BROWSER_ACCEPT,
         'content-type': 'application/x-www-form-urlencoded',
         ...(cookie ? { cookie } : {}),
       },

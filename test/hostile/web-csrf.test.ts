@@ -46,7 +46,12 @@ async function post(
   return app.inject({
     method: 'POST',
     url,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    // A browser's form post: it asks for HTML, so refusals come back as pages.
+    headers: {
+      accept: 'text/html',
+      'content-type': 'application/x-www-form-urlencoded',
+      ...headers,
+    },
     payload: new URLSearchParams(form).toString(),
   });
 }

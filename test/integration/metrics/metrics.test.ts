@@ -56,6 +56,7 @@ async function deliver(portalId: string, eventIds: number[], occurredAt: number)
       appId: Number(env.config.hubspot.appId),
       occurredAt,
       subscriptionType: 'object.propertyChange',
+      objectTypeId: '0-3',
       attemptNumber: 0,
       objectId: 123_456,
       propertyName: 'dealname',

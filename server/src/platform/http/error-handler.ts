@@ -65,9 +65,11 @@ const UNAVAILABLE_PAGE = `<!doctype html>
  */
 export function installErrorHandler(app: FastifyInstance, options: ErrorPageOptions = {}): void {
   const send = (request: FastifyRequest, reply: FastifyReply, status: number, body: ErrorBody) => {
-    const page = isBrowserRoute(request)
-      ? options.htmlErrorPage?.(request, status, body.error)
-      : undefined;
+    // A page for a browser (it asks for HTML) on a browser route; programs get JSON.
+    const page =
+      isBrowserRoute(request) && wantsHtml(request.headers.accept)
+        ? options.htmlErrorPage?.(request, status, body.error)
+        : undefined;
     if (page === undefined) return reply.status(status).send(body);
     return reply.status(status).type('text/html; charset=utf-8').send(page);
   };
