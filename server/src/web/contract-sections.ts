@@ -138,15 +138,17 @@ export function skippedAttachmentsHtml(importSummary: unknown): SafeHtml | null 
         </tr>
       </thead>
       <tbody>
-        ${skipped.map(
-          (s) =>
-            html`<tr>
-              <td>${s.name}</td>
-              <td>
-                ${typeof s.message === 'string' ? s.message : (SKIP_REASONS[s.reason] ?? humanLabel(s.reason))}
-              </td>
-            </tr>`,
-        )}
+        ${skipped.map((s) => {
+          // The import's own message when it has one (e.g. the refused download host).
+          const why =
+            typeof s.message === 'string'
+              ? s.message
+              : (SKIP_REASONS[s.reason] ?? humanLabel(s.reason));
+          return html`<tr>
+            <td>${s.name}</td>
+            <td>${why}</td>
+          </tr>`;
+        })}
       </tbody>
     </table>
   </div>`;
