@@ -17,7 +17,7 @@ import { migrateToLatest } from '../server/src/platform/db/migrate.ts';
 import { loggerOptions } from '../server/src/platform/http/logger.ts';
 import type { HubSpotTokenDeps } from '../server/src/hubspot/client/access-tokens.ts';
 import { provisionPortal } from '../server/src/hubspot/install/provisioning.ts';
-import { REQUIRED_SCOPES } from '../server/src/hubspot/install/scopes.ts';
+import { OPTIONAL_SCOPES, REQUIRED_SCOPES } from '../server/src/hubspot/install/scopes.ts';
 import { upsertOrganizationIntegration } from '../server/src/core/integrations/organization-integrations.ts';
 import { JobQueue } from '../server/src/platform/jobs/queue.ts';
 import { createOrganization } from '../server/src/core/organizations/organizations.ts';
@@ -118,6 +118,7 @@ export async function startBenchEnv(options: { importMaxFileBytes: number }): Pr
       name: 'LexiContract (bench)',
       redirectUrls: [`${baseUrl}/api/v1/integrations/hubspot/callback`],
       requiredScopes: [...REQUIRED_SCOPES],
+      optionalScopes: [...OPTIONAL_SCOPES],
       actionUrl: `${baseUrl}/api/v1/integrations/hubspot/webhook`,
       webhookTargetUrl: `${baseUrl}/api/v1/integrations/hubspot/events`,
       appBaseUrl: baseUrl,

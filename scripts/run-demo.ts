@@ -17,7 +17,7 @@ import {
   type EmbeddedPostgresHandle,
 } from '../server/src/platform/db/embedded.ts';
 import { migrateToLatest } from '../server/src/platform/db/migrate.ts';
-import { REQUIRED_SCOPES } from '../server/src/hubspot/install/scopes.ts';
+import { OPTIONAL_SCOPES, REQUIRED_SCOPES } from '../server/src/hubspot/install/scopes.ts';
 import { JobQueue } from '../server/src/platform/jobs/queue.ts';
 import { createApiKey } from '../server/src/core/organizations/api-keys.ts';
 import { demoPortalOf, SANDBOX_STAGE_IDS, startSandbox } from '../sandbox/index.ts';
@@ -108,6 +108,7 @@ async function main(): Promise<number> {
       name: 'LexiContract (demo)',
       redirectUrls: [`${baseUrl}/api/v1/integrations/hubspot/callback`],
       requiredScopes: [...REQUIRED_SCOPES],
+      optionalScopes: [...OPTIONAL_SCOPES],
       actionUrl: `${baseUrl}/api/v1/integrations/hubspot/webhook`,
       webhookTargetUrl: `${baseUrl}/api/v1/integrations/hubspot/events`,
       appBaseUrl: baseUrl,

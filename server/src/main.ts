@@ -16,7 +16,7 @@ import { openDatabaseFromConfig } from './platform/db/open.ts';
 import { REDACTED_PATHS } from './platform/http/logger.ts';
 import { loadDotEnv } from './platform/config/dotenv.ts';
 import { Shutdown } from './platform/process/shutdown.ts';
-import { REQUIRED_SCOPES } from './hubspot/install/scopes.ts';
+import { OPTIONAL_SCOPES, REQUIRED_SCOPES } from './hubspot/install/scopes.ts';
 import { JobQueue } from './platform/jobs/queue.ts';
 import { registerMetricsRoute, startMetricsServer } from './platform/metrics.ts';
 import { exportHubSpotMetrics } from './hubspot/metrics.ts';
@@ -142,6 +142,7 @@ async function start(
         name: 'LexiContract (sandbox)',
         redirectUrls: [`${config.publicBaseUrl}/api/v1/integrations/hubspot/callback`],
         requiredScopes: [...REQUIRED_SCOPES],
+        optionalScopes: [...OPTIONAL_SCOPES],
         actionUrl: `${config.publicBaseUrl}/api/v1/integrations/hubspot/webhook`,
         webhookTargetUrl: `${config.publicBaseUrl}/api/v1/integrations/hubspot/events`,
         appBaseUrl: config.publicBaseUrl,
