@@ -9,14 +9,16 @@ export interface DemoPortal {
     withAttachments: string;
     withoutAttachments: string;
     withSensitiveFile: string;
-    inLegalReview: string;
+    /** Not yet in Legal Review: a seeded deal in that stage would have no contract. */
+    readyForLegalReview: string;
   };
 }
 
 /**
  * The demo account sandbox mode shows: the "Sales Pipeline" (with "Legal Review" and
  * "Closed Lost" stages) and four deals — one with two PDFs and a DOCX, one without
- * attachments, one with a sensitive file, one already in Legal Review.
+ * attachments, one with a sensitive file, one ready for legal review. None is seeded in
+ * Legal Review: a deal gets there through the workflow (or the card), which makes its contract.
  */
 export function seedDemoPortal(control: SandboxControl): DemoPortal {
   const { portalId } = control.createPortal({
@@ -65,7 +67,7 @@ export function seedDemoPortal(control: SandboxControl): DemoPortal {
   const umbrella = control.createDeal(
     portalId,
     { dealname: 'Umbrella Health — Platform License', amount: '96000', deal_currency_code: 'GBP' },
-    { stageId: s.legalReview },
+    { stageId: s.presentationScheduled },
   );
   control.attachNoteWithFiles(portalId, umbrella.id, [
     {
@@ -79,7 +81,7 @@ export function seedDemoPortal(control: SandboxControl): DemoPortal {
       withAttachments: acme.id,
       withoutAttachments: globex.id,
       withSensitiveFile: initech.id,
-      inLegalReview: umbrella.id,
+      readyForLegalReview: umbrella.id,
     },
   };
 }

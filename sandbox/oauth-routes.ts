@@ -12,6 +12,7 @@ import { sameToken } from './tokens.ts';
 import type { SandboxRuntime } from './runtime.ts';
 import { pkceChallenge, randomToken, type PortalRecord, type SandboxState } from './state.ts';
 import { applyLeanAnswers } from './lean.ts';
+import { scopeMeaning } from './scope-meanings.ts';
 import { enforceServedVersions } from './versions.ts';
 
 /** A validated `/oauth/authorize` request waiting for the user's decision. */
@@ -32,12 +33,23 @@ function escapeHtml(text: string): string {
     .replace(/'/g, '&#39;');
 }
 
+const CONSENT_STYLE = `*{box-sizing:border-box}
+body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#33475b;background:#f5f8fa}
+.banner{background:#ff7a59;color:#fff;padding:8px 24px;font-weight:600;margin:0}
+.sheet{max-width:36rem;margin:2.5rem auto;background:#fff;border:1px solid #cbd6e2;border-radius:8px;padding:2rem 2.25rem;box-shadow:0 2px 8px rgba(45,62,80,.08)}
+h1{font-size:1.4rem;margin:0 0 .25rem}.lead{color:#516f90;margin:0 0 1.25rem}
+.scopes{list-style:none;margin:0 0 1.25rem;padding:0;border:1px solid #dfe3eb;border-radius:6px}
+.scopes li{padding:.6rem .9rem;border-top:1px solid #eaf0f6;display:flex;flex-direction:column}.scopes li:first-child{border-top:0}
+.scopes code{font-size:.75rem;color:#7c98b6}
+label{display:block;font-weight:600;margin-bottom:1rem}label select,label input{display:block;width:100%;margin-top:.35rem;font:inherit;padding:.45rem .6rem;border:1px solid #cbd6e2;border-radius:4px;background:#f5f8fa}
+.actions{display:flex;gap:.75rem}button{font:inherit;font-weight:600;padding:.55rem 1.4rem;border-radius:4px;border:1px solid #ff7a59;cursor:pointer}
+button[value=approve]{background:#ff7a59;color:#fff}button[value=deny]{background:#fff;color:#ff7a59}
+.fine{font-size:.8rem;color:#7c98b6;margin-top:1.25rem}`;
+
 function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#33475b}
-.banner{background:#fff3cd;border:1px solid #e0b200;padding:.5rem 1rem;border-radius:4px}
-button{padding:.5rem 1.25rem;margin-right:.5rem;font-size:1rem}select{font-size:1rem;padding:.25rem}</style>
-</head><body><p class="banner">HubSpot <strong>sandbox</strong>: a local stand-in for HubSpot. Nothing here is a real HubSpot account.</p>${body}</body></html>`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} · HubSpot sandbox</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><style>${CONSENT_STYLE}</style>
+</head><body><p class="banner">HubSpot SANDBOX: a local stand-in for HubSpot. Nothing here is a real HubSpot account.</p><div class="sheet">${body}</div></body></html>`;
 }
 
 function splitScopes(value: string | null): string[] {
@@ -249,24 +261,28 @@ export async function oauthRoutes(
       .map((p) => `<option value="${p.portalId}">${escapeHtml(p.name)} (${p.portalId})</option>`)
       .join('');
     const scopes = result.pending.scopes
-      .map((s) => `<li><code>${escapeHtml(s)}</code></li>`)
+      .map(
+        (s) => `<li><span>${escapeHtml(scopeMeaning(s))}</span><code>${escapeHtml(s)}</code></li>`,
+      )
       .join('');
     return reply.send(
       page(
         `Connect ${appName}`,
         `<h1>Connect ${escapeHtml(appName)} to HubSpot</h1>
-<p>${escapeHtml(appName)} is requesting access to:</p><ul>${scopes}</ul>
+<p class="lead">${escapeHtml(appName)} is asking for access to the account you choose. It will be able to:</p>
+<ul class="scopes" data-testid="consent-scopes">${scopes}</ul>
 <form method="post" action="/oauth/authorize/decision">
 <input type="hidden" name="request_id" value="${escapeHtml(result.pending.id)}">
-<p><label>Install into account: <select name="portal_id">${portals}<option value="new">Create a test portal</option></select></label></p>${
+<label>Install into account <select name="portal_id">${portals}<option value="new">Create a test portal</option></select></label>${
           controlToken !== undefined
             ? `
-<p><label>Sandbox token (needed for an existing account): <input type="password" name="sandbox_token" autocomplete="off"></label></p>`
+<label>Sandbox token (needed for an existing account) <input type="password" name="sandbox_token" autocomplete="off"></label>`
             : ''
         }
-<p><button type="submit" name="decision" value="approve">Approve</button>
+<p class="actions"><button type="submit" name="decision" value="approve">Approve</button>
 <button type="submit" name="decision" value="deny">Deny</button></p>
-</form>`,
+</form>
+<p class="fine">Approving sends you back to ${escapeHtml(new URL(result.pending.redirectUri).origin)} with an authorization code, as HubSpot does.</p>`,
       ),
     );
   });

@@ -13,11 +13,12 @@ const env = await startHubSpotTestEnv({ db: database.db, sandbox: { seedDemoPort
 await env.startWorkers();
 const browser = await launchBrowser();
 
-/** Reloads the page until the text appears (the sandbox deal page is server-rendered). */
+/** Reloads the page until the text appears (the record's properties are server-rendered). */
 async function reloadUntil(page: Page, testId: string, text: string): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const value = await page.getByTestId(testId).textContent();
+    const locator = page.getByTestId(testId);
+    const value = (await locator.count()) > 0 ? await locator.textContent() : null;
     if (value?.includes(text)) return;
     if (Date.now() > deadline)
       throw new Error(`${testId} never showed ${text} (last: ${value ?? 'none'})`);
@@ -26,52 +27,138 @@ async function reloadUntil(page: Page, testId: string, text: string): Promise<vo
   }
 }
 
+/** Console errors and page errors (a CSP refusal, a crashed extension) fail the walk. */
+function watchErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(error.message));
+  return errors;
+}
+
 describe('sandbox mode walk-through in a real browser', () => {
-  it('installs from "Sign in with HubSpot", sends a deal from its record, and the deal follows status changes', async () => {
+  it('installs, sends a deal with the real Legal review card, sends a new version, follows status changes, and shows the settings page', async () => {
     const demo = demoPortalOf(env.sandbox);
     if (!demo) throw new Error('no demo portal');
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors = watchErrors(page);
 
     // Marketplace-style install: no LexiContract session, the installer is signed in.
     await page.goto(`${env.baseUrl}/sign-in`);
     await page.getByRole('link', { name: 'Sign in with HubSpot' }).click();
+    await page.getByTestId('consent-scopes').waitFor();
+    await expect(page.getByTestId('consent-scopes').textContent()).resolves.toContain('View deals');
+    await page.screenshot({
+      path: path.join(ARTIFACTS_DIR, 'sandbox-consent.png'),
+      fullPage: true,
+    });
     await page.locator('select[name="portal_id"]').selectOption(String(demo.portalId));
     await page.getByRole('button', { name: 'Approve' }).click();
     await page.waitForURL(`${env.baseUrl}/integrations?notice=hubspot_connected`);
     await expect(page.getByTestId('hubspot-status').textContent()).resolves.toBe('Connected');
 
-    // The sandbox's deal record: press "Send to Legal Review" the way the card does.
+    // The deal record renders the app's real card (hubspot-app/app/cards/LegalReviewCard.tsx).
     const dealUrl = `${env.sandbox.url}/deals/${demo.portalId}/${demo.deals.withAttachments}`;
     await page.goto(dealUrl);
-    await page.getByTestId('send-to-legal').click();
-    await expect(page.getByTestId('sandbox-message').textContent()).resolves.toContain(
-      'Sent to legal review',
+    const card = page.getByTestId('extension-legal_review_card');
+    const send = card.getByTestId('send');
+    await send.waitFor();
+    await expect(send.textContent()).resolves.toBe('Send to Legal Review');
+    await expect(card.getByTestId('empty').textContent()).resolves.toContain(
+      'Not sent to legal review yet',
     );
-    await reloadUntil(page, 'prop-lexicontract_status', 'pending_review');
+    // File selection: three importable files, preselected; the rep leaves the DPA out.
+    const files = card.locator('input[type="checkbox"][data-testid^="file-"]');
+    await expect(files.count()).resolves.toBe(3);
+    const dpa = card.locator('label', { hasText: 'Acme DPA redlines.docx' }).locator('input');
+    await expect(dpa.isChecked()).resolves.toBe(true);
+    await dpa.uncheck();
+    await expect(dpa.isChecked()).resolves.toBe(false);
 
-    // Legal moves the contract in LexiContract.
+    await send.click();
+    const alert = page.getByTestId('card-alert').last();
+    await alert.waitFor();
+    await expect(alert.textContent()).resolves.toContain('Sent to legal review');
+    // The card loads again: the contract is open, so the button now sends a new version.
+    await card.getByTestId('send').filter({ hasText: 'Send new version' }).waitFor();
+    await card.getByTestId('contracts').waitFor();
+    await reloadUntil(page, 'prop-lexicontract_status', 'Pending review');
+
+    // Legal moves the contract in LexiContract; it holds the two selected files.
     await page.goto(`${env.baseUrl}/contracts`);
     await page.getByRole('link', { name: /Acme Corp/ }).click();
-    await expect(page.getByTestId('contract-file').count()).resolves.toBe(3);
+    await expect(page.getByTestId('contract-file').count()).resolves.toBe(2);
     await page.getByTestId('next-status').selectOption('in_review');
     await page.getByTestId('change-status').click();
     await page.waitForURL(/notice=status_changed/);
     await page.goto(`${env.baseUrl}/contracts`);
     await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'contracts.png'), fullPage: true });
 
-    // The deal in HubSpot follows within seconds.
+    // The deal in HubSpot follows; the card shows the contract's status by its label.
     await page.goto(dealUrl);
-    await reloadUntil(page, 'prop-lexicontract_status', 'in_review');
+    await reloadUntil(page, 'prop-lexicontract_status', 'In review');
+    await card.locator('[data-testid^="status-"]').first().waitFor();
+    await expect(card.locator('[data-testid^="status-"]').first().textContent()).resolves.toContain(
+      'In review',
+    );
     await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'sandbox-deal.png'), fullPage: true });
 
-    // Moving another deal to "Legal Review" runs the workflow action against the app.
+    // "Send new version" on the open contract.
+    await card.getByTestId('send').filter({ hasText: 'Send new version' }).click();
+    await page.getByTestId('card-alert').filter({ hasText: 'New version sent' }).waitFor();
+    // The new version starts its own review.
+    await reloadUntil(page, 'prop-lexicontract_status', 'Pending review');
+
+    // A rep edits lexicontract_status by hand: the app puts the true status back, and says why.
+    await page.getByTestId('status-select').selectOption({ label: 'Approved' });
+    await page.getByTestId('set-status').click();
+    await page.waitForURL(/m=status_set/);
+    await reloadUntil(page, 'status-reverted', 'LexiContract put the status back');
+    await expect(page.getByTestId('prop-lexicontract_status').textContent()).resolves.toBe(
+      'Pending review',
+    );
+
+    // Moving another deal to "Legal Review" runs the workflow action; its outputs show on the deal.
     await page.goto(`${env.sandbox.url}/deals/${demo.portalId}/${demo.deals.withoutAttachments}`);
     await page.getByTestId('stage-select').selectOption({ label: 'Legal Review' });
     await page.getByTestId('move-stage').click();
     await expect(page.getByTestId('sandbox-message').textContent()).resolves.toContain(
       'workflow action',
     );
-    await reloadUntil(page, 'prop-lexicontract_status', 'pending_review');
+    await expect(page.getByTestId('workflow-run').textContent()).resolves.toContain('HTTP 200');
+    await reloadUntil(page, 'prop-lexicontract_status', 'Pending review');
+
+    // The app's settings page, rendered from hubspot-app/app/settings/SettingsPage.tsx.
+    await page.goto(`${env.sandbox.url}/settings/${demo.portalId}`);
+    const settings = page.getByTestId('extension-lexicontract_settings');
+    await settings.getByTestId('connection-state').waitFor();
+    await expect(settings.getByTestId('connection-state').textContent()).resolves.toBe('Connected');
+    await page.screenshot({
+      path: path.join(ARTIFACTS_DIR, 'sandbox-settings.png'),
+      fullPage: true,
+    });
+    await settings.getByTestId('closed-lost').selectOption('do_nothing');
+    await settings.getByTestId('save').click();
+    await page.getByTestId('card-alert').filter({ hasText: 'Saved' }).waitFor();
+    await page.reload();
+    await settings.getByTestId('closed-lost').waitFor();
+    await expect(settings.getByTestId('closed-lost').inputValue()).resolves.toBe('do_nothing');
+
+    // The app's stored authorization stops working: the card asks to reconnect, and no Send.
+    env.sandbox.control.revokePortal(demo.portalId);
+    env.sandbox.control.installApp(demo.portalId);
+    await page.goto(dealUrl);
+    await card.getByTestId('needs-reconnect').waitFor();
+    await expect(card.getByTestId('needs-reconnect').textContent()).resolves.toContain(
+      'Reconnect LexiContract',
+    );
+    await expect(card.getByTestId('send').count()).resolves.toBe(0);
+    await expect(card.getByTestId('reconnect-link').getAttribute('href')).resolves.toBe(
+      `${env.baseUrl}/integrations`,
+    );
+
+    expect(errors).toEqual([]);
     await page.close();
   });
 });
