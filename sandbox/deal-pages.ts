@@ -200,8 +200,12 @@ export async function dealPages(
     return sendPage(reply, layout('Deals', body || '<p>No portals.</p>'));
   });
 
-  const DealParams = z.object({ portalId: z.coerce.number().int(), dealId: z.string().max(40) });
-  const PortalParams = z.object({ portalId: z.coerce.number().int() });
+  const PortalId = z
+    .string()
+    .regex(/^[1-9][0-9]{0,15}$/)
+    .transform(Number);
+  const DealParams = z.object({ portalId: PortalId, dealId: z.string().max(40) });
+  const PortalParams = z.object({ portalId: PortalId });
 
   function found(portalId: number, dealId: string) {
     const portal = state.portals.get(portalId);
@@ -257,14 +261,18 @@ export async function dealPages(
   }
 
   app.get('/deals/:portalId/:dealId/properties', async (request, reply) => {
-    const { portalId, dealId } = DealParams.parse(request.params);
+    const params = DealParams.safeParse(request.params);
+    if (!params.success) return notFound(reply, 'deal');
+    const { portalId, dealId } = params.data;
     const record = found(portalId, dealId);
     if (!record) return notFound(reply, 'deal');
     return sendPage(reply, propertiesTable(record.portal, record.deal));
   });
 
   app.get('/deals/:portalId/:dealId', async (request, reply) => {
-    const { portalId, dealId } = DealParams.parse(request.params);
+    const params = DealParams.safeParse(request.params);
+    if (!params.success) return notFound(reply, 'deal');
+    const { portalId, dealId } = params.data;
     const query = z.object({ m: z.string().max(40).optional() }).parse(request.query);
     const record = found(portalId, dealId);
     if (!record) return notFound(reply, 'deal');
@@ -335,7 +343,9 @@ export async function dealPages(
   });
 
   app.get('/settings/:portalId', async (request, reply) => {
-    const { portalId } = PortalParams.parse(request.params);
+    const params = PortalParams.safeParse(request.params);
+    if (!params.success) return notFound(reply, 'account');
+    const { portalId } = params.data;
     const portal = state.portals.get(portalId);
     const user = portal?.users[0];
     if (!portal || !user) return notFound(reply, 'account');

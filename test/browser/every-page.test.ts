@@ -73,7 +73,7 @@ interface Visit {
 
 /** Visits a page at 1280 px and fails on any console error or page error. */
 async function visit(page: Page, path: string, errors: string[]): Promise<Visit> {
-  const response = await page.goto(`${env.baseUrl}${path}`);
+  const response = await page.goto(path.startsWith('http') ? path : `${env.baseUrl}${path}`);
   if (!response) throw new Error(`no response for ${path}`);
   const scrollWidth = Number(await page.evaluate('document.documentElement.scrollWidth'));
   expect(errors, `console errors on ${path}`).toEqual([]);
@@ -186,6 +186,45 @@ describe('every page in a real browser at 1280 px', () => {
     expect(log).toMatch(/\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC/);
     expect(log).toContain(`HubSpot workflow 123456789 (portal ${portalId})`);
     expect(log).not.toMatch(/"scopes"/);
+    await page.close();
+  });
+
+  it('the sandbox: deal list, deal record with the real card, app settings, wrong ids', async () => {
+    const sandbox = env.sandbox.url;
+    const deal = env.sandbox.control.createDeal(Number(portalId), {
+      dealname: 'Initrode — a deal with a rather long name to wrap on the record page',
+      amount: '1234567.5',
+      deal_currency_code: 'EUR',
+    });
+    const errors: string[] = [];
+    const page = await newPage(errors);
+    const pages: Array<{ path: string; ready?: string }> = [
+      { path: `${sandbox}/` },
+      { path: `${sandbox}/deals/${portalId}/${deal.id}`, ready: 'send' },
+      { path: `${sandbox}/settings/${portalId}`, ready: 'connection-state' },
+    ];
+    for (const { path, ready } of pages) {
+      const seen = await visit(page, path, errors);
+      expect(seen.status, path).toBe(200);
+      expect(seen.contentType, path).toContain('text/html');
+      // The app's extension has rendered (its script ran under the page's CSP).
+      if (ready) await page.getByTestId(ready).waitFor();
+      const width = Number(await page.evaluate('document.documentElement.scrollWidth'));
+      expect(width, path).toBeLessThanOrEqual(1280);
+      expect(errors, path).toEqual([]);
+    }
+    await visit(page, `${sandbox}/`, errors);
+    const list = (await page.locator('main').textContent()) ?? '';
+    expect(list).toContain('€1,234,567.50');
+    for (const path of [
+      `${sandbox}/deals/${portalId}/999999999`,
+      `${sandbox}/deals/not-a-portal/1`,
+      `${sandbox}/settings/123`,
+    ]) {
+      const seen = await visit(page, path, errors);
+      expect(seen.status, path).toBe(404);
+      expect(seen.contentType, path).toContain('text/html');
+    }
     await page.close();
   });
 

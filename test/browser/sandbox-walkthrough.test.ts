@@ -80,6 +80,8 @@ describe('sandbox mode walk-through in a real browser', () => {
     const alert = page.getByTestId('card-alert').last();
     await alert.waitFor();
     await expect(alert.textContent()).resolves.toContain('Sent to legal review');
+    // actions.refreshObjectProperties(): the record's properties are fetched and drawn again.
+    await page.locator('[data-card-host-properties][data-refreshed]').waitFor();
     // The card loads again: the contract is open, so the button now sends a new version.
     await card.getByTestId('send').filter({ hasText: 'Send new version' }).waitFor();
     await card.getByTestId('contracts').waitFor();
