@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 
-import { BundleCache } from './card-host/bundle.ts';
+import { BundleCache, CardBundleError } from './card-host/bundle.ts';
 import type { CardHost } from './card-host/card-host.ts';
 import { SandboxControlError } from './errors.ts';
 import { cardFetch } from './outbound.ts';
@@ -34,7 +34,15 @@ export async function cardHostRoutes(
     const uid = file.slice(0, -'.js'.length);
     const extension = (await host.extensions()).find((e) => e.uid === uid);
     if (!extension) throw new SandboxControlError(`no extension ${uid} in hubspot-app`, 404);
-    const script = await bundles.get(extension);
+    let script: string;
+    try {
+      script = await bundles.get(extension);
+    } catch (error) {
+      if (!(error instanceof CardBundleError)) throw error;
+      request.log.error({ err: error }, 'sandbox: an extension does not bundle');
+      // A script that says so where the extension would be (a failed script would say nothing).
+      script = `(function(){var m=${JSON.stringify(error.message)};console.error(m);document.querySelectorAll('[data-card-host-mount=${JSON.stringify(uid)}]').forEach(function(e){var p=document.createElement('pre');p.className='hs-alert hs-alert-danger';p.setAttribute('data-testid','extension-bundle-error');p.textContent=m;e.replaceChildren(p);});})();`;
+    }
     return reply
       .type('text/javascript; charset=utf-8')
       .header('cache-control', 'no-cache')

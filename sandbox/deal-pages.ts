@@ -327,7 +327,7 @@ export async function dealPages(
           : '<p class="muted">The property does not exist yet in this account (the app creates it when installed).</p>'
       }</div>`;
     const middle = `${cards.tab}
-      <div class="panel"><h2>Attachments</h2>${attachments ? `<ul>${attachments}</ul>` : '<p class="muted">No attachments.</p>'}</div>
+      <div class="panel"><h2>Files on the deal's notes</h2>${attachments ? `<ul>${attachments}</ul>` : '<p class="muted">No attachments.</p>'}</div>
       <div class="panel" data-testid="activity"><h2>Activity</h2>${activity(portalId, dealId)}</div>`;
     const body = cards.sidebar
       ? `<div>${left}</div><div>${middle}</div><div>${cards.sidebar}</div>`

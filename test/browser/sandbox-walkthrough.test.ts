@@ -129,6 +129,12 @@ describe('sandbox mode walk-through in a real browser', () => {
       'workflow action',
     );
     await expect(page.getByTestId('workflow-run').textContent()).resolves.toContain('HTTP 200');
+    // The action waits for the import, then the app completes it with its outputs.
+    await reloadUntil(page, 'workflow-run', 'Completed by the app');
+    await page.screenshot({
+      path: path.join(ARTIFACTS_DIR, 'sandbox-workflow.png'),
+      fullPage: true,
+    });
     await reloadUntil(page, 'prop-lexicontract_status', 'Pending review');
 
     // The app's settings page, rendered from hubspot-app/app/settings/SettingsPage.tsx.
