@@ -61,13 +61,18 @@ select{font:inherit;padding:5px;max-width:100%}.muted{color:#7c98b6}.msg{padding
 a{color:#0091ae}
 ${CARD_HOST_STYLE}`;
 
-interface LayoutOptions {
+export interface LayoutOptions {
   readonly columns?: 'single' | 'two' | 'three';
   readonly message?: { ok: boolean; text: string } | undefined;
   readonly scripts?: string;
 }
 
-function layout(title: string, body: string, options: LayoutOptions = {}): string {
+/**
+ * The sandbox's record-page frame. Another record page (a company's) draws its cards the same
+ * way: `createCardHost(…).cardPanels({ objectType: 'companies', … })` gives the tab and sidebar
+ * panels and the scripts; `sendPage` serves the page under the CSP the scripts need.
+ */
+export function layout(title: string, body: string, options: LayoutOptions = {}): string {
   const message = options.message;
   const columns = options.columns ?? 'single';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)} · HubSpot sandbox</title>
@@ -80,7 +85,7 @@ ${message ? `<p class="msg ${message.ok ? 'ok' : 'bad'}" role="status" data-test
 ${options.scripts ?? ''}</body></html>`;
 }
 
-function sendPage(reply: FastifyReply, html: string, status = 200): FastifyReply {
+export function sendPage(reply: FastifyReply, html: string, status = 200): FastifyReply {
   return reply
     .status(status)
     .type('text/html; charset=utf-8')
@@ -111,10 +116,9 @@ const SHOWN_PROPERTIES = [
   'lexicontract_contract_url',
 ] as const;
 
+/** `hubspot.fetch` goes to the app registration's `appBaseUrl` (sandbox/card-host-routes.ts). */
 export interface DealPagesOptions {
-  /** The app's public base URL, where the card endpoints live. */
-  readonly appBaseUrl: string | undefined;
-  /** The card host (tests may pass their own); default: the app's cards from hubspot-app. */
+  /** The card host; default: the app's extensions from this repository's hubspot-app. */
   readonly cardHost?: CardHost;
 }
 
@@ -122,7 +126,7 @@ export async function dealPages(
   app: FastifyInstance,
   runtime: SandboxRuntime,
   control: SandboxControl,
-  options: DealPagesOptions,
+  options: DealPagesOptions = {},
 ): Promise<void> {
   const state = runtime.state;
   const host = options.cardHost ?? createCardHost({ appId: runtime.state.app.appId });

@@ -149,7 +149,7 @@ export async function startSandbox(options: SandboxOptions): Promise<SandboxHand
     await apiRoutes(scope, runtime);
     await filesUploadRoutes(scope, runtime);
     await controlRoutes(scope, control, runtime);
-    await dealPages(scope, runtime, control, { appBaseUrl: options.app.appBaseUrl });
+    await dealPages(scope, runtime, control);
   });
 
   await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
