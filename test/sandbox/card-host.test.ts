@@ -2,13 +2,17 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
+import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { verifyV3 } from '../../server/src/hubspot/signature/index.ts';
 import { bundleExtension, CardBundleError } from '../../sandbox/card-host/bundle.ts';
+import { cardHostRoutes } from '../../sandbox/card-host-routes.ts';
 import { createCardHost } from '../../sandbox/card-host/card-host.ts';
 import { discoverExtensions } from '../../sandbox/card-host/extensions.ts';
-import { installedPortal, receiver, testSandbox, type Received } from './helpers.ts';
+import { SandboxRuntime } from '../../sandbox/runtime.ts';
+import { SandboxState } from '../../sandbox/state.ts';
+import { installedPortal, receiver, testApp, testSandbox, type Received } from './helpers.ts';
 
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'card-host-'));
 afterAll(async () => {
@@ -82,6 +86,34 @@ hubspot.extend(() => <FancyNewWidget><Text>hi</Text></FancyNewWidget>);`,
     expect((failure as Error).message).toContain(
       'the sandbox\'s @hubspot/ui-extensions stand-in has no "FancyNewWidget"',
     );
+  });
+
+  it('serves a script that shows the bundle error where the card would be', async () => {
+    const dir = await project({
+      'odd-card-hsmeta.json': cardMeta('odd_card', 'crm.record.tab', ['deals'], 'Odd.tsx'),
+      'Odd.tsx': `import { hubspot, FancyNewWidget } from '@hubspot/ui-extensions';
+hubspot.extend(() => <FancyNewWidget />);`,
+    });
+    const state = new SandboxState({
+      app: testApp(),
+      now: Date.now,
+      accessTokenTtlSeconds: 1800,
+      authCodeTtlSeconds: 300,
+    });
+    const app = Fastify();
+    await cardHostRoutes(
+      app,
+      new SandboxRuntime(state, { max: 100, windowMs: 10_000 }),
+      createCardHost({ appId: '1', appDir: dir }),
+    );
+    const response = await app.inject({ method: 'GET', url: '/card-host/extensions/odd_card.js' });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toContain('text/javascript');
+    expect(response.body).toContain('extension-bundle-error');
+    expect(response.body).toContain('has no \\"FancyNewWidget\\"');
+    const unknown = await app.inject({ method: 'GET', url: '/card-host/extensions/nope.js' });
+    expect(unknown.statusCode).toBe(404);
+    await app.close();
   });
 
   it('places cards by their hsmeta location and object types, with nothing more to write', async () => {
