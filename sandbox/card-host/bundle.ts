@@ -1,63 +1,25 @@
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+
+import { build, type BuildResult, type Message } from 'esbuild';
 
 import type { ExtensionMeta } from './extensions.ts';
 
 /**
  * Bundles one extension's own `.tsx` for the browser with esbuild, `@hubspot/ui-extensions`
  * aliased to the sandbox's DOM stand-in (browser/ui-extensions.tsx) and React from the tree.
- * esbuild comes with HubSpot's dev server (its install script is disabled in package.json;
- * the platform binary package it needs is installed all the same).
+ * esbuild is a devDependency; its install script is disabled in package.json because the
+ * platform binary arrives as its own optional package and needs no download.
  */
 
 const SHIM = fileURLToPath(new URL('./browser/ui-extensions.tsx', import.meta.url));
 /** React and zod for extensions outside this tree too (the tests' temp projects). */
 const NODE_MODULES = fileURLToPath(new URL('../../node_modules', import.meta.url));
 
-/** The part of esbuild's API used here (its own types live in a nested package). */
-interface EsbuildMessage {
-  readonly text: string;
-  readonly location: {
-    readonly file: string;
-    readonly line: number;
-    readonly column: number;
-  } | null;
-}
-interface Esbuild {
-  readonly version: string;
-  build(options: Record<string, unknown>): Promise<{
-    readonly outputFiles?: ReadonlyArray<{ readonly text: string }>;
-    readonly errors: readonly EsbuildMessage[];
-  }>;
-}
-
 export class CardBundleError extends Error {
   readonly code = 'card_bundle_failed';
 }
 
-let esbuild: Esbuild | undefined;
-
-function loadEsbuild(): Esbuild {
-  if (esbuild) return esbuild;
-  const require = createRequire(import.meta.url);
-  const candidates = [
-    () => require('esbuild') as Esbuild,
-    () => createRequire(require.resolve('@hubspot/ui-extensions-dev-server'))('esbuild') as Esbuild,
-  ];
-  for (const load of candidates) {
-    try {
-      esbuild = load();
-      return esbuild;
-    } catch {
-      // the next place
-    }
-  }
-  throw new CardBundleError(
-    'card host: esbuild is not installed (it comes with @hubspot/ui-extensions-dev-server)',
-  );
-}
-
-function describe(messages: readonly EsbuildMessage[]): string {
+function describe(messages: readonly Message[]): string {
   return messages
     .slice(0, 5)
     .map((m) => {
@@ -78,10 +40,9 @@ function describe(messages: readonly EsbuildMessage[]): string {
 export async function bundleExtension(
   extension: Pick<ExtensionMeta, 'uid' | 'entry'>,
 ): Promise<string> {
-  const api = loadEsbuild();
-  let result: Awaited<ReturnType<Esbuild['build']>>;
+  let result: BuildResult<{ write: false }>;
   try {
-    result = await api.build({
+    result = await build({
       entryPoints: [extension.entry],
       bundle: true,
       write: false,
@@ -99,12 +60,12 @@ export async function bundleExtension(
       banner: { js: `/* ${extension.uid}: bundled by the HubSpot sandbox's card host */` },
     });
   } catch (error) {
-    const errors = (error as { errors?: EsbuildMessage[] }).errors;
+    const errors = (error as { errors?: Message[] }).errors;
     throw new CardBundleError(
       `card host: ${extension.uid} does not bundle:\n${errors ? describe(errors) : String(error)}`,
     );
   }
-  const text = result.outputFiles?.[0]?.text;
+  const text = result.outputFiles[0]?.text;
   if (text === undefined)
     throw new CardBundleError(`card host: ${extension.uid} bundled to nothing`);
   return text;
