@@ -74,6 +74,8 @@ const MESSAGES: Record<string, { ok: boolean; text: string }> = {
 export interface DealPagesOptions {
   /** The app's public base URL, where the card endpoints live. */
   readonly appBaseUrl: string | undefined;
+  /** The home page's "Start over" panel (`start-over.ts`). */
+  readonly startOverForm?: string;
 }
 
 export async function dealPages(
@@ -101,7 +103,9 @@ export async function dealPages(
           <table><tr><th>Deal</th><th>Amount</th><th>Stage</th><th>LexiContract status</th></tr>${rows || '<tr><td colspan="4" class="muted">No deals.</td></tr>'}</table></div>`;
       })
       .join('');
-    return reply.type('text/html').send(layout('Deals', body || '<p>No portals.</p>', true));
+    return reply
+      .type('text/html')
+      .send(layout('Deals', (body || '<p>No portals.</p>') + (options.startOverForm ?? ''), true));
   });
 
   function stageLabel(portalId: number, stageId: string | undefined): string {
