@@ -126,7 +126,17 @@ export async function startSandbox(options: SandboxOptions): Promise<SandboxHand
     }
   }
   const startOver = async (): Promise<void> => {
-    state.restoreData(new SandboxState(stateOptions).snapshotData());
+    // Fresh data, but ids keep counting up: a deal or user id the app still remembers from
+    // before never names a new record.
+    const previous = state.snapshotData();
+    const fresh = new SandboxState(stateOptions).snapshotData();
+    for (const [key, value] of Object.entries(previous)) {
+      const start = fresh[key];
+      if (typeof value === 'number' && typeof start === 'number' && value > start) {
+        fresh[key] = value;
+      }
+    }
+    state.restoreData(fresh);
     runtime.reset();
     runtime.callbacks.clear();
     webhooks.deliveries.length = 0;

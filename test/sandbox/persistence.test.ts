@@ -172,6 +172,7 @@ describe('sandbox persistence', () => {
     const first = await start(stateFile, app);
     first.control.installApp(DEMO_PORTAL_ID);
     const extra = first.control.createPortal({ name: 'Extra' });
+    const dealsBefore = Object.values(demoPortalOf(first)?.deals ?? {});
     const home = await (await fetch(`${first.url}/`)).text();
     expect(home).toContain('action="/start-over"');
 
@@ -192,6 +193,10 @@ describe('sandbox persistence', () => {
     expect(first.control.listPortals()).toEqual([
       expect.objectContaining({ portalId: DEMO_PORTAL_ID, installed: false }),
     ]);
+    // The demo deals are new ones: no id the app may remember names one of them.
+    const dealsAfter = Object.values(demoPortalOf(first)?.deals ?? {});
+    expect(dealsAfter).toHaveLength(dealsBefore.length);
+    expect(dealsAfter.filter((id) => dealsBefore.includes(id))).toEqual([]);
     first.control.installApp(DEMO_PORTAL_ID);
     // The control API's door, for scripts.
     expect((await fetch(`${first.url}/_sandbox/start-over`, { method: 'POST' })).status).toBe(204);
