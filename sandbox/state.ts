@@ -702,8 +702,23 @@ export class SandboxState {
         self[key] = saved;
       }
     }
-    // Rate windows are about the last seconds before the save, not about now.
-    for (const portal of this.portals.values()) portal.rateWindow = [];
+    // A portal saved by an older build lacks the fields added since: they start as a new
+    // portal's would. Rate windows are about the seconds before the save, not about now.
+    const scratch = new SandboxState({
+      app: this.app,
+      now: this.now,
+      accessTokenTtlSeconds: this.accessTokenTtlSeconds,
+      authCodeTtlSeconds: this.authCodeTtlSeconds,
+    });
+    for (const portal of this.portals.values()) {
+      const fresh = scratch.createPortal({ portalId: portal.portalId }) as unknown as Record<
+        string,
+        unknown
+      >;
+      const saved = portal as unknown as Record<string, unknown>;
+      for (const [key, value] of Object.entries(fresh)) if (!(key in saved)) saved[key] = value;
+      portal.rateWindow = [];
+    }
   }
 }
 

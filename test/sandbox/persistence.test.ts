@@ -1,8 +1,8 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { serialize } from 'node:v8';
+import { deserialize, serialize } from 'node:v8';
 
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -134,6 +134,28 @@ describe('sandbox persistence', () => {
       // Ids go on where they stopped: nothing made after the restart collides.
       const next = second.control.createDeal(DEMO_PORTAL_ID, { dealname: 'After restart' });
       expect(BigInt(next.id)).toBeGreaterThan(BigInt(created.id));
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('a portal saved before a field was added gets that field as a new portal has it', async () => {
+    const stateFile = path.join(dir, 'older-portal.v8');
+    const app = testApp();
+    const first = await start(stateFile, app);
+    await first.close();
+    // The saved demo portal without its `notes` map, as a build before notes would have saved it.
+    const saved = deserialize(readFileSync(stateFile)) as {
+      state: { portals: Map<number, Record<string, unknown>> };
+    };
+    for (const portal of saved.state.portals.values()) delete portal.notes;
+    writeFileSync(stateFile, serialize(saved));
+    const second = await start(stateFile, app);
+    try {
+      const deal = second.control.createDeal(DEMO_PORTAL_ID, { dealname: 'Notes again' });
+      expect(
+        second.control.attachNoteWithFiles(DEMO_PORTAL_ID, deal.id, [{ name: 'x.pdf' }]).noteId,
+      ).toMatch(/^\d+$/);
     } finally {
       await second.close();
     }
