@@ -159,7 +159,7 @@ describe('fault drill: a worker SIGKILLed at each step of an import', () => {
   it('kills at every step, the last retry included: the sweep fails the import and tells HubSpot, in bounded time', async () => {
     const { portalId } = await env.connectPortal();
     let worker = await startWorker();
-    const { dealId, fileA, fileB, fileC, callbackId, contractId } = await importedDeal(portalId);
+    const { dealId, fileA, fileC, callbackId, contractId } = await importedDeal(portalId);
 
     // Attempt 0: the first download hangs; kill with it in flight.
     control.injectFault({ path: '^/signed-files/', latencyMs: HANG_MS, count: 1 });
@@ -262,7 +262,6 @@ describe('fault drill: a worker SIGKILLed at each step of an import', () => {
       hs_execution_state: 'FAIL_CONTINUE',
       import_result: 'import_failed',
     });
-    expect(fileB).toBeDefined();
     await kill(worker);
   }, 420_000);
 
