@@ -120,6 +120,8 @@ const SHOWN_PROPERTIES = [
 export interface DealPagesOptions {
   /** The card host; default: the app's extensions from this repository's hubspot-app. */
   readonly cardHost?: CardHost;
+  /** The home page's "Start over" panel (`start-over.ts`). */
+  readonly startOverForm?: string;
 }
 
 export async function dealPages(
@@ -201,7 +203,10 @@ export async function dealPages(
           <table class="list"><tr><th>Deal</th><th>Amount</th><th>Stage</th><th>LexiContract status</th></tr>${rows || '<tr><td colspan="4" class="muted">No deals.</td></tr>'}</table></div>`;
       })
       .join('');
-    return sendPage(reply, layout('Deals', body || '<p>No portals.</p>'));
+    return sendPage(
+      reply,
+      layout('Deals', (body || '<p>No portals.</p>') + (options.startOverForm ?? '')),
+    );
   });
 
   const PortalId = z

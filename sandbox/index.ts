@@ -9,6 +9,14 @@ import { apiRoutes } from './api-routes.ts';
 import { filesUploadRoutes } from './files-upload-routes.ts';
 import { oauthRoutes } from './oauth-routes.ts';
 import { SandboxRuntime } from './runtime.ts';
+import {
+  ensureSnapshotDirectory,
+  loadSnapshot,
+  SnapshotWriter,
+  type PersistenceLog,
+  type SnapshotContent,
+} from './persistence.ts';
+import { startOverForm, startOverRoutes } from './start-over.ts';
 import { sameToken } from './tokens.ts';
 import { SandboxState } from './state.ts';
 import type { SandboxHandle, SandboxOptions } from './types.ts';
@@ -35,7 +43,7 @@ export function demoPortalOf(handle: SandboxHandle): DemoPortal | undefined {
  * Starts a local HTTP server that behaves like the parts of HubSpot this app uses: OAuth
  * (2026-03), CRM deals/notes/associations, files with signed URLs, properties, pipelines,
  * workflow action callbacks, and HubSpot's outbound calls (workflow actions, webhooks, card
- * fetches). State lives in memory; `control` drives it.
+ * fetches). State lives in memory (saved to `stateFile` when given); `control` drives it.
  */
 export async function startSandbox(options: SandboxOptions): Promise<SandboxHandle> {
   const logger = options.logger === undefined ? false : options.logger;
@@ -48,12 +56,13 @@ export async function startSandbox(options: SandboxOptions): Promise<SandboxHand
     trustProxy: false,
     forceCloseConnections: true,
   });
-  const state = new SandboxState({
+  const stateOptions = {
     app: { ...options.app },
     now: options.clock ?? Date.now,
     accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 1800,
     authCodeTtlSeconds: options.authCodeTtlSeconds ?? 300,
-  });
+  };
+  const state = new SandboxState(stateOptions);
   const runtime = new SandboxRuntime(state, options.rateLimit ?? { ...DEFAULT_RATE_LIMIT });
   runtime.leanAnswers = options.leanAnswers ?? false;
   const webhooks = new WebhookDispatcher(
@@ -70,6 +79,72 @@ export async function startSandbox(options: SandboxOptions): Promise<SandboxHand
     actionDefinitionId: options.actionDefinitionId ?? 1_000_001,
     actionObjectProperties: options.actionObjectProperties,
   });
+
+  // Persistence (only when asked for): the saved state replaces the fresh one before the
+  // first request; every request may change something, so each one schedules a save.
+  const persistLog: PersistenceLog =
+    logger === false
+      ? { info: () => undefined, warn: () => undefined, error: () => undefined }
+      : {
+          info: (obj, msg) => {
+            logger.info(obj, msg);
+          },
+          warn: (obj, msg) => {
+            logger.warn(obj, msg);
+          },
+          error: (obj, msg) => {
+            logger.error(obj, msg);
+          },
+        };
+  let demo: DemoPortal | undefined;
+  const capture = (): SnapshotContent => ({
+    state: state.snapshotData(),
+    runtime: { callbacks: runtime.callbacks, completions: runtime.completions },
+    ...(demo !== undefined ? { demo } : {}),
+  });
+  const writer =
+    options.stateFile === undefined
+      ? undefined
+      : new SnapshotWriter(options.stateFile, capture, persistLog);
+  let restored = false;
+  if (options.stateFile !== undefined) {
+    ensureSnapshotDirectory(options.stateFile);
+    const saved = loadSnapshot(options.stateFile, persistLog);
+    if (saved !== undefined) {
+      try {
+        state.restoreData(saved.state);
+        restoreRuntime(runtime, saved.runtime);
+        demo = saved.demo as DemoPortal | undefined;
+        restored = true;
+      } catch (error) {
+        persistLog.warn(
+          { file: options.stateFile, reason: (error as Error).message },
+          'sandbox state file does not fit this build; starting with a fresh sandbox',
+        );
+        state.restoreData(new SandboxState(stateOptions).snapshotData());
+      }
+    }
+  }
+  const startOver = async (): Promise<void> => {
+    // Fresh data, but ids keep counting up: a deal or user id the app still remembers from
+    // before never names a new record.
+    const previous = state.snapshotData();
+    const fresh = new SandboxState(stateOptions).snapshotData();
+    for (const [key, value] of Object.entries(previous)) {
+      const start = fresh[key];
+      if (typeof value === 'number' && typeof start === 'number' && value > start) {
+        fresh[key] = value;
+      }
+    }
+    state.restoreData(fresh);
+    runtime.reset();
+    runtime.callbacks.clear();
+    webhooks.deliveries.length = 0;
+    demo = options.seedDemoPortal === true ? seedDemoPortal(control) : undefined;
+    if (demo !== undefined) demoPortals.set(handle, demo);
+    await writer?.saveNow();
+    persistLog.info({}, 'sandbox started over: a fresh demo portal');
+  };
 
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
@@ -93,6 +168,7 @@ export async function startSandbox(options: SandboxOptions): Promise<SandboxHand
     await runtime.applyFault(request, reply);
   });
   app.addHook('onResponse', async (request, reply) => {
+    writer?.changed();
     const path = request.url.split('?')[0] ?? request.url;
     // A signed-file URL's token is its credential: it stays out of the log line too.
     const loggedPath = path.startsWith('/signed-files/') ? '/signed-files/[token]' : path;
@@ -149,7 +225,14 @@ export async function startSandbox(options: SandboxOptions): Promise<SandboxHand
     await apiRoutes(scope, runtime);
     await filesUploadRoutes(scope, runtime);
     await controlRoutes(scope, control, runtime);
-    await dealPages(scope, runtime, control);
+    await startOverRoutes(scope, {
+      origin: () => runtime.origin,
+      controlToken: options.controlToken,
+      startOver: () => startOver(),
+    });
+    await dealPages(scope, runtime, control, {
+      startOverForm: startOverForm(options.controlToken !== undefined, writer !== undefined),
+    });
   });
 
   await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
@@ -163,12 +246,31 @@ export async function startSandbox(options: SandboxOptions): Promise<SandboxHand
     authorizeUrl: `${runtime.origin}/oauth/authorize`,
     app: state.app,
     control,
+    startOver,
     async close() {
       runtime.closing.abort();
       webhooks.close();
       await app.close();
+      await writer?.close();
     },
   };
-  if (options.seedDemoPortal === true) demoPortals.set(handle, seedDemoPortal(control));
+  if (!restored && options.seedDemoPortal === true) {
+    demo = seedDemoPortal(control);
+    await writer?.saveNow();
+  }
+  if (demo !== undefined) demoPortals.set(handle, demo);
   return handle;
+}
+
+/** Puts the saved workflow callbacks and completions back (see `capture`). */
+function restoreRuntime(runtime: SandboxRuntime, saved: Record<string, unknown>): void {
+  const { callbacks, completions } = saved;
+  if (callbacks instanceof Map) {
+    for (const [id, value] of callbacks as Map<string, { portalId: number; dealId: string }>) {
+      runtime.callbacks.set(id, value);
+    }
+  }
+  if (Array.isArray(completions)) {
+    runtime.completions.push(...(completions as SandboxRuntime['completions']));
+  }
 }

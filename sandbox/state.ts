@@ -652,7 +652,84 @@ export class SandboxState {
   userOf(portal: PortalRecord, userId: number): SandboxUser | undefined {
     return portal.users.find((u) => u.id === userId);
   }
+
+  /**
+   * Everything this instance remembers, for `persistence.ts`: every own field except the
+   * configuration and the listener, so a map or counter added later is saved too. The values
+   * are the live ones (the caller serializes them at once).
+   */
+  snapshotData(): Record<string, unknown> {
+    const data: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(this)) {
+      if (!NOT_DATA.has(key) && typeof value !== 'function') data[key] = value;
+    }
+    return data;
+  }
+
+  /**
+   * Replaces what this instance remembers with `data` (from `snapshotData`, maybe of an older
+   * build): maps and sets are refilled in place (others hold them), counters assigned; a field
+   * the data lacks keeps its fresh value. Throws, changing nothing, when a field's kind differs.
+   */
+  restoreData(data: Record<string, unknown>): void {
+    const self = this as unknown as Record<string, unknown>;
+    const kind = (value: unknown): string =>
+      value instanceof Map
+        ? 'map'
+        : value instanceof Set
+          ? 'set'
+          : Array.isArray(value)
+            ? 'array'
+            : typeof value;
+    const fields = Object.keys(this.snapshotData()).filter((key) => key in data);
+    for (const key of fields) {
+      if (kind(self[key]) !== kind(data[key])) {
+        throw new Error(`field ${key} is a ${kind(data[key])}, expected a ${kind(self[key])}`);
+      }
+    }
+    for (const key of fields) {
+      const current = self[key];
+      const saved = data[key];
+      if (current instanceof Map && saved instanceof Map) {
+        current.clear();
+        for (const [k, v] of saved) current.set(k, v);
+      } else if (current instanceof Set && saved instanceof Set) {
+        current.clear();
+        for (const v of saved) current.add(v);
+      } else if (Array.isArray(current) && Array.isArray(saved)) {
+        current.splice(0, current.length, ...(saved as unknown[]));
+      } else {
+        self[key] = saved;
+      }
+    }
+    // A portal saved by an older build lacks the fields added since: they start as a new
+    // portal's would. Rate windows are about the seconds before the save, not about now.
+    const scratch = new SandboxState({
+      app: this.app,
+      now: this.now,
+      accessTokenTtlSeconds: this.accessTokenTtlSeconds,
+      authCodeTtlSeconds: this.authCodeTtlSeconds,
+    });
+    for (const portal of this.portals.values()) {
+      const fresh = scratch.createPortal({ portalId: portal.portalId }) as unknown as Record<
+        string,
+        unknown
+      >;
+      const saved = portal as unknown as Record<string, unknown>;
+      for (const [key, value] of Object.entries(fresh)) if (!(key in saved)) saved[key] = value;
+      portal.rateWindow = [];
+    }
+  }
 }
+
+/** Fields of a SandboxState that are configuration, not remembered data. */
+const NOT_DATA = new Set([
+  'app',
+  'now',
+  'accessTokenTtlSeconds',
+  'authCodeTtlSeconds',
+  'onDealChanges',
+]);
 
 /** HubSpot's 400 VALIDATION_ERROR for bad property values. */
 export function propertyValidationError(problems: readonly HubSpotErrorDetail[]): SandboxHttpError {

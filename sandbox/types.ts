@@ -76,6 +76,12 @@ export interface SandboxOptions {
    * portal only with it (without it, into a new test portal). Default: none (loopback use).
    */
   controlToken?: string;
+  /**
+   * Keep the sandbox's memory (portals, installs, tokens, deals, notes, files, properties,
+   * workflow callbacks) in this file (`persistence.ts`): loaded at start when present, saved
+   * shortly after each change and on close. Default: none (memory only, as tests want).
+   */
+  stateFile?: string;
 }
 
 export interface SandboxHandle {
@@ -85,6 +91,11 @@ export interface SandboxHandle {
   authorizeUrl: string;
   app: SandboxAppRegistration;
   control: SandboxControl;
+  /**
+   * Starts over: forgets every portal, install, token and deal (and the saved state), then
+   * seeds the demo portal again when the sandbox was started with one.
+   */
+  startOver(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import pino from 'pino';
@@ -27,6 +29,7 @@ import { startWorkers } from './worker.ts';
  * `.env` → config → Postgres (DATABASE_URL or embedded) → migrations → app → listen.
  * SIGTERM or SIGINT drains requests, stops the jobs, closes the pool and stops the embedded
  * server last; a start that fails part-way stops what it had started.
+ * `--reset-sandbox` (sandbox mode) forgets the sandbox's saved state: a fresh demo portal.
  */
 type Role = 'all' | 'web' | 'worker';
 
@@ -127,12 +130,23 @@ async function start(
     : undefined;
   if (config.hubspot.mode === 'sandbox') {
     const secrets = await loadOrCreateSandboxSecrets(config.dataDir);
+    // The sandbox's portals, installs and deals survive restarts in this file, next to the
+    // generated app credentials (which are stable too, so its tokens stay the app's).
+    const stateFile = path.join(config.dataDir, 'sandbox-state.v8');
+    if (process.argv.includes('--reset-sandbox')) {
+      await rm(stateFile, { force: true });
+      log.warn(
+        { stateFile },
+        'sandbox reset: a fresh demo portal; connect HubSpot again in the app',
+      );
+    }
     // Loaded here and only here, so a production process never loads the sandbox's code.
     const { startSandbox } = await import('../../sandbox/index.ts');
     sandbox = await startSandbox({
       host: config.host,
       port: config.port === 0 ? 0 : config.port + 1,
       seedDemoPortal: true,
+      stateFile,
       ...(controlToken !== undefined ? { controlToken } : {}),
       logger: log.child({ component: 'hubspot-sandbox' }),
       app: {

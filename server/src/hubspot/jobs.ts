@@ -149,4 +149,6 @@ export async function startHubSpotJobs(deps: WorkerDeps): Promise<void> {
   });
   const interval = deps.config.sweepIntervalSeconds ?? DEFAULT_SWEEP_INTERVAL_SECONDS;
   await jobs.schedule(sweepHubSpotSyncJob, sweepCron(interval) ?? '* * * * *');
+  // pg-boss's cron fires at most once a minute: a shorter interval is kept by a timer too.
+  if (interval < 60) jobs.repeat(sweepHubSpotSyncJob, interval);
 }

@@ -17,6 +17,8 @@ export const RETENTION = {
    * and replays of a captured delivery; kept well past both.
    */
   processedWebhookEventsDays: 30,
+  /** Web sessions and sign-in links, this long after they expired or were revoked. */
+  endedSessionsHours: 24,
 } as const;
 
 const BATCH = 1_000;
@@ -28,6 +30,8 @@ export interface RetentionCounts {
   incompleteFiles: number;
   processedWebhookEvents: number;
   expiredOauthStates: number;
+  endedSessions: number;
+  expiredSignInLinks: number;
 }
 
 async function inBatches(purge: () => Promise<number>): Promise<number> {
@@ -93,5 +97,43 @@ export async function purgeExpiredRows(db: Kysely<DB>, now = new Date()): Promis
     purgeIncompleteContractFiles(db, hoursAgo(RETENTION.incompleteFilesHours), { limit: BATCH }),
   );
 
-  return { cardRequests, incompleteFiles, processedWebhookEvents, expiredOauthStates };
+  // Sessions and sign-in links nobody can use any more (expired or revoked a day ago).
+  const endedBefore = hoursAgo(RETENTION.endedSessionsHours);
+  const endedSessions = await inBatches(async () => {
+    const result = await db
+      .deleteFrom('web_sessions')
+      .where('id_hash', 'in', (eb) =>
+        eb
+          .selectFrom('web_sessions')
+          .select('id_hash')
+          .where((w) =>
+            w.or([w('expires_at', '<', endedBefore), w('revoked_at', '<', endedBefore)]),
+          )
+          .limit(BATCH),
+      )
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  });
+  const expiredSignInLinks = await inBatches(async () => {
+    const result = await db
+      .deleteFrom('sign_in_tokens')
+      .where('token_hash', 'in', (eb) =>
+        eb
+          .selectFrom('sign_in_tokens')
+          .select('token_hash')
+          .where('expires_at', '<', endedBefore)
+          .limit(BATCH),
+      )
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  });
+
+  return {
+    cardRequests,
+    incompleteFiles,
+    processedWebhookEvents,
+    expiredOauthStates,
+    endedSessions,
+    expiredSignInLinks,
+  };
 }

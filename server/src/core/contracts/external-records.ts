@@ -157,6 +157,33 @@ export async function setImportOutcome(
 }
 
 /**
+ * One page of an account's open contracts (not terminal), in id order after `afterId`: what
+ * a reconnect re-sends to the source records.
+ */
+export async function listOpenContractsOfAccount(
+  db: Kysely<DB>,
+  filter: {
+    organizationId: string;
+    source: string;
+    accountId: string;
+    afterId?: string;
+    limit: number;
+  },
+): Promise<ImportedContract[]> {
+  let query = db
+    .selectFrom('contracts')
+    .selectAll()
+    .where('organization_id', '=', filter.organizationId)
+    .where('external_source', '=', filter.source)
+    .where('external_account_id', '=', filter.accountId)
+    .where('external_id', 'is not', null)
+    .where('negotiation_status', 'in', [...OPEN_STATUSES]);
+  if (filter.afterId !== undefined) query = query.where('id', '>', filter.afterId);
+  const rows = await query.orderBy('id').limit(filter.limit).execute();
+  return rows.map(toImportedContract);
+}
+
+/**
  * Contracts of `source` still `importing` with no change since `updatedBefore`, oldest first:
  * candidates for the sweep to finish (their import job may have died).
  */

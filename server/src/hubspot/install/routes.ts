@@ -29,6 +29,7 @@ import { hubSpotTokenDeps } from '../client/access-tokens.ts';
 import { resumePortalSync } from '../outbox/portal-sync.ts';
 import { recordCallbackRefusal } from './callback-refusals.ts';
 import { completeInstall } from './install-service.ts';
+import { resyncOpenContracts } from './reconnect-resync.ts';
 import {
   consumeInstallState,
   InstallsBusyError,
@@ -359,8 +360,17 @@ export const hubspotOAuthRoutes: FastifyPluginAsync = async (app) => {
       portalId,
       request.log,
     );
-    // Deal writes that waited while the portal needed reconnecting go out now.
-    if (outcome.reconnected) await resumePortalSync(app.db, app.jobs, portalId);
+    // Deal writes that waited while the portal needed reconnecting go out now, and every
+    // open contract's deal is written again: the portal may have lost or changed them.
+    if (outcome.reconnected) {
+      const deals = await resyncOpenContracts(app.db, app.jobs, {
+        organizationId: outcome.organizationId,
+        portalId,
+        publicBaseUrl: app.config.publicBaseUrl,
+      });
+      await resumePortalSync(app.db, app.jobs, portalId);
+      request.log.info({ portalId, deals }, 'HubSpot reconnected: open contracts re-synced');
+    }
     return reply
       .header('referrer-policy', 'no-referrer')
       .redirect(

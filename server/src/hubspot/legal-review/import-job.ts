@@ -358,16 +358,30 @@ async function finishImport(
   });
 }
 
+/**
+ * Marks the import failed on both sides. Decided under the contract's row lock: only a
+ * contract still `importing` is failed (a job that lost a race with the sweep, or the sweep
+ * with a re-send that started a new import, changes nothing and tells HubSpot nothing twice);
+ * `stuckBefore` (the sweep) also requires no progress since then. Returns whether it acted.
+ */
 async function failImport(
   deps: ImportJobDeps,
   payload: ImportDealPayload,
   failure: { code: ImportResultCode; message: string },
-): Promise<void> {
+  options: { stuckBefore?: Date } = {},
+): Promise<boolean> {
   const url = contractUrl(deps.config.publicBaseUrl, payload.contractId);
-  await deps.db.transaction().execute(async (trx) => {
+  return deps.db.transaction().execute(async (trx) => {
     const current = await findImportedContract(trx, payload.organizationId, payload.contractId, {
       lockForUpdate: true,
     });
+    if (
+      current &&
+      (current.importState !== 'importing' ||
+        (options.stuckBefore !== undefined && current.updatedAt >= options.stuckBefore))
+    ) {
+      return false;
+    }
     if (current) {
       // A re-send onto a contract that was imported before keeps it usable (and the deal at
       // its true status); a first import that failed is marked failed on both sides.
@@ -402,6 +416,7 @@ async function failImport(
       contract_url: url,
       import_result: failure.code,
     });
+    return true;
   });
 }
 
@@ -501,9 +516,10 @@ export async function failStuckImports(
   deps: ImportJobDeps,
   options: { stuckAfterSeconds: number },
 ): Promise<number> {
+  const stuckBefore = new Date(Date.now() - options.stuckAfterSeconds * 1000);
   const stuck = await listStuckImports(deps.db, {
     source: 'hubspot',
-    updatedBefore: new Date(Date.now() - options.stuckAfterSeconds * 1000),
+    updatedBefore: stuckBefore,
     limit: STUCK_IMPORTS_PER_SWEEP,
   });
   let failed = 0;
@@ -525,11 +541,16 @@ export async function failStuckImports(
       { contractId: contract.id, jobs: jobs.map((job) => job.state) },
       'deal import stopped without finishing; marking it failed',
     );
-    await failImport(deps, payload, {
-      code: 'import_failed',
-      message: 'The import stopped before it finished (its worker was lost).',
-    });
-    failed += 1;
+    const acted = await failImport(
+      deps,
+      payload,
+      {
+        code: 'import_failed',
+        message: 'The import stopped before it finished (its worker was lost).',
+      },
+      { stuckBefore },
+    );
+    if (acted) failed += 1;
   }
   return failed;
 }

@@ -53,6 +53,7 @@ export class JobQueue {
   private readonly log: JobLogger;
   private readonly created = new Set<string>();
   private starting: Promise<void> | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(options: {
     connectionString: string;
@@ -175,6 +176,32 @@ export class JobQueue {
   }
 
   /**
+   * Sends the job every `seconds` from this process, for a cadence finer than a minute: pg-boss
+   * sends a cron schedule's job at most once per minute whatever the expression says. pg-boss
+   * throttles the sends (`singletonSeconds`) to one job per interval across all processes.
+   * Stopped by `stop()`.
+   */
+  repeat<S extends z.ZodType>(
+    definition: JobDefinition<S>,
+    seconds: number,
+    payload: z.input<S> = {} as z.input<S>,
+  ): void {
+    const data = definition.schema.parse(payload) as object;
+    const timer = setInterval(() => {
+      void this.ensureQueue(definition)
+        .then(() => this.boss.send(definition.name, data, { singletonSeconds: seconds }))
+        .catch((err: unknown) => {
+          // An outage is already reported (throttled) by the queue's error handler.
+          if (!isDatabaseUnavailableError(err) && this.timers.has(timer)) {
+            this.log.error({ err, queue: definition.name }, 'job queue: periodic send failed');
+          }
+        });
+    }, seconds * 1000);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  /**
    * The queue's jobs (any state, oldest first) whose payload contains `data`: to tell whether
    * work for a record is still queued or running, or how it ended.
    */
@@ -210,6 +237,8 @@ export class JobQueue {
 
   /** Finishes running jobs (up to `timeoutMs`), releases the rest for other workers. */
   async stop(timeoutMs = 15_000): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers.clear();
     if (!this.starting) return;
     await this.starting;
     await this.boss.stop({ graceful: true, timeout: timeoutMs, close: true });

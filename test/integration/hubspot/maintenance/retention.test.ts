@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 
 import { createContract } from '../../../../server/src/core/contracts/contracts-service.ts';
 import { createOrganization } from '../../../../server/src/core/organizations/organizations.ts';
+import { findOrCreateUser } from '../../../../server/src/core/organizations/users.ts';
 import { purgeExpiredRows, RETENTION } from '../../../../server/src/hubspot/retention.ts';
 import { createTestDatabase } from '../../../helpers/test-db.ts';
 
@@ -99,6 +100,42 @@ async function seed() {
       fileRow('complete', stale),
     ])
     .execute();
+  const user = await findOrCreateUser(db, {
+    organizationId: org.id,
+    email: `retention-${String(randomInt(1e6))}@example.test`,
+    hubspotUserId: null,
+  });
+  const ended = ago((RETENTION.endedSessionsHours + 1) * HOUR);
+  const sessionRow = (expiresAt: Date, revokedAt: Date | null) => ({
+    id_hash: randomBytes(16).toString('hex'),
+    user_id: user.id,
+    organization_id: org.id,
+    csrf_token: randomBytes(8).toString('hex'),
+    expires_at: expiresAt,
+    revoked_at: revokedAt,
+  });
+  const later = new Date(now.getTime() + 24 * HOUR);
+  await db
+    .insertInto('web_sessions')
+    .values([
+      sessionRow(ended, null),
+      sessionRow(later, ended),
+      // Expired or revoked only just: kept for now.
+      sessionRow(ago(HOUR), null),
+      sessionRow(later, ago(HOUR)),
+      sessionRow(later, null),
+    ])
+    .execute();
+  const linkRow = (expiresAt: Date) => ({
+    token_hash: randomBytes(16).toString('hex'),
+    user_id: user.id,
+    organization_id: org.id,
+    expires_at: expiresAt,
+  });
+  await db
+    .insertInto('sign_in_tokens')
+    .values([linkRow(ended), linkRow(ended), linkRow(ended), linkRow(later)])
+    .execute();
   return { org, portalId, contract };
 }
 
@@ -119,7 +156,11 @@ describe('retention rules of the sweep', () => {
       expiredOauthStates: 4,
       processedWebhookEvents: 5,
       incompleteFiles: 2,
+      endedSessions: 2,
+      expiredSignInLinks: 3,
     });
+    expect(await count('web_sessions', sql`organization_id = ${org.id}`)).toBe(3);
+    expect(await count('sign_in_tokens', sql`organization_id = ${org.id}`)).toBe(1);
 
     expect(await count('hubspot_card_requests', sql`portal_id = ${portalId}`)).toBe(2);
     expect(await count('oauth_states', sql`expires_at < ${now}`)).toBe(0);
@@ -143,6 +184,8 @@ describe('retention rules of the sweep', () => {
       incompleteFiles: 0,
       processedWebhookEvents: 0,
       expiredOauthStates: 0,
+      endedSessions: 0,
+      expiredSignInLinks: 0,
     });
   });
 });
