@@ -319,15 +319,19 @@ async function sendBatch(
   // Read once per claim: the values are current as of the claim, like the status. Only for
   // a provisioned portal: HubSpot refuses a whole input naming a property it lacks, so a
   // portal whose setup (which creates them) has not run again yet still gets its status.
-  const report = withReport
-    ? await reportPropertiesFor(
+  // Read while the lane waits for its rate slot, so it costs no throughput at the ceiling.
+  const reading = withReport
+    ? reportPropertiesFor(
         deps.db,
         rows.flatMap((r) => (r.contract_id === null ? [] : [r.contract_id])),
       )
-    : new Map<string, ReportProperties>();
+    : Promise.resolve(new Map<string, ReportProperties>());
+  // Awaited below; a failure before that must not become an unhandled rejection.
+  reading.catch(() => undefined);
   for (let attempt = 1; ; attempt += 1) {
     try {
       await acquireRateSlot(deps.db, portalId, 'sync', { signal });
+      const report = await reading;
       const held = await renewLease(
         deps.db,
         portalId,
