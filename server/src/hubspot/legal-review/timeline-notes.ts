@@ -248,3 +248,23 @@ export async function writeTimelineNote(
   });
   return 'written';
 }
+
+/** The newest timeline-note problem of each contract that has one (contract page). */
+export async function timelineNoteProblems(
+  db: Kysely<DB>,
+  organizationId: string,
+  contractIds: readonly string[],
+): Promise<Map<string, string>> {
+  if (contractIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('hubspot_timeline_notes')
+    .select(['contract_id', 'last_error'])
+    .where('organization_id', '=', organizationId)
+    .where('contract_id', 'in', [...contractIds])
+    .where('state', 'in', ['failed', 'skipped'])
+    .orderBy('updated_at')
+    .execute();
+  return new Map(
+    rows.map((r) => [r.contract_id, r.last_error ?? 'Writing a timeline note failed']),
+  );
+}

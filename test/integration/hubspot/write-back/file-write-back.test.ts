@@ -256,6 +256,7 @@ describe('the reviewed paper written back to the deal', () => {
     expect(states.get(contract.id)?.filesWriteBackProblem).toContain(
       're-authorize to write files back',
     );
+    expect(states.get(contract.id)?.timelineProblem).toContain('re-authorize');
 
     // The card and the settings page say so, with the re-authorization link.
     const signed = (url: string) =>
