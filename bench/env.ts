@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -51,6 +51,22 @@ export interface BenchEnv {
     portalId: string;
   }>;
   close(): Promise<void>;
+}
+
+/** The deal properties `webhooks-hsmeta.json` subscribes to. */
+async function subscribedPropertyNames(): Promise<string[]> {
+  const file = path.resolve(
+    import.meta.dirname,
+    '../hubspot-app/app/webhooks/webhooks-hsmeta.json',
+  );
+  const meta = JSON.parse(await readFile(file, 'utf8')) as {
+    config: {
+      subscriptions: { crmObjects: { subscriptionType: string; propertyName?: string }[] };
+    };
+  };
+  return meta.config.subscriptions.crmObjects.flatMap((s) =>
+    s.subscriptionType === 'object.propertyChange' && s.propertyName ? [s.propertyName] : [],
+  );
 }
 
 const silentJobLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -113,6 +129,9 @@ export async function startBenchEnv(options: { importMaxFileBytes: number }): Pr
     appId: String(100_000 + Math.floor(Math.random() * 800_000)),
   };
   const sandbox = await startSandbox({
+    // Like HubSpot, deliver only the property changes the app subscribes to (not the report
+    // properties the sync also writes on every deal).
+    webhooks: { propertyNames: await subscribedPropertyNames() },
     app: {
       ...credentials,
       name: 'LexiContract (bench)',
@@ -202,7 +221,16 @@ export async function startBenchEnv(options: { importMaxFileBytes: number }): Pr
         accessTokenExpiresAt: new Date(Date.now() + tokens.expires_in * 1000),
         grantedScopes: tokens.scopes ?? [...REQUIRED_SCOPES],
       });
-      if (connect.provision !== false) await provisionPortal(tokenDeps, String(portalId));
+      if (connect.provision !== false) {
+        await provisionPortal(tokenDeps, String(portalId));
+        // Recorded as the install's setup does: the deal sync then sends the report properties.
+        await db
+          .updateTable('organization_integrations')
+          .set({ provisioning_status: 'done', provisioned_at: new Date() })
+          .where('integration_id', '=', 'hubspot')
+          .where('external_account_id', '=', String(portalId))
+          .execute();
+      }
       return { organizationId: organization.id, portalId: String(portalId) };
     },
     async close() {

@@ -22,11 +22,15 @@ import { JobQueue } from '../server/src/platform/jobs/queue.ts';
 import { createApiKey } from '../server/src/core/organizations/api-keys.ts';
 import { demoPortalOf, SANDBOX_STAGE_IDS, startSandbox } from '../sandbox/index.ts';
 import { startWorkers } from '../server/src/worker.ts';
+import { hubSpotTokenDeps, withPortalToken } from '../server/src/hubspot/client/access-tokens.ts';
+import { writeBackFiles } from '../server/src/hubspot/legal-review/file-write-back.ts';
+import { writeTimelineNote } from '../server/src/hubspot/legal-review/timeline-notes.ts';
 
 /**
  * `npm run demo`: the sandbox-mode walk-through, scripted end to end against the production
  * code over HTTP: install, workflow action, card send, status changes, echo suppression,
- * manual edit put back, manual cancel. Prints each step and its result; exits non-zero if
+ * reviewed file written back with the report properties and the timeline (and a replay that
+ * adds nothing), manual edit put back, manual cancel. Prints each step and its result; exits non-zero if
  * any step fails. Uses a throwaway database (embedded, or a fresh one on DATABASE_URL).
  */
 
@@ -266,6 +270,134 @@ async function main(): Promise<number> {
       async () => dealStatus(demo.deals.withAttachments) === 'in_review',
     );
     return 'PATCH in_review → deal lexicontract_status in_review within seconds';
+  });
+
+  // Issue 15: what comes back to HubSpot, on the card-sent deal (the steps below cancel the
+  // first deal's contract).
+  const reviewedDealId = demo.deals.withoutAttachments;
+  const tokenDeps = hubSpotTokenDeps({ db: database.db, config });
+  const hubspotGet = (apiPath: string) =>
+    withPortalToken(tokenDeps, String(portalId), async (token) => {
+      const response = await fetch(`${sandbox.url}${apiPath}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      check(response.status === 200, `${apiPath} answered ${response.status}`);
+      return (await response.json()) as Record<string, unknown>;
+    });
+  const dealNotes = async () => {
+    const deal = (await hubspotGet(
+      `/crm/objects/2026-03/deals/${reviewedDealId}?associations=notes`,
+    )) as { associations?: { notes?: { results: { id: string }[] } } };
+    return Promise.all(
+      (deal.associations?.notes?.results ?? []).map(
+        async (n) =>
+          (await hubspotGet(
+            `/crm/objects/2026-03/notes/${n.id}?properties=hs_note_body,hs_attachment_ids`,
+          )) as { id: string; properties: Record<string, string | null> },
+      ),
+    );
+  };
+  const uploads = () =>
+    sandbox.control
+      .requestLog()
+      .filter((r) => r.method === 'POST' && r.path.startsWith('/files/') && r.status === 201)
+      .length;
+  const reviewed = Buffer.concat([
+    Buffer.from('%PDF-1.7\n% reviewed by legal (demo)\n'),
+    randomBytes(50_000),
+    Buffer.from('\n%%EOF\n'),
+  ]);
+  let reviewedContract: { id: string; organization_id: string } | undefined;
+
+  await step(
+    'Legal uploads a reviewed file and approves: the paper and the report reach the deal',
+    async () => {
+      reviewedContract = await database.db
+        .selectFrom('contracts')
+        .select(['id', 'organization_id'])
+        .where('external_id', '=', reviewedDealId)
+        .executeTakeFirstOrThrow();
+      const key = await createApiKey(database.db, reviewedContract.organization_id, 'demo-legal');
+      const auth = { authorization: `Bearer ${key.key}` };
+      const form = new FormData();
+      form.append('file', new Blob([reviewed], { type: 'application/pdf' }), 'Reviewed MSA.pdf');
+      const uploaded = await fetch(`${baseUrl}/api/v1/contracts/${reviewedContract.id}/files`, {
+        method: 'POST',
+        headers: auth,
+        body: form,
+      });
+      check(uploaded.status === 201, `upload answered ${uploaded.status}`);
+      for (const status of ['in_review', 'approved']) {
+        const patched = await fetch(`${baseUrl}/api/v1/contracts/${reviewedContract.id}`, {
+          method: 'PATCH',
+          headers: { ...auth, 'content-type': 'application/json' },
+          body: JSON.stringify({ negotiation_status: status }),
+        });
+        check(patched.status === 200, `PATCH ${status} answered ${patched.status}`);
+      }
+      const paper = await waitUntil('a note with the reviewed file on the deal', async () =>
+        (await dealNotes()).find((n) => (n.properties.hs_attachment_ids ?? '') !== ''),
+      );
+      const fileId = (paper.properties.hs_attachment_ids ?? '').split(';')[0] ?? '';
+      const signed = (await hubspotGet(`/files/2026-03/files/${fileId}/signed-url`)) as {
+        url: string;
+      };
+      const bytes = Buffer.from(await (await fetch(signed.url)).arrayBuffer());
+      check(bytes.equals(reviewed), 'the file downloaded from HubSpot Files differs');
+      const deal = await waitUntil('the report properties on the deal', async () => {
+        const d = sandbox.control.getDeal(portalId, reviewedDealId);
+        return d?.properties.lexicontract_decision === 'approved' ? d : undefined;
+      });
+      const p = deal.properties;
+      const decisionNote = await waitUntil('the decision on the deal timeline', async () =>
+        (await dealNotes()).find((n) =>
+          (n.properties.hs_note_body ?? '').includes('legal decision'),
+        ),
+      );
+      return (
+        `note ${paper.id} attaches file ${fileId} (byte-identical download); timeline note ${decisionNote.id}; ` +
+        `decision=${p.lexicontract_decision ?? ''} reviewer=${p.lexicontract_reviewer ?? ''} ` +
+        `days_in_review=${p.lexicontract_days_in_review ?? ''} open_contracts=${p.lexicontract_open_contracts ?? ''} ` +
+        `priority=${p.lexicontract_priority ?? ''}`
+      );
+    },
+  );
+
+  await step('A replayed write-back or timeline job adds no second file or note', async () => {
+    check(reviewedContract !== undefined, 'no reviewed contract from the step before');
+    const contract = reviewedContract ?? { id: '', organization_id: '' };
+    await waitUntil('the write-back recorded', async () => {
+      const row = await database.db
+        .selectFrom('hubspot_file_writebacks')
+        .select('state')
+        .where('contract_id', '=', contract.id)
+        .executeTakeFirst();
+      return row?.state === 'written' ? row : undefined;
+    });
+    const notesBefore = (await dealNotes()).length;
+    const uploadsBefore = uploads();
+    const deps = { db: database.db, tokenDeps, publicBaseUrl: baseUrl };
+    const base = {
+      organizationId: contract.organization_id,
+      contractId: contract.id,
+      portalId: String(portalId),
+      dealId: reviewedDealId,
+    };
+    await writeBackFiles(deps, { ...base, decision: 'approved' });
+    const decision = await database.db
+      .selectFrom('contract_status_changes')
+      .select('id')
+      .where('contract_id', '=', contract.id)
+      .where('to_status', '=', 'approved')
+      .executeTakeFirstOrThrow();
+    const outcome = await writeTimelineNote(deps, {
+      ...base,
+      event: { kind: 'decision', changeId: decision.id },
+    });
+    check(outcome === 'already_written', `the replayed timeline note was ${outcome}`);
+    check(uploads() === uploadsBefore, 'a replay uploaded the file again');
+    check((await dealNotes()).length === notesBefore, 'a replay wrote another note');
+    return `still ${notesBefore} notes on the deal and ${uploadsBefore} uploads after replaying both jobs`;
   });
 
   await step('Echo of our own write causes no new write', async () => {

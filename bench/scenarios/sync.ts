@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { sql } from 'kysely';
 
+import { createContract } from '../../server/src/core/contracts/contracts-service.ts';
 import {
   enqueueDealSyncs,
   type DealSyncRequest,
@@ -19,6 +20,8 @@ export interface SyncOptions {
   readonly latencyMs: number;
   readonly timeoutMs: number;
 }
+
+const CONTRACT_POOL = 100;
 
 const BATCH_PATH = new RegExp(`^${hubspotPaths.dealsBatchUpdate()}$`);
 const STATUSES: readonly LexiContractStatusValue[] = [
@@ -78,6 +81,21 @@ async function runSync(
   for (let i = 0; i < dealCount; i += 1) {
     dealIds.push(control.createDeal(portal, { dealname: `Sync bench ${String(i)}` }).id);
   }
+  // Contracts, so every input carries the report-ready properties beside the status (the
+  // same batch): a pool of them, reused across deals (the values are what matters here).
+  const contractIds: string[] = [];
+  for (let i = 0; i < Math.min(CONTRACT_POOL, dealCount); i += 1) {
+    const contract = await createContract(env.db, {
+      organizationId,
+      title: `Sync bench contract ${String(i)}`,
+      externalSource: 'hubspot',
+      externalId: dealIds[i] ?? '',
+      externalAccountId: portalId,
+      createdBySource: 'bench',
+      actor: 'bench',
+    });
+    contractIds.push(contract.id);
+  }
   const expected = new Map<string, LexiContractStatusValue>();
   const since = Date.now();
   const started = performance.now();
@@ -90,7 +108,8 @@ async function runSync(
       const dealId = dealIds[made % dealCount] ?? '';
       const status = STATUSES[(r + i) % STATUSES.length] ?? 'in_review';
       expected.set(dealId, status);
-      requests.push({ organizationId, portalId, dealId, contractId: null, status });
+      const contractId = contractIds[made % contractIds.length] ?? null;
+      requests.push({ organizationId, portalId, dealId, contractId, status });
     }
     // Bulk transactions of ≤ 1,000 changes each: the outbox call the domain path makes.
     for (let i = 0; i < requests.length; i += 1_000) {
@@ -121,6 +140,8 @@ async function runSync(
   for (const [dealId, status] of expected) {
     const deal = control.getDeal(portal, dealId);
     if (deal?.properties.lexicontract_status !== status) wrongDeals += 1;
+    // The report properties rode along: every deal has a submission time.
+    else if (!deal.properties.lexicontract_submitted_at) wrongDeals += 1;
   }
   return {
     wallMs: batchOk.length > 0 ? lastBatch - startedWall : elapsedMs,

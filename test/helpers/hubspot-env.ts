@@ -145,7 +145,16 @@ export async function startHubSpotTestEnv(options: {
         accessTokenExpiresAt: new Date(Date.now() + tokens.expires_in * 1000),
         grantedScopes: tokens.scopes ?? [...REQUIRED_SCOPES],
       });
-      if (connect.provision !== false) await provisionPortal(tokenDeps, String(portalId));
+      if (connect.provision !== false) {
+        await provisionPortal(tokenDeps, String(portalId));
+        // Recorded as the install's setup does (the deal sync relies on it).
+        await options.db
+          .updateTable('organization_integrations')
+          .set({ provisioning_status: 'done', provisioned_at: new Date() })
+          .where('integration_id', '=', 'hubspot')
+          .where('external_account_id', '=', String(portalId))
+          .execute();
+      }
       return { organizationId: organization.id, portalId: String(portalId) };
     },
   };

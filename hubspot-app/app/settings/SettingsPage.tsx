@@ -41,6 +41,7 @@ import {
   type SyncHealth,
 } from './api-schemas.ts';
 import { callBackend } from './backend.ts';
+import { ReturnPathSection } from './ReturnPathSection.tsx';
 
 hubspot.extend<'settings'>(() => <SettingsPage />);
 
@@ -116,7 +117,7 @@ export function SettingsPage() {
       </ErrorState>
     );
   }
-  const { connection, health, options } = load.data;
+  const { connection, health, options, returnPath } = load.data;
   return (
     <Flex direction="column" gap="lg">
       <ConnectionSection connection={connection} />
@@ -178,6 +179,12 @@ export function SettingsPage() {
               }
             }}
           />
+        </>
+      ) : null}
+      {returnPath ? (
+        <>
+          <Divider />
+          <ReturnPathSection initial={returnPath} notice={connection.writeBackNotice ?? null} />
         </>
       ) : null}
     </Flex>

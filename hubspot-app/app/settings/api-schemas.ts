@@ -12,6 +12,7 @@ export const BACKEND_ORIGIN = 'https://lexicontract.example.com';
 export const SETTINGS_PATH = '/api/v1/integrations/hubspot/settings';
 export const SETTINGS_OPTIONS_PATH = '/api/v1/integrations/hubspot/settings/options';
 export const SETTINGS_RETRY_PATH = '/api/v1/integrations/hubspot/settings/retry-failed';
+export const SETTINGS_RETURN_PATH_PATH = '/api/v1/integrations/hubspot/settings/return-path';
 
 export const SETTINGS_TIMEOUT_MS = 8_000;
 
@@ -39,6 +40,18 @@ export const SettingsOptionsSchema = z.strictObject({
   attachmentFilter: AttachmentFilterSchema,
 });
 export type SettingsOptions = z.infer<typeof SettingsOptionsSchema>;
+
+/**
+ * What LexiContract writes back onto deals (also the `PUT /settings/return-path` body,
+ * strict). Its own endpoint, so these switches and the options above save independently.
+ */
+export const ReturnPathOptionsSchema = z.strictObject({
+  /** Upload the reviewed files to the deal (Files + a note) on approval or signature. */
+  writeBackFiles: z.boolean(),
+  /** Timeline notes on the deal: sent to legal, decision, new version sent. */
+  timelineNotes: z.boolean(),
+});
+export type ReturnPathOptions = z.infer<typeof ReturnPathOptionsSchema>;
 
 const IsoDate = z.iso.datetime({ offset: true });
 
@@ -85,6 +98,8 @@ export const SettingsDataSchema = z.object({
   connection: ConnectionSchema,
   health: SyncHealthSchema.nullable(),
   options: SettingsOptionsSchema.nullable(),
+  /** Null while the portal is not connected; absent from an older backend. */
+  returnPath: ReturnPathOptionsSchema.nullable().optional(),
 });
 export type SettingsData = z.infer<typeof SettingsDataSchema>;
 

@@ -81,6 +81,8 @@ export interface ContractSyncState {
   readonly updatedAt: Date;
   /** Why the reviewed files did not reach the CRM record (failed or skipped write-back). */
   readonly filesWriteBackProblem?: string;
+  /** Why a timeline note did not reach the CRM record (failed or skipped). */
+  readonly timelineProblem?: string;
 }
 
 /** A badge or plain text in a panel. */

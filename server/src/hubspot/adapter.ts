@@ -2,6 +2,7 @@ import type { CrmAdapter, ContractSyncState } from '../crm/port.ts';
 import { contractUrl } from '../core/contracts/contract.ts';
 import { hubspotContractHooks } from './legal-review/contract-hooks.ts';
 import { fileWriteBackProblems } from './legal-review/file-write-back.ts';
+import { timelineNoteProblems } from './legal-review/timeline-notes.ts';
 import { hubspotConnectionPanel } from './install/connection-panel.ts';
 import { startHubSpotJobs } from './jobs.ts';
 import { enqueueDealSync } from './outbox/deal-sync-outbox.ts';
@@ -38,6 +39,11 @@ export const hubspotAdapter: CrmAdapter = {
       organizationId,
       contracts.map((c) => c.id),
     );
+    const timeline = await timelineNoteProblems(
+      db,
+      organizationId,
+      contracts.map((c) => c.id),
+    );
     const states = new Map<string, ContractSyncState>();
     for (const contract of contracts) {
       const row = byDeal.get(`${contract.externalAccountId ?? ''}:${contract.externalId ?? ''}`);
@@ -52,6 +58,7 @@ export const hubspotAdapter: CrmAdapter = {
         ...(writeBack.has(contract.id)
           ? { filesWriteBackProblem: writeBack.get(contract.id) }
           : {}),
+        ...(timeline.has(contract.id) ? { timelineProblem: timeline.get(contract.id) } : {}),
       });
     }
     return states;

@@ -22,6 +22,7 @@ import {
 import { completeWorkflowCallbackJob, importDealJob } from './legal-review/job-definitions.ts';
 import { handleCompleteWorkflowCallback } from './legal-review/workflow-callback.ts';
 import { handleWriteBackFilesJob, writeBackFilesJob } from './legal-review/file-write-back.ts';
+import { handleTimelineNoteJob, timelineNoteJob } from './legal-review/timeline-notes.ts';
 import { defineJob } from '../platform/jobs/queue.ts';
 import { z } from 'zod';
 import { syncPortalDeals } from './outbox/portal-sync.ts';
@@ -97,7 +98,7 @@ export async function sweepHubSpotSync(deps: WorkerDeps): Promise<void> {
       { singletonKey: portal_id },
     );
   }
-  await expireDecisionCallbacks(db);
+  await expireDecisionCallbacks(db, jobs);
   await retryPendingProvisioning(hubSpotTokenDeps(deps), deps.log);
   // Imports nothing will finish (a worker lost during the last retry) fail like a last attempt.
   await failStuckImports(deps, {
@@ -125,6 +126,10 @@ export async function startHubSpotJobs(deps: WorkerDeps): Promise<void> {
     handleWriteBackFilesJob(deps, payload, job.signal),
   );
 
+  await jobs.work(timelineNoteJob, (payload, job) =>
+    handleTimelineNoteJob(deps, payload, job.signal),
+  );
+
   await jobs.work(syncPortalDealsJob, async (payload, job) => {
     await syncPortalDeals({ db, jobs, tokenDeps, log }, payload.portalId, {
       signal: job.signal,
@@ -141,7 +146,11 @@ export async function startHubSpotJobs(deps: WorkerDeps): Promise<void> {
   });
 
   await jobs.work(completeDecisionCallbacksJob, async (payload, job) => {
-    await completeDecisionCallbacks({ db, tokenDeps }, payload.portalId, job.signal);
+    await completeDecisionCallbacks(
+      { db, tokenDeps, publicBaseUrl: deps.config.publicBaseUrl },
+      payload.portalId,
+      job.signal,
+    );
   });
 
   await jobs.work(sweepHubSpotSyncJob, async () => {

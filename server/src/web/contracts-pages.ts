@@ -494,6 +494,13 @@ function contractFilesSection(
           </p>`
         : null
     }
+    ${
+      sync?.timelineProblem
+        ? html`<p class="mt-12" data-testid="timeline-problem">
+            Timeline note not written: ${sync.timelineProblem}
+          </p>`
+        : null
+    }
     ${reviewedFileUploadForm(contractId, csrfToken)}
   </div>`;
 }

@@ -110,6 +110,7 @@ describe('hubspot-app/app/workflow-actions/wait-for-legal-decision-hsmeta.json',
       'cancelled',
       'rejected',
       'signed',
+      'timed_out',
     ]);
     expect(action.config.inputFields.map((f) => f.typeDefinition.name)).toEqual([
       'expiration_days',

@@ -16,8 +16,8 @@ import {
   DECISION_ERROR_CODES,
   DECISION_ERROR_MESSAGES,
   DECISION_MESSAGES,
+  DECISION_OUTCOMES,
   DECISION_OUTPUT_FIELDS,
-  DECISIONS,
 } from '../../../server/src/hubspot/decision/action-definition.ts';
 
 const FILE = 'hubspot-app/app/workflow-actions/send-to-legal-review-hsmeta.json';
@@ -170,7 +170,9 @@ describe(WAIT_FILE, () => {
       action.config.outputFields
         .find((f) => f.typeDefinition.name === name)
         ?.typeDefinition.options?.map((o) => o.value);
-    expect(options(DECISION_OUTPUT_FIELDS.decision)).toEqual([...DECISIONS]);
+    expect(options(DECISION_OUTPUT_FIELDS.decision)).toEqual([...DECISION_OUTCOMES]);
+    // A branch can test the timeout: it is a value of `decision`, not a failure.
+    expect(DECISION_OUTCOMES).toContain('timed_out');
     expect(options(DECISION_OUTPUT_FIELDS.errorCode)).toEqual([...DECISION_ERROR_CODES]);
   });
 
@@ -185,7 +187,7 @@ describe(WAIT_FILE, () => {
     });
     expect(covered.sort()).toEqual(
       [
-        ...DECISIONS.map((d) => `${DECISION_OUTPUT_FIELDS.decision}=${d}`),
+        ...DECISION_OUTCOMES.map((d) => `${DECISION_OUTPUT_FIELDS.decision}=${d}`),
         ...DECISION_ERROR_CODES.map((c) => `${DECISION_OUTPUT_FIELDS.errorCode}=${c}`),
       ].sort(),
     );

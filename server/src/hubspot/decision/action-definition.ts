@@ -1,4 +1,4 @@
-import { DECISIONS } from '../legal-review/decision-callbacks.ts';
+import { DECISIONS, TIMED_OUT } from '../legal-review/decision-callbacks.ts';
 
 /**
  * The "Wait for LexiContract legal decision" workflow action as the server sees it: the
@@ -9,27 +9,36 @@ import { DECISIONS } from '../legal-review/decision-callbacks.ts';
  */
 
 export const DECISION_OUTPUT_FIELDS = {
-  /** One of `DECISIONS`, on SUCCESS. */
+  /** One of `DECISION_OUTCOMES`, on SUCCESS: a decision, or `timed_out`. */
   decision: 'decision',
+  /** The contract in LexiContract (when the deal has one). */
+  contractUrl: 'contract_url',
+  /** Who decided: a LexiContract user's email, else the actor. Empty on `timed_out`. */
+  decidedBy: 'decided_by',
+  /** When (epoch milliseconds, a HubSpot datetime). Empty on `timed_out`. */
+  decidedAt: 'decided_at',
   /** One of `DECISION_ERROR_CODES`, on FAIL_CONTINUE. */
   errorCode: 'error_code',
 } as const;
 
-export { DECISIONS };
+export { DECISIONS, TIMED_OUT };
+
+/** Every value of the `decision` output a branch can test. */
+export const DECISION_OUTCOMES = [...DECISIONS, TIMED_OUT] as const;
 
 /** Why an execution failed, in the words the workflow history shows. */
 export const DECISION_ERROR_MESSAGES = {
   not_connected: 'This HubSpot account is not connected to LexiContract.',
-  timed_out:
-    'The maximum wait is over: legal review reached no decision in time; the workflow continued without one.',
 } as const;
 export type DecisionErrorCode = keyof typeof DECISION_ERROR_MESSAGES;
 export const DECISION_ERROR_CODES = Object.keys(DECISION_ERROR_MESSAGES) as DecisionErrorCode[];
 
-/** The workflow history's message for each decision. */
-export const DECISION_MESSAGES: Record<(typeof DECISIONS)[number], string> = {
+/** The workflow history's message for each outcome. */
+export const DECISION_MESSAGES: Record<(typeof DECISION_OUTCOMES)[number], string> = {
   approved: 'Legal review approved the contract.',
   signed: 'The contract is signed.',
   rejected: 'Legal review rejected the contract.',
   cancelled: 'The contract was cancelled.',
+  timed_out:
+    'The maximum wait is over: legal review reached no decision in time; the workflow continued without one.',
 };

@@ -7,17 +7,17 @@ import { findContractsByExternalRef } from '../../core/contracts/external-record
 import { findIntegrationByExternalAccount } from '../../core/integrations/organization-integrations.ts';
 import { acceptRawJson, requireHubSpotSignature, signedJson } from '../inbound/signed-request.ts';
 import { WorkflowActionExecutionSchema, type WorkflowActionResponse } from '../wire/index.ts';
-import { expirationDays, isDecision } from '../legal-review/decision-callbacks.ts';
+import {
+  BLOCK_GRACE_DAYS,
+  decisionOutputFields,
+  expirationDays,
+  isDecision,
+  TIMED_OUT,
+} from '../legal-review/decision-callbacks.ts';
 import { DECISION_OUTPUT_FIELDS, type DecisionErrorCode } from './action-definition.ts';
 
 /** The "Wait for legal decision" action's `actionUrl` path (under the HubSpot prefix). */
 export const WAIT_FOR_DECISION_PATH = '/workflow/wait-for-decision';
-
-function success(decision: string): WorkflowActionResponse {
-  return {
-    outputFields: { [DECISION_OUTPUT_FIELDS.decision]: decision, hs_execution_state: 'SUCCESS' },
-  };
-}
 
 function failure(code: DecisionErrorCode): WorkflowActionResponse {
   return {
@@ -25,14 +25,33 @@ function failure(code: DecisionErrorCode): WorkflowActionResponse {
   };
 }
 
+/** HubSpot blocks a day longer than our wait, so our `timed_out` completion comes first. */
 function block(days: number): WorkflowActionResponse {
-  return { outputFields: { hs_execution_state: 'BLOCK', hs_expiration_duration: `P${days}D` } };
+  return {
+    outputFields: {
+      hs_execution_state: 'BLOCK',
+      hs_expiration_duration: `P${days + BLOCK_GRACE_DAYS}D`,
+    },
+  };
 }
 
-function replay(row: { decision: string | null; expires_at: Date }): WorkflowActionResponse {
-  if (row.decision) return success(row.decision);
-  // HubSpot has moved the workflow on already; a late retry learns that the wait is over.
-  if (row.expires_at.getTime() <= Date.now()) return failure('timed_out');
+type CallbackRow = { decision: string | null; expires_at: Date; contract_id: string | null };
+
+async function replay(
+  db: Kysely<DB>,
+  publicBaseUrl: string,
+  row: CallbackRow,
+): Promise<WorkflowActionResponse> {
+  // Past the maximum wait, a late retry learns that the wait is over.
+  const decision = row.decision ?? (row.expires_at.getTime() <= Date.now() ? TIMED_OUT : undefined);
+  if (decision !== undefined) {
+    return {
+      outputFields: await decisionOutputFields(db, publicBaseUrl, {
+        contractId: row.contract_id,
+        decision,
+      }),
+    };
+  }
   const days = Math.max(1, Math.ceil((row.expires_at.getTime() - Date.now()) / 86_400_000));
   return block(days);
 }
@@ -46,6 +65,7 @@ function replay(row: { decision: string | null; expires_at: Date }): WorkflowAct
  */
 export async function startDecisionWait(
   db: Kysely<DB>,
+  publicBaseUrl: string,
   input: {
     organizationId: string;
     portalId: string;
@@ -57,11 +77,11 @@ export async function startDecisionWait(
   return db.transaction().execute(async (trx) => {
     const existing = await trx
       .selectFrom('hubspot_decision_callbacks')
-      .select(['decision', 'expires_at'])
+      .select(['decision', 'expires_at', 'contract_id'])
       .where('portal_id', '=', input.portalId)
       .where('callback_id', '=', input.callbackId)
       .executeTakeFirst();
-    if (existing) return replay(existing);
+    if (existing) return replay(trx, publicBaseUrl, existing);
     const [contract] = await findContractsByExternalRef(
       trx,
       {
@@ -87,16 +107,16 @@ export async function startDecisionWait(
         ...(decided ? { completed_at: new Date() } : {}),
       })
       .onConflict((oc) => oc.columns(['portal_id', 'callback_id']).doNothing())
-      .returning(['decision', 'expires_at'])
+      .returning(['decision', 'expires_at', 'contract_id'])
       .executeTakeFirst();
-    if (inserted) return replay(inserted);
+    if (inserted) return replay(trx, publicBaseUrl, inserted);
     const raced = await trx
       .selectFrom('hubspot_decision_callbacks')
-      .select(['decision', 'expires_at'])
+      .select(['decision', 'expires_at', 'contract_id'])
       .where('portal_id', '=', input.portalId)
       .where('callback_id', '=', input.callbackId)
       .executeTakeFirstOrThrow();
-    return replay(raced);
+    return replay(trx, publicBaseUrl, raced);
   });
 }
 
@@ -125,7 +145,7 @@ export async function hubspotDecisionRoutes(app: FastifyInstance): Promise<void>
         request.log.warn({ portalId }, 'wait-for-decision from a portal not linked to us');
         return failure('not_connected');
       }
-      return startDecisionWait(app.db, {
+      return startDecisionWait(app.db, app.config.publicBaseUrl, {
         organizationId: integration.organization_id,
         portalId,
         dealId: String(execution.object.objectId),

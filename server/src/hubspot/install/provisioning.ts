@@ -5,11 +5,13 @@ import { HubSpotApiError } from '../client/hubspot-http.ts';
 import { portalRequest } from '../client/portal-client.ts';
 import type { HubSpotTokenDeps } from '../client/access-tokens.ts';
 import { hubspotPaths } from '../wire/api-versions.ts';
+import { REPORT_PROPERTY_DEFINITIONS } from '../wire/report-properties.ts';
 
 /**
  * Puts what the app needs into a portal, idempotently: the "LexiContract" deal property
  * group and the deal properties `lexicontract_status` (an enumeration of SPEC §6's nine
- * values) and `lexicontract_contract_url`. Existing ones are checked and only missing
+ * values), `lexicontract_contract_url` and the report-ready properties of
+ * `wire/report-properties.ts`. Existing ones are checked and only missing
  * options are added; nothing is created twice.
  */
 export const PROPERTY_GROUP = 'lexicontract';
@@ -152,6 +154,19 @@ export async function provisionPortal(
       })
     )
       created.push(`property:${CONTRACT_URL_PROPERTY}`);
+  }
+
+  // The report-ready properties (issue 15): created when missing, never altered after, so an
+  // admin's edits (label, hidden options) survive a re-run.
+  for (const definition of REPORT_PROPERTY_DEFINITIONS) {
+    if (await exists(deps, portalId, `${base}/${definition.name}`)) continue;
+    if (
+      await createIgnoringConflict(deps, portalId, base, {
+        ...definition,
+        groupName: PROPERTY_GROUP,
+      })
+    )
+      created.push(`property:${definition.name}`);
   }
   return { created, updated };
 }

@@ -4,6 +4,9 @@ import { z } from 'zod';
 import type { DB } from '../../platform/db/schema.ts';
 import type { JobQueue } from '../../platform/jobs/queue.ts';
 import type { NegotiationStatus } from '../../core/contracts/status.ts';
+import { contractUrl } from '../../core/contracts/contract.ts';
+import { contractReviewFacts } from '../../core/contracts/review-facts.ts';
+import { REPORT_DECISIONS } from '../wire/report-properties.ts';
 import { HubSpotApiError } from '../client/hubspot-http.ts';
 import { portalRequest } from '../client/portal-client.ts';
 import {
@@ -16,13 +19,27 @@ import { hubspotPaths } from '../wire/api-versions.ts';
 
 /**
  * "Wait for legal decision": a HubSpot workflow blocks on a deal until its contract reaches
- * a decision; then the callback is completed with output `decision`. Waiting callbacks live
- * in `hubspot_decision_callbacks`. A status change to a decision marks them `completing` in
- * its own transaction and enqueues the completion job, so no decision is lost.
+ * a decision; then the callback is completed with the outputs `decision`, `contract_url`,
+ * `decided_by` and `decided_at`. Waiting callbacks live in `hubspot_decision_callbacks`. A
+ * status change to a decision marks them `completing` in its own transaction and enqueues
+ * the completion job, so no decision is lost.
+ *
+ * The maximum wait is its own outcome, `decision = timed_out`, that a branch can test: when
+ * HubSpot's own expiry of a blocked execution passes, HubSpot just moves the workflow on
+ * with no outputs at all. So the execution is blocked for one day longer than the wait the
+ * user chose (`BLOCK_GRACE_DAYS`), and at the chosen wait the sweep completes it itself with
+ * `timed_out` (callback API), well before HubSpot would.
  */
 
-export const DECISIONS = ['approved', 'signed', 'rejected', 'cancelled'] as const;
+export const DECISIONS = REPORT_DECISIONS;
 export type Decision = (typeof DECISIONS)[number];
+
+/** The `decision` output when the maximum wait passed without one. */
+export const TIMED_OUT = 'timed_out';
+export type DecisionOutcome = Decision | typeof TIMED_OUT;
+
+/** How much longer HubSpot blocks the execution than our own maximum wait. */
+export const BLOCK_GRACE_DAYS = 1;
 
 export function isDecision(status: string): status is Decision {
   return (DECISIONS as readonly string[]).includes(status);
@@ -68,15 +85,46 @@ export async function recordDecision(
   return rows.length;
 }
 
+/**
+ * The outputs of a decided (or timed out) wait. `decided_at` is epoch milliseconds, the
+ * value HubSpot's datetime fields hold; `decided_by` is the person's email when the decision
+ * was made by a LexiContract user, else the actor (an API key prefix, the HubSpot portal).
+ */
+export async function decisionOutputFields(
+  db: Kysely<DB>,
+  publicBaseUrl: string,
+  input: { contractId: string | null; decision: string },
+): Promise<Record<string, string>> {
+  const facts =
+    input.contractId === null
+      ? undefined
+      : (await contractReviewFacts(db, [input.contractId])).get(input.contractId);
+  const change =
+    input.decision === TIMED_OUT
+      ? undefined
+      : [...(facts?.history ?? [])].reverse().find((c) => c.to === input.decision);
+  return {
+    decision: input.decision,
+    ...(facts ? { contract_url: contractUrl(publicBaseUrl, facts.contract.id) } : {}),
+    ...(change
+      ? {
+          decided_by: change.actorEmail ?? change.actor ?? '',
+          decided_at: String(change.at.getTime()),
+        }
+      : {}),
+    hs_execution_state: 'SUCCESS',
+  };
+}
+
 /** Completes the portal's decided callbacks through HubSpot's callback API. */
 export async function completeDecisionCallbacks(
-  deps: { db: Kysely<DB>; tokenDeps: HubSpotTokenDeps },
+  deps: { db: Kysely<DB>; tokenDeps: HubSpotTokenDeps; publicBaseUrl: string },
   portalId: string,
   signal: AbortSignal,
 ): Promise<{ completed: number; paused: boolean }> {
   const rows = await deps.db
     .selectFrom('hubspot_decision_callbacks')
-    .select(['callback_id', 'decision'])
+    .select(['callback_id', 'decision', 'contract_id'])
     .where('portal_id', '=', portalId)
     .where('state', '=', 'completing')
     .orderBy('created_at')
@@ -93,7 +141,10 @@ export async function completeDecisionCallbacks(
           method: 'POST',
           path: hubspotPaths.callbackComplete(row.callback_id),
           json: {
-            outputFields: { decision: row.decision ?? '', hs_execution_state: 'SUCCESS' },
+            outputFields: await decisionOutputFields(deps.db, deps.publicBaseUrl, {
+              contractId: row.contract_id,
+              decision: row.decision ?? TIMED_OUT,
+            }),
             typedOutputs: {},
           },
         },
@@ -132,13 +183,20 @@ export async function completeDecisionCallbacks(
   return { completed, paused: false };
 }
 
-/** Waiting callbacks past their expiry: HubSpot has moved the workflow on already. */
-export async function expireDecisionCallbacks(db: Kysely<DB>): Promise<number> {
-  const result = await db
+/**
+ * Waiting callbacks past the maximum wait: completed with `decision = timed_out` (HubSpot
+ * still blocks them for `BLOCK_GRACE_DAYS`). One completion job per portal.
+ */
+export async function expireDecisionCallbacks(db: Kysely<DB>, jobs: JobQueue): Promise<number> {
+  const rows = await db
     .updateTable('hubspot_decision_callbacks')
-    .set({ state: 'expired' })
+    .set({ state: 'completing', decision: TIMED_OUT })
     .where('state', '=', 'waiting')
     .where('expires_at', '<=', sql<Date>`now()`)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+    .returning('portal_id')
+    .execute();
+  for (const portalId of new Set(rows.map((r) => r.portal_id))) {
+    await jobs.send(db, completeDecisionCallbacksJob, { portalId }, { singletonKey: portalId });
+  }
+  return rows.length;
 }

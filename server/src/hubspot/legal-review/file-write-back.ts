@@ -14,12 +14,14 @@ import type { WorkerDeps } from '../../platform/jobs/worker-deps.ts';
 import { hubSpotTokenDeps, type HubSpotTokenDeps } from '../client/access-tokens.ts';
 import { HubSpotApiError } from '../client/hubspot-http.ts';
 import { portalRequest } from '../client/portal-client.ts';
+import { FileMetadataSchema } from '../wire/index.ts';
 import {
-  CrmObjectSchema,
-  FileMetadataSchema,
-  NOTE_TO_DEAL_ASSOCIATION_TYPE_ID,
-  type CrmObjectCreateInput,
-} from '../wire/index.ts';
+  createDealNote,
+  describeHubSpotError,
+  missingScopes,
+  NOTE_SCOPES,
+  REAUTHORIZE_PATH,
+} from './deal-notes.ts';
 import { getHubSpotSettings } from './settings-store.ts';
 import { hubspotPaths } from '../wire/api-versions.ts';
 
@@ -38,12 +40,12 @@ import { hubspotPaths } from '../wire/api-versions.ts';
  */
 
 /** What writing back needs beyond the required scopes: Files upload, note creation. */
-export const WRITE_BACK_SCOPES = ['files', 'crm.objects.contacts.write'] as const;
+export const WRITE_BACK_SCOPES = ['files', ...NOTE_SCOPES] as const;
 
 /** The HubSpot Files folder the app writes into (created by HubSpot on first upload). */
 export const WRITE_BACK_FOLDER_PATH = '/LexiContract';
 
-export const REAUTHORIZE_PATH = '/api/v1/integrations/hubspot/auth';
+export { REAUTHORIZE_PATH };
 export const REAUTHORIZE_MESSAGE = 're-authorize to write files back';
 
 /** Decisions whose paper is written back. */
@@ -68,7 +70,7 @@ export type WriteBackFilesPayload = z.output<typeof writeBackFilesJob.schema>;
 
 /** The scopes of `WRITE_BACK_SCOPES` the portal has not granted. */
 export function missingWriteBackScopes(grantedScopes: readonly string[]): string[] {
-  return WRITE_BACK_SCOPES.filter((scope) => !grantedScopes.includes(scope));
+  return missingScopes(WRITE_BACK_SCOPES, grantedScopes);
 }
 
 /** Whether the organization's HubSpot connection lacks what writing back needs. */
@@ -131,15 +133,6 @@ async function setRow(
     .where('contract_id', '=', key.contractId)
     .where('file_id', '=', key.fileId)
     .execute();
-}
-
-function describeError(error: unknown): string {
-  if (error instanceof HubSpotApiError) {
-    return error.status === 0
-      ? 'HubSpot could not be reached'
-      : `HubSpot answered ${error.status}${error.hubspotMessage ? `: ${error.hubspotMessage}` : ''}`;
-  }
-  return error instanceof Error ? error.message : 'unknown error';
 }
 
 function noteBody(input: {
@@ -242,7 +235,7 @@ export async function writeBackFiles(
         .updateTable('hubspot_file_writebacks')
         .set((eb) => ({
           state: scopeProblem ? 'skipped' : 'failed',
-          last_error: `Writing the file back failed: ${describeError(error)}${scopeProblem}`,
+          last_error: `Writing the file back failed: ${describeHubSpotError(error)}${scopeProblem}`,
           attempts: eb('attempts', '+', 1),
           updated_at: new Date(),
         }))
@@ -300,45 +293,29 @@ export async function writeBackFiles(
   }
 
   const decision = [...detail.history].reverse().find((c) => c.to === payload.decision);
-  const note: CrmObjectCreateInput = {
-    properties: {
-      hs_timestamp: new Date().toISOString(),
-      hs_note_body: noteBody({
-        title: detail.contract.title,
-        decision: payload.decision,
-        reviewer: decision?.actor ?? null,
-        decidedAt: decision?.at ?? null,
-        url: contractUrl(deps.publicBaseUrl, payload.contractId),
-        files: todo,
-      }),
-      hs_attachment_ids: todo.map((f) => hubspotFileIds.get(f.id) ?? '').join(';'),
-    },
-    associations: [
-      {
-        to: { id: payload.dealId },
-        types: [
-          {
-            associationCategory: 'HUBSPOT_DEFINED',
-            associationTypeId: NOTE_TO_DEAL_ASSOCIATION_TYPE_ID,
-          },
-        ],
-      },
-    ],
-  };
   try {
-    const created = await portalRequest(
+    const noteId = await createDealNote(
       deps.tokenDeps,
       payload.portalId,
-      { method: 'POST', path: hubspotPaths.notes(), json: note },
-      CrmObjectSchema,
-      // One attempt: a note has no idempotency key, so a timeout must not become two notes.
-      { rateLane: 'sync', maxAttempts: 1, ...(signal ? { signal } : {}) },
+      {
+        dealId: payload.dealId,
+        body: noteBody({
+          title: detail.contract.title,
+          decision: payload.decision,
+          reviewer: decision?.actor ?? null,
+          decidedAt: decision?.at ?? null,
+          url: contractUrl(deps.publicBaseUrl, payload.contractId),
+          files: todo,
+        }),
+        attachmentIds: todo.map((f) => hubspotFileIds.get(f.id) ?? ''),
+      },
+      signal,
     );
     await db.transaction().execute(async (trx) => {
       for (const file of todo) {
         await setRow(trx, key(file), {
           state: 'written',
-          hubspot_note_id: created.body.id,
+          hubspot_note_id: noteId,
           last_error: null,
         });
       }
@@ -350,7 +327,7 @@ export async function writeBackFiles(
         outcome: 'success',
         details: {
           deal_id: payload.dealId,
-          note_id: created.body.id,
+          note_id: noteId,
           file_ids: todo.map((f) => f.id),
         },
       });

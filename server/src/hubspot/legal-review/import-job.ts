@@ -43,6 +43,7 @@ import {
   type ImportDealPayload,
 } from './job-definitions.ts';
 import { DownloadError, openDownload } from './safe-download.ts';
+import { enqueueTimelineNote } from './timeline-notes.ts';
 import { backoffDelayMs } from '../../platform/backoff.ts';
 import { importBytes, importDurationSeconds } from '../../platform/metrics.ts';
 
@@ -348,6 +349,14 @@ async function finishImport(
         skipped: summary.skipped.length,
         already_present: summary.alreadyPresent.length,
       },
+    });
+    // "Sent to legal" on the deal's timeline (once per contract: a re-send finds it written).
+    await enqueueTimelineNote(trx, deps.jobs, {
+      organizationId: payload.organizationId,
+      contractId: contract.id,
+      portalId: payload.portalId,
+      dealId: payload.dealId,
+      event: { kind: 'sent' },
     });
     await queueCallbackCompletion(trx, deps.jobs, payload, {
       hs_execution_state: 'SUCCESS',

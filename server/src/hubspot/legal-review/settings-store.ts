@@ -2,26 +2,28 @@ import type { Kysely } from 'kysely';
 
 import { recordAudit } from '../../core/audit/audit-log.ts';
 import type { DB } from '../../platform/db/schema.ts';
-import type { SettingsOptions } from '../../../../hubspot-app/app/settings/api-schemas.ts';
+import type {
+  ReturnPathOptions,
+  SettingsOptions,
+} from '../../../../hubspot-app/app/settings/api-schemas.ts';
 
 /**
  * An organization's HubSpot options (`hubspot_portal_settings`; no row = the defaults).
  * Read by the Deal card (default attachment filter), the import (same filter) and the
  * inbound sync (what a closed-lost deal does to its open contracts).
  */
-export type HubSpotSettings = SettingsOptions & {
+export type HubSpotSettings = SettingsOptions &
   /**
-   * Write the newest reviewed files back to the deal on approval or signature (issue 15).
-   * On by default. TODO: not yet on the settings page (its strict `PUT /settings/options`
-   * schema is shared with the app); the column is the switch until then.
+   * What goes back onto deals (issue 15), both on by default: the newest reviewed files on
+   * approval or signature (`writeBackFiles`), and the timeline notes (`timelineNotes`).
    */
-  readonly writeBackFiles: boolean;
-};
+  ReturnPathOptions;
 
 export const DEFAULT_HUBSPOT_SETTINGS: HubSpotSettings = {
   closedLostBehavior: 'cancel_contract',
   attachmentFilter: { mode: 'all' },
   writeBackFiles: true,
+  timelineNotes: true,
 };
 
 export async function getHubSpotSettings(
@@ -35,6 +37,7 @@ export async function getHubSpotSettings(
       'attachment_filter_mode',
       'attachment_name_pattern',
       'write_back_files',
+      'timeline_notes',
     ])
     .where('organization_id', '=', organizationId)
     .executeTakeFirst();
@@ -46,6 +49,7 @@ export async function getHubSpotSettings(
         ? { mode: 'matching', pattern: row.attachment_name_pattern }
         : { mode: 'all' },
     writeBackFiles: row.write_back_files,
+    timelineNotes: row.timeline_notes,
   };
 }
 
@@ -91,4 +95,40 @@ export function settingsPageOptions(settings: HubSpotSettings): SettingsOptions 
     closedLostBehavior: settings.closedLostBehavior,
     attachmentFilter: settings.attachmentFilter,
   };
+}
+
+/** The return-path switches the settings page edits. */
+export function returnPathOptions(settings: HubSpotSettings): ReturnPathOptions {
+  return { writeBackFiles: settings.writeBackFiles, timelineNotes: settings.timelineNotes };
+}
+
+/** Stores the return-path switches (already validated) and records who changed them. */
+export async function saveReturnPathSettings(
+  db: Kysely<DB>,
+  organizationId: string,
+  options: ReturnPathOptions,
+  actor: string,
+): Promise<ReturnPathOptions> {
+  const values = {
+    write_back_files: options.writeBackFiles,
+    timeline_notes: options.timelineNotes,
+    updated_by: actor,
+    updated_at: new Date(),
+  };
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('hubspot_portal_settings')
+      .values({ organization_id: organizationId, ...values })
+      .onConflict((oc) => oc.column('organization_id').doUpdateSet(values))
+      .execute();
+    await recordAudit(trx, {
+      organizationId,
+      actor,
+      action: 'hubspot.settings.update',
+      target: `organization:${organizationId}`,
+      outcome: 'success',
+      details: { writeBackFiles: options.writeBackFiles, timelineNotes: options.timelineNotes },
+    });
+  });
+  return returnPathOptions(await getHubSpotSettings(db, organizationId));
 }

@@ -22,6 +22,7 @@ import {
 import { BATCH_INPUT_LIMIT, BatchResponseSchema, type BatchResponse } from '../wire/index.ts';
 import { SYNC_BATCHING_WINDOW_SECONDS, SYNC_MAX_DELAY_SECONDS } from './deal-sync-outbox.ts';
 import { syncPortalDealsJob } from './job-definitions.ts';
+import { reportPropertiesFor, type ReportProperties } from './report-properties.ts';
 import { backoffDelayMs } from '../../platform/backoff.ts';
 import { hubspotPaths } from '../wire/api-versions.ts';
 
@@ -95,6 +96,7 @@ interface ClaimedRow {
   readonly version: number;
   readonly desired_status: string;
   readonly desired_contract_url: string | null;
+  readonly contract_id: string | null;
 }
 
 interface Claim {
@@ -141,7 +143,7 @@ async function claimRowsLocked(db: Kysely<DB>, portalId: string, limit: number):
          for update skip locked
       ) c
      where s.portal_id = c.portal_id and s.deal_id = c.deal_id
-    returning s.deal_id, s.version, s.desired_status, s.desired_contract_url
+    returning s.deal_id, s.version, s.desired_status, s.desired_contract_url, s.contract_id
   `.execute(db);
   return { token, rows: result.rows };
 }
@@ -225,17 +227,22 @@ async function markFailed(
   `.execute(db);
 }
 
-function batchBody(rows: readonly ClaimedRow[]) {
+/** One input per deal: the status, the link and the report properties ride together. */
+function batchBody(rows: readonly ClaimedRow[], report: ReadonlyMap<string, ReportProperties>) {
   return {
-    inputs: rows.map((row) => ({
-      id: row.deal_id,
-      properties: {
-        lexicontract_status: row.desired_status,
-        ...(row.desired_contract_url
-          ? { lexicontract_contract_url: row.desired_contract_url }
-          : {}),
-      },
-    })),
+    inputs: rows.map((row) => {
+      const reported = row.contract_id === null ? undefined : report.get(row.contract_id);
+      return {
+        id: row.deal_id,
+        properties: {
+          lexicontract_status: row.desired_status,
+          ...(row.desired_contract_url
+            ? { lexicontract_contract_url: row.desired_contract_url }
+            : {}),
+          ...reported,
+        },
+      };
+    }),
   };
 }
 
@@ -305,12 +312,26 @@ async function sendBatch(
   portalId: string,
   claim: Claim,
   signal: AbortSignal,
+  withReport: boolean,
 ): Promise<number> {
   let rows = claim.rows;
   let calls = 0;
+  // Read once per claim: the values are current as of the claim, like the status. Only for
+  // a provisioned portal: HubSpot refuses a whole input naming a property it lacks, so a
+  // portal whose setup (which creates them) has not run again yet still gets its status.
+  // Read while the lane waits for its rate slot, so it costs no throughput at the ceiling.
+  const reading = withReport
+    ? reportPropertiesFor(
+        deps.db,
+        rows.flatMap((r) => (r.contract_id === null ? [] : [r.contract_id])),
+      )
+    : Promise.resolve(new Map<string, ReportProperties>());
+  // Awaited below; a failure before that must not become an unhandled rejection.
+  reading.catch(() => undefined);
   for (let attempt = 1; ; attempt += 1) {
     try {
       await acquireRateSlot(deps.db, portalId, 'sync', { signal });
+      const report = await reading;
       const held = await renewLease(
         deps.db,
         portalId,
@@ -326,7 +347,7 @@ async function sendBatch(
         {
           method: 'POST',
           path: hubspotPaths.dealsBatchUpdate(),
-          json: batchBody(rows),
+          json: batchBody(rows, report),
         },
         BatchResponseSchema,
         { maxAttempts: 1, rateLane: false, signal, timeoutMs: SEND_TIMEOUT_MS },
@@ -385,12 +406,14 @@ async function sendBatch(
           portalId,
           { token: claim.token, rows: rows.slice(0, half) },
           signal,
+          withReport,
         );
         calls += await sendBatch(
           deps,
           portalId,
           { token: claim.token, rows: rows.slice(half) },
           signal,
+          withReport,
         );
         return calls;
       }
@@ -477,6 +500,7 @@ export async function syncPortalDeals(
     return { outcome: 'paused', batches: 0 };
   }
   const lanes = options.lanes ?? DEFAULT_LANES;
+  const withReport = integration.provisioning_status === 'done';
   if (!options.helper && (await readyUnclaimed(deps.db, portalId)) > lanes * BATCH_INPUT_LIMIT) {
     // More than this job keeps in flight: let one more job (likely another process) help.
     await deps.jobs.send(
@@ -505,7 +529,7 @@ export async function syncPortalDeals(
         continue;
       }
       try {
-        batches += await sendBatch(deps, portalId, claim, signal);
+        batches += await sendBatch(deps, portalId, claim, signal, withReport);
       } catch (error) {
         if (error instanceof StopRun) stop ??= error;
         else failure ??= error;

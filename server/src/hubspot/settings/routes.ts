@@ -5,7 +5,9 @@ import { recordAudit } from '../../core/audit/audit-log.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { parseInput } from '../../platform/http/validation.ts';
 import {
+  ReturnPathOptionsSchema,
   SettingsOptionsSchema,
+  type ReturnPathOptions,
   type RetryResult,
   type SettingsData,
   type SettingsOptions,
@@ -25,14 +27,16 @@ import {
 import { getSyncHealth, retryFailedSyncs } from '../outbox/health.ts';
 import {
   getHubSpotSettings,
+  returnPathOptions,
   saveHubSpotSettings,
+  saveReturnPathSettings,
   settingsPageOptions,
 } from '../legal-review/settings-store.ts';
 
 /**
  * The app's settings page backend, called by the page through signed `hubspot.fetch`:
- * `GET /settings` (connection, sync health, options), `PUT /settings/options`,
- * `POST /settings/retry-failed`. The portal comes from the v3-signed query only.
+ * `GET /settings` (connection, sync health, options, return-path switches),
+ * `PUT /settings/options`, `PUT /settings/return-path`, `POST /settings/retry-failed`. The portal comes from the v3-signed query only.
  */
 
 function noStore(reply: FastifyReply): void {
@@ -79,6 +83,10 @@ async function loadSettings(request: FastifyRequest): Promise<SettingsData> {
       ? await getOrganization(db, connection.organizationId).catch(() => undefined)
       : undefined;
   const known = connection.kind !== 'not_connected' && row !== undefined;
+  const settings =
+    connection.kind === 'not_connected'
+      ? null
+      : await getHubSpotSettings(db, connection.organizationId);
   return {
     connection: {
       state: connection.kind,
@@ -97,10 +105,8 @@ async function loadSettings(request: FastifyRequest): Promise<SettingsData> {
     },
     health:
       connection.kind === 'not_connected' ? null : await syncHealth(db, connection.organizationId),
-    options:
-      connection.kind === 'not_connected'
-        ? null
-        : settingsPageOptions(await getHubSpotSettings(db, connection.organizationId)),
+    options: settings === null ? null : settingsPageOptions(settings),
+    returnPath: settings === null ? null : returnPathOptions(settings),
   };
 }
 
@@ -110,6 +116,19 @@ async function saveOptions(request: FastifyRequest): Promise<SettingsOptions> {
   const connection = await portalConnection(request, query.portalId);
   requireConnected(query.portalId, connection);
   return saveHubSpotSettings(
+    request.server.db,
+    connection.organizationId,
+    options,
+    hubspotActor({ portalId: query.portalId, userId: query.userId, userEmail: query.userEmail }),
+  );
+}
+
+async function saveReturnPath(request: FastifyRequest): Promise<ReturnPathOptions> {
+  const query = signedQuery(request, SignedProxyQuerySchema);
+  const options = parseInput(ReturnPathOptionsSchema, signedJson(request), 'body');
+  const connection = await portalConnection(request, query.portalId);
+  requireConnected(query.portalId, connection);
+  return saveReturnPathSettings(
     request.server.db,
     connection.organizationId,
     options,
@@ -153,6 +172,10 @@ export const hubspotSettingsRoutes: FastifyPluginAsync = async (app) => {
   app.put('/settings/options', async (request, reply) => {
     noStore(reply);
     return saveOptions(request);
+  });
+  app.put('/settings/return-path', async (request, reply) => {
+    noStore(reply);
+    return saveReturnPath(request);
   });
   app.post('/settings/retry-failed', async (request, reply) => {
     noStore(reply);

@@ -37,3 +37,6 @@ export type AttachmentFilterMode = 'all' | 'matching';
 export type ContractFileOrigin = 'imported' | 'uploaded';
 
 export type FileWriteBackState = 'pending' | 'uploaded' | 'written' | 'failed' | 'skipped';
+
+/** `hubspot_timeline_notes.state`. */
+export type TimelineNoteState = 'pending' | 'written' | 'failed' | 'skipped';

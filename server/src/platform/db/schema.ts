@@ -20,6 +20,7 @@ import type {
   FileWriteBackState,
   NegotiationStatusColumn,
   ProvisioningStatus,
+  TimelineNoteState,
   WorkflowExecutionState,
 } from './column-types.ts';
 import type { ColumnType, Selectable } from 'kysely';
@@ -181,6 +182,7 @@ export interface HubspotPortalSettings {
   closed_lost_behavior: Generated<ClosedLostBehavior>;
   created_at: Generated<Timestamp>;
   organization_id: string;
+  timeline_notes: Generated<boolean>;
   updated_at: Generated<Timestamp>;
   updated_by: string | null;
   write_back_files: Generated<boolean>;
@@ -197,6 +199,20 @@ export interface HubspotRateSends {
   lane: string;
   portal_id: string;
   sent_at: Timestamp;
+}
+
+export interface HubspotTimelineNotes {
+  attempts: Generated<number>;
+  contract_id: string;
+  created_at: Generated<Timestamp>;
+  deal_id: string;
+  event_key: string;
+  hubspot_note_id: string | null;
+  last_error: string | null;
+  organization_id: string;
+  portal_id: string;
+  state: Generated<TimelineNoteState>;
+  updated_at: Generated<Timestamp>;
 }
 
 export interface HubspotWebhookEvents {
@@ -323,6 +339,7 @@ export interface DB {
   hubspot_portal_settings: HubspotPortalSettings;
   hubspot_rate_pauses: HubspotRatePauses;
   hubspot_rate_sends: HubspotRateSends;
+  hubspot_timeline_notes: HubspotTimelineNotes;
   hubspot_webhook_events: HubspotWebhookEvents;
   hubspot_workflow_executions: HubspotWorkflowExecutions;
   integrations: Integrations;
@@ -348,6 +365,7 @@ export type {
   FileWriteBackState,
   NegotiationStatusColumn,
   ProvisioningStatus,
+  TimelineNoteState,
   WorkflowExecutionState,
 } from './column-types.ts';
 export type AuditLogRow = Selectable<DB['audit_log']>;

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { changeContractStatus } from '../../../../server/src/core/contracts/contracts-service.ts';
 import type { NegotiationStatus } from '../../../../server/src/core/contracts/status.ts';
 import { hubspotContractHooks } from '../../../../server/src/hubspot/legal-review/contract-hooks.ts';
+import { expireDecisionCallbacks } from '../../../../server/src/hubspot/legal-review/decision-callbacks.ts';
 import { startHubSpotTestEnv } from '../../../helpers/hubspot-env.ts';
 import { createTestDatabase } from '../../../helpers/test-db.ts';
 import { waitFor } from '../../../helpers/wait-for.ts';
@@ -29,7 +30,7 @@ async function dealWithContract() {
 
 describe('"Wait for legal decision" workflow action', () => {
   it('blocks until the contract is decided, then completes the callback with the decision', async () => {
-    const { portalId, dealId, move } = await dealWithContract();
+    const { portalId, dealId, move, contract } = await dealWithContract();
     const result = await control.fireWorkflowAction(
       Number(portalId),
       dealId,
@@ -37,21 +38,26 @@ describe('"Wait for legal decision" workflow action', () => {
       { actionUrl: actionUrl() },
     );
     expect(result.status).toBe(200);
+    // HubSpot blocks one day longer than the wait: our own `timed_out` completion comes first.
     expect(result.body).toEqual({
-      outputFields: { hs_execution_state: 'BLOCK', hs_expiration_duration: 'P3D' },
+      outputFields: { hs_execution_state: 'BLOCK', hs_expiration_duration: 'P4D' },
     });
     await move('in_review');
     await move('changes_requested');
     expect(control.callbackCompletions(result.callbackId)).toHaveLength(0);
-    await move('rejected');
+    const { change } = await move('rejected');
     const [completion] = await waitFor(() => {
       const list = control.callbackCompletions(result.callbackId);
       return list.length > 0 ? list : undefined;
     });
-    expect(completion?.outputFields).toEqual({
+    const decided = {
       decision: 'rejected',
+      contract_url: `${env.baseUrl}/contracts/${contract.id}`,
+      decided_by: 'test',
+      decided_at: String(change.at.getTime()),
       hs_execution_state: 'SUCCESS',
-    });
+    };
+    expect(completion?.outputFields).toEqual(decided);
     // A retried execution (same callbackId) gets the same outcome and completes nothing twice.
     const replay = await control.fireWorkflowAction(
       Number(portalId),
@@ -62,16 +68,14 @@ describe('"Wait for legal decision" workflow action', () => {
         callbackId: result.callbackId,
       },
     );
-    expect(replay.body).toEqual({
-      outputFields: { decision: 'rejected', hs_execution_state: 'SUCCESS' },
-    });
+    expect(replay.body).toEqual({ outputFields: decided });
     expect(control.callbackCompletions(result.callbackId)).toHaveLength(1);
   });
 
   it('completes at once when the contract is already decided', async () => {
-    const { dealId, portalId, move } = await dealWithContract();
+    const { dealId, portalId, move, contract } = await dealWithContract();
     await move('in_review');
-    await move('approved');
+    const { change } = await move('approved');
     const result = await control.fireWorkflowAction(
       Number(portalId),
       dealId,
@@ -81,7 +85,13 @@ describe('"Wait for legal decision" workflow action', () => {
       },
     );
     expect(result.body).toEqual({
-      outputFields: { decision: 'approved', hs_execution_state: 'SUCCESS' },
+      outputFields: {
+        decision: 'approved',
+        contract_url: `${env.baseUrl}/contracts/${contract.id}`,
+        decided_by: 'test',
+        decided_at: String(change.at.getTime()),
+        hs_execution_state: 'SUCCESS',
+      },
     });
     await move('signed');
     expect(control.callbackCompletions(result.callbackId)).toHaveLength(0);
@@ -107,7 +117,7 @@ describe('"Wait for legal decision" workflow action', () => {
       },
     );
     expect(first.body).toEqual({
-      outputFields: { hs_execution_state: 'BLOCK', hs_expiration_duration: 'P7D' },
+      outputFields: { hs_execution_state: 'BLOCK', hs_expiration_duration: 'P8D' },
     });
     expect(again.body).toEqual(first.body);
     const rows = await db
@@ -123,8 +133,8 @@ describe('"Wait for legal decision" workflow action', () => {
     );
   });
 
-  it('answers a retry after the maximum wait with error_code timed_out', async () => {
-    const { portalId, dealId } = await dealWithContract();
+  it('completes the wait with decision timed_out when the maximum wait passes, and answers a late retry the same', async () => {
+    const { portalId, dealId, contract } = await dealWithContract();
     const first = await control.fireWorkflowAction(
       Number(portalId),
       dealId,
@@ -138,15 +148,26 @@ describe('"Wait for legal decision" workflow action', () => {
       .where('portal_id', '=', portalId)
       .where('callback_id', '=', first.callbackId)
       .execute();
+    // What the sweep does every minute.
+    expect(await expireDecisionCallbacks(db, env.jobs)).toBe(1);
+    const [completion] = await waitFor(() => {
+      const list = control.callbackCompletions(first.callbackId);
+      return list.length > 0 ? list : undefined;
+    });
+    const timedOut = {
+      decision: 'timed_out',
+      contract_url: `${env.baseUrl}/contracts/${contract.id}`,
+      hs_execution_state: 'SUCCESS',
+    };
+    expect(completion?.outputFields).toEqual(timedOut);
     const late = await control.fireWorkflowAction(
       Number(portalId),
       dealId,
       {},
       { actionUrl: actionUrl(), callbackId: first.callbackId },
     );
-    expect(late.body).toEqual({
-      outputFields: { error_code: 'timed_out', hs_execution_state: 'FAIL_CONTINUE' },
-    });
+    expect(late.body).toEqual({ outputFields: timedOut });
+    expect(control.callbackCompletions(first.callbackId)).toHaveLength(1);
   });
 
   it('answers a portal that is not connected with error_code not_connected', async () => {

@@ -1,3 +1,4 @@
+import { REPORT_PROPERTY_DEFINITIONS } from '../../../../server/src/hubspot/wire/report-properties.ts';
 import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 
@@ -340,7 +341,8 @@ describe('HubSpot install (OAuth)', () => {
           r.path.startsWith(hubspotPaths.dealProperties()) &&
           r.portalId === Number(portalId),
       );
-    expect(creates).toHaveLength(3);
+    // The group, status, link and the report-ready properties: each created once.
+    expect(creates).toHaveLength(3 + REPORT_PROPERTY_DEFINITIONS.length);
   });
 
   it('adding missing status options sends the portal’s own options back whole', async () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ApiErrorSchema,
   RetryResultSchema,
+  ReturnPathOptionsSchema,
   SettingsDataSchema,
   SettingsOptionsSchema,
 } from '../../../../hubspot-app/app/settings/api-schemas.ts';
@@ -11,6 +12,7 @@ import {
   keyShape,
   retryResult,
   savedOptionsMatching,
+  savedReturnPath,
   settingsConnected,
   settingsNeedsReconnect,
   settingsNotConnected,
@@ -135,6 +137,7 @@ describe('PUT /api/v1/integrations/hubspot/settings/options', () => {
     expect(await getHubSpotSettings(db, organizationId)).toEqual({
       ...savedOptionsMatching,
       writeBackFiles: true,
+      timelineNotes: true,
     });
     const data = SettingsDataSchema.parse((await call(portalId, 'GET', '')).body);
     expect(data.options).toEqual(savedOptionsMatching);
@@ -161,6 +164,7 @@ describe('PUT /api/v1/integrations/hubspot/settings/options', () => {
     expect(await getHubSpotSettings(db, organizationId)).toEqual({
       ...settingsConnected.options,
       writeBackFiles: true,
+      timelineNotes: true,
     });
   });
 
@@ -169,6 +173,47 @@ describe('PUT /api/v1/integrations/hubspot/settings/options', () => {
     const response = await call(portalId, 'PUT', '/options', savedOptionsMatching);
     expect(response.status).toBe(409);
     expect(ApiErrorSchema.parse(response.body).error.code).toBe('hubspot_not_connected');
+  });
+});
+
+describe('PUT /api/v1/integrations/hubspot/settings/return-path', () => {
+  it('saves the write-back and timeline switches, keeps the options, and audits who did it', async () => {
+    const { organizationId, portalId } = await env.connectPortal();
+    expect(SettingsDataSchema.parse((await call(portalId, 'GET', '')).body).returnPath).toEqual({
+      writeBackFiles: true,
+      timelineNotes: true,
+    });
+    const response = await call(portalId, 'PUT', '/return-path', savedReturnPath);
+    expect(response.status).toBe(200);
+    expect(ReturnPathOptionsSchema.parse(response.body)).toEqual(savedReturnPath);
+    expect(await getHubSpotSettings(db, organizationId)).toEqual({
+      ...settingsConnected.options,
+      ...savedReturnPath,
+    });
+    const data = SettingsDataSchema.parse((await call(portalId, 'GET', '')).body);
+    expect(data.returnPath).toEqual(savedReturnPath);
+    const audit = await db
+      .selectFrom('audit_log')
+      .select(['actor', 'details'])
+      .where('organization_id', '=', organizationId)
+      .where('action', '=', 'hubspot.settings.update')
+      .execute();
+    expect(audit).toEqual([{ actor: 'hubspot:user:11', details: savedReturnPath }]);
+  });
+
+  it('refuses invalid switches and changes nothing', async () => {
+    const { organizationId, portalId } = await env.connectPortal();
+    for (const body of [
+      { writeBackFiles: 'no', timelineNotes: true },
+      { writeBackFiles: false },
+      { writeBackFiles: false, timelineNotes: false, portalId: '1' },
+    ]) {
+      const response = await call(portalId, 'PUT', '/return-path', body);
+      expect(response.status).toBe(400);
+      expect(ApiErrorSchema.parse(response.body).error.code).toBe('invalid_request');
+    }
+    const settings = await getHubSpotSettings(db, organizationId);
+    expect([settings.writeBackFiles, settings.timelineNotes]).toEqual([true, true]);
   });
 });
 

@@ -62,6 +62,57 @@ describe('LexiContract → HubSpot status sync', () => {
     expect(health.lastOutboundAt).toBeInstanceOf(Date);
   });
 
+  it('sends the report properties in the same input as the status, once the portal is set up', async () => {
+    const { organizationId, portalId } = await env.connectPortal();
+    const hooks = hubspotContractHooks(env.config, env.jobs);
+    const dealIds = [0, 1].map(
+      (i) => control.createDeal(Number(portalId), { dealname: `Report ${String(i)}` }).id,
+    );
+    // A portal whose setup has not run again since the report properties came (migration
+    // 0014 marks such portals pending): its status still syncs, without them.
+    await db
+      .updateTable('organization_integrations')
+      .set({ provisioning_status: 'pending' })
+      .where('external_account_id', '=', portalId)
+      .execute();
+    const first = await hubspotContract(db, { organizationId, portalId, dealId: dealIds[0] ?? '' });
+    await changeContractStatus(
+      db,
+      { organizationId, contractId: first.id, to: 'in_review', source: 'api', actor: 'test' },
+      hooks,
+    );
+    await waitFor(async () => (await dealStatus(portalId, dealIds[0] ?? '')) === 'in_review');
+    expect(
+      control.getDeal(Number(portalId), dealIds[0] ?? '')?.properties.lexicontract_submitted_at,
+    ).toBeUndefined();
+
+    await db
+      .updateTable('organization_integrations')
+      .set({ provisioning_status: 'done' })
+      .where('external_account_id', '=', portalId)
+      .execute();
+    const since = Date.now();
+    const second = await hubspotContract(db, {
+      organizationId,
+      portalId,
+      dealId: dealIds[1] ?? '',
+    });
+    await changeContractStatus(
+      db,
+      { organizationId, contractId: second.id, to: 'rejected', source: 'api', actor: 'test' },
+      hooks,
+    );
+    await waitFor(async () => (await dealStatus(portalId, dealIds[1] ?? '')) === 'rejected');
+    expect(control.getDeal(Number(portalId), dealIds[1] ?? '')?.properties).toMatchObject({
+      lexicontract_decision: 'rejected',
+      lexicontract_reviewer: 'test',
+      lexicontract_submitted_at: second.createdAt.toISOString(),
+      lexicontract_open_contracts: '0',
+    });
+    // One call, one input: the status and the report ride together.
+    expect(batchCalls(env.sandbox, portalId, since)).toHaveLength(1);
+  });
+
   it('records a deleted deal as gone and a refused value as failed; the rest of the batch lands', async () => {
     const { organizationId, portalId } = await env.connectPortal();
     const ok = control.createDeal(Number(portalId), { dealname: 'ok' }).id;

@@ -8,7 +8,14 @@ import {
   type WriteBackFilesPayload,
 } from '../../../../server/src/hubspot/legal-review/file-write-back.ts';
 import { REQUIRED_SCOPES } from '../../../../server/src/hubspot/install/scopes.ts';
-import { getContract } from '../../../../server/src/core/contracts/contracts-service.ts';
+import {
+  getContract,
+  getContractDetail,
+} from '../../../../server/src/core/contracts/contracts-service.ts';
+import {
+  writeTimelineNote,
+  type TimelineNotePayload,
+} from '../../../../server/src/hubspot/legal-review/timeline-notes.ts';
 import { startHubSpotTestEnv } from '../../../helpers/hubspot-env.ts';
 import { createTestDatabase } from '../../../helpers/test-db.ts';
 import { waitFor } from '../../../helpers/wait-for.ts';
@@ -18,7 +25,8 @@ import { hubspotContract } from '../sync/sync-fixtures.ts';
  * Issue 15 "done when", end to end against the sandbox over HTTP: legal uploads a reviewed
  * file through the REST API and approves; the worker writes it back (HubSpot Files upload,
  * a note on the deal attaching it); the file downloads byte-identical from the sandbox's
- * Files API; a replayed job adds nothing; a portal without the new scopes is skipped with a
+ * Files API; the decision lands on the deal's timeline and the report properties on the
+ * deal; a replayed job adds nothing; a portal without the new scopes is skipped with a
  * re-authorization message while its status sync keeps working.
  */
 const { db } = await createTestDatabase();
@@ -127,10 +135,16 @@ describe('the reviewed paper written back to the deal', () => {
     await move('in_review');
     await move('approved');
 
-    const [note] = await waitFor(async () => {
-      const notes = await dealNotes(portalId, dealId);
-      return notes.length > 0 ? notes : undefined;
+    // Two notes: the reviewed paper (with the file attached) and the decision on the timeline.
+    const notes = await waitFor(async () => {
+      const found = await dealNotes(portalId, dealId);
+      return found.length >= 2 ? found : undefined;
     });
+    expect(notes).toHaveLength(2);
+    const note = notes.find((n) => (n.properties.hs_attachment_ids ?? '') !== '');
+    const timeline = notes.find((n) => n !== note);
+    expect(timeline?.properties.hs_note_body).toContain('legal decision on “ACME MSA”');
+    expect(timeline?.properties.hs_note_body).toContain('Outcome: Approved, by api_key:');
     expect(note?.properties.hs_note_body).toContain('ACME MSA');
     expect(note?.properties.hs_note_body).toContain('Approved by api_key:');
     expect(note?.properties.hs_note_body).toContain(`/contracts/${contract.id}`);
@@ -150,6 +164,25 @@ describe('the reviewed paper written back to the deal', () => {
     const download = await fetch(signed.url);
     expect(download.status).toBe(200);
     expect(Buffer.from(await download.arrayBuffer()).equals(REVIEWED)).toBe(true);
+
+    // The report-ready properties ride on the status's batch.
+    const deal = await waitFor(() => {
+      const d = control.getDeal(Number(portalId), dealId);
+      return d?.properties.lexicontract_decision === 'approved' ? d : undefined;
+    });
+    const created = await getContract(db, organizationId, contract.id);
+    expect(deal.properties).toMatchObject({
+      lexicontract_status: 'approved',
+      lexicontract_decision: 'approved',
+      lexicontract_submitted_at: created.createdAt.toISOString(),
+      lexicontract_open_contracts: '1',
+    });
+    expect(deal.properties.lexicontract_reviewer).toMatch(/^api_key:/);
+    const decidedAt = Date.parse(deal.properties.lexicontract_decided_at ?? '');
+    expect(decidedAt).toBeGreaterThanOrEqual(created.createdAt.getTime());
+    expect(deal.properties.lexicontract_days_in_review).toBe(
+      String(Math.round(((decidedAt - created.createdAt.getTime()) / 86_400_000) * 10) / 10),
+    );
 
     // A replayed job (the same payload again) uploads nothing and writes no second note.
     await waitFor(
@@ -174,7 +207,17 @@ describe('the reviewed paper written back to the deal', () => {
     await writeBackFiles(deps, payload);
     await writeBackFiles(deps, payload);
     expect(uploadsOf(portalId)).toBe(uploadsBefore);
-    expect(await dealNotes(portalId, dealId)).toHaveLength(1);
+    // The decision's timeline note replayed: written once.
+    const change = (await getContractDetail(db, organizationId, contract.id)).history.at(-1);
+    const timelinePayload: TimelineNotePayload = {
+      organizationId,
+      contractId: contract.id,
+      portalId,
+      dealId,
+      event: { kind: 'decision', changeId: change?.id ?? 0 },
+    };
+    expect(await writeTimelineNote(deps, timelinePayload)).toBe('already_written');
+    expect(await dealNotes(portalId, dealId)).toHaveLength(2);
   });
 
   it('skips a portal installed without the new scopes, saying to re-authorize, and still syncs the status', async () => {
@@ -192,6 +235,15 @@ describe('the reviewed paper written back to the deal', () => {
         .executeTakeFirst(),
     );
     expect(row.last_error).toContain('re-authorize to write files back');
+    const timelineRow = await waitFor(() =>
+      db
+        .selectFrom('hubspot_timeline_notes')
+        .selectAll()
+        .where('contract_id', '=', contract.id)
+        .where('state', '=', 'skipped')
+        .executeTakeFirst(),
+    );
+    expect(timelineRow.last_error).toContain('re-authorize');
     expect(uploadsOf(portalId)).toBe(0);
     expect(await dealNotes(portalId, dealId)).toHaveLength(0);
 
@@ -204,6 +256,7 @@ describe('the reviewed paper written back to the deal', () => {
     expect(states.get(contract.id)?.filesWriteBackProblem).toContain(
       're-authorize to write files back',
     );
+    expect(states.get(contract.id)?.timelineProblem).toContain('re-authorize');
 
     // The card and the settings page say so, with the re-authorization link.
     const signed = (url: string) =>
