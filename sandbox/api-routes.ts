@@ -178,6 +178,7 @@ export async function apiRoutes(app: FastifyInstance, runtime: SandboxRuntime): 
       record,
       listParam(request.query.properties),
       kind === 'deals' ? known : () => true,
+      (name) => kind === 'deals' && portal.properties.get(name)?.archived === true,
     );
     // Only deal → notes associations exist in the sandbox; HubSpot omits empty ones.
     const wantsNotes = (listParam(request.query.associations) ?? []).some(
@@ -235,6 +236,7 @@ export async function apiRoutes(app: FastifyInstance, runtime: SandboxRuntime): 
               record,
               input.properties,
               kind === 'deals' ? (n) => portal.properties.has(n) : () => true,
+              (n) => kind === 'deals' && portal.properties.get(n)?.archived === true,
             ),
           );
         }

@@ -98,6 +98,7 @@ function render(
   const properties: Record<string, string | null> = {};
   for (const name of [...names].sort()) {
     if (!known.has(name) && !record.properties.has(name)) continue; // unknown names are ignored
+    if (known.get(name)?.archived === true) continue; // a deleted property's values are gone
     properties[name] = record.properties.get(name) ?? null;
   }
   return {

@@ -1,5 +1,4 @@
-import type { PropertyOption } from './wire.ts';
-import type { PortalRecord, PropertyRecord } from './state.ts';
+import type { Property, PropertyOption } from './wire.ts';
 import { SandboxControlError } from './errors.ts';
 
 /**
@@ -9,6 +8,22 @@ import { SandboxControlError } from './errors.ts';
  */
 
 export type CrmObjectType = 'companies' | 'contacts' | 'line_items';
+
+/** A property definition with whether apps may set its value. */
+export interface PropertyRecord extends Property {
+  readonly readOnlyValue: boolean;
+}
+
+/** The parts of a portal (`state.ts` `PortalRecord`) these objects live in. */
+export interface PortalRecord {
+  readonly deals: ReadonlyMap<string, unknown>;
+  readonly companies: Map<string, CrmRecord>;
+  readonly contacts: Map<string, CrmRecord>;
+  readonly lineItems: Map<string, CrmRecord>;
+  readonly dealAssociations: Map<string, DealAssociationRecord>;
+  readonly associationLabels: Map<string, AssociationLabelRecord>;
+  readonly objectProperties: Map<CrmObjectType, Map<string, PropertyRecord>>;
+}
 export const CRM_OBJECT_TYPES: readonly CrmObjectType[] = ['companies', 'contacts', 'line_items'];
 
 /** HubSpot's object type ids and singular names accepted in paths. */

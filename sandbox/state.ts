@@ -6,7 +6,6 @@ import type {
   HubSpotErrorDetail,
   Pipeline,
   PipelineStage,
-  Property,
   PropertyGroup,
   PropertyOption,
 } from './wire.ts';
@@ -19,6 +18,7 @@ import {
   type CrmObjectType,
   type CrmRecord,
   type DealAssociationRecord,
+  type PropertyRecord,
 } from './crm-objects.ts';
 
 /** In-memory model of the HubSpot accounts ("portals") the sandbox serves. */
@@ -87,9 +87,7 @@ export interface FileRecord {
   readonly folderPath?: string;
 }
 
-export interface PropertyRecord extends Property {
-  readonly readOnlyValue: boolean;
-}
+export type { PropertyRecord };
 
 export interface PortalRecord {
   readonly portalId: number;
@@ -533,6 +531,7 @@ export class SandboxState {
     record: { id: string; properties: Map<string, string>; createdAt: number; updatedAt: number },
     requested: readonly string[] | undefined,
     known: (name: string) => boolean,
+    archived: (name: string) => boolean = () => false,
   ): CrmObject {
     const names = new Set<string>(
       requested && requested.length > 0 ? requested : DEFAULT_DEAL_PROPERTIES,
@@ -541,6 +540,7 @@ export class SandboxState {
     const properties: Record<string, string | null> = {};
     for (const name of [...names].sort()) {
       if (!known(name) && !record.properties.has(name)) continue; // unknown names are ignored
+      if (archived(name)) continue; // a deleted property's values are no longer served
       properties[name] = record.properties.get(name) ?? null;
     }
     return {
