@@ -194,7 +194,7 @@ describe('applyMapping', () => {
     ];
     expect(mappingContact(contacts, 'signer')?.id).toBe('2');
     expect(mappingContact(contacts, null)?.id).toBe('1');
-    expect(mappingContact([], 'Signer')).toBeUndefined();
+    expect(mappingContact<{ labels: string[] }>([], 'Signer')).toBeUndefined();
   });
 });
 
