@@ -6,6 +6,7 @@ import {
   LoadingButton,
   LoadingSpinner,
   Select,
+  Text,
   hubspot,
 } from '@hubspot/ui-extensions';
 import { createRenderer } from '@hubspot/ui-extensions/testing';
@@ -219,5 +220,65 @@ describe('FieldMappingSection', () => {
   it('makes custom field keys from labels', () => {
     expect(customKey('Purchase order #')).toBe('custom.purchase_order');
     expect(customKey('2nd signer')).toBe('custom.f_2nd_signer');
+  });
+});
+
+describe('PrimaryCompanyChoice', () => {
+  const PRIMARY =
+    'https://lexicontract.example.com/api/v1/integrations/hubspot/settings/primary-company';
+  const companies = [
+    { id: '301', name: 'Acme', domain: 'acme.example', primaryInHubSpot: false },
+    { id: '302', name: 'Acme Holdings', domain: null, primaryInHubSpot: false },
+  ];
+
+  it('looks a deal up, says why none is taken, and saves the admin’s choice', async () => {
+    const fetch = vi.spyOn(hubspot, 'fetch').mockImplementation(async (url, init) => {
+      if (String(url) === URL_MAPPING) return json(200, DATA);
+      if (String(url) === `${PRIMARY}?dealId=4242` && init?.method === 'GET') {
+        return json(200, {
+          dealId: '4242',
+          companies,
+          primaryCompany: null,
+          problem: 'The deal has 2 companies and none is marked primary in HubSpot.',
+          readable: true,
+        });
+      }
+      if (String(url) === PRIMARY && init?.method === 'PUT') {
+        return json(200, {
+          dealId: '4242',
+          companies,
+          primaryCompany: { id: '302', source: 'admin_choice' },
+          problem: null,
+          readable: true,
+        });
+      }
+      throw new Error(`unexpected hubspot.fetch ${String(url)}`);
+    });
+    const renderer = await render();
+    renderer.findByTestId(Input, 'primary-deal-id').trigger('onChange', '4242' as never);
+    await renderer.waitFor(() => {
+      expect(renderer.findByTestId(Button, 'primary-look-up').props.disabled).toBe(false);
+    });
+    renderer.findByTestId(Button, 'primary-look-up').trigger('onClick');
+    await renderer.waitFor(() => {
+      expect(renderer.findByTestId(Text, 'primary-current').text).toContain(
+        'none is marked primary',
+      );
+    });
+    renderer.findByTestId(Select, 'primary-choice').trigger('onChange', '302' as never);
+    await renderer.waitFor(() => {
+      expect(renderer.findByTestId(Select, 'primary-choice').props.value).toBe('302');
+    });
+    renderer.findByTestId(LoadingButton, 'primary-save').trigger('onClick');
+    await renderer.waitFor(() => {
+      expect(renderer.findByTestId(Text, 'primary-current').text).toBe(
+        'A send takes Acme Holdings (chosen here).',
+      );
+    });
+    expect(fetch).toHaveBeenCalledWith(PRIMARY, {
+      method: 'PUT',
+      timeout: 8_000,
+      body: { dealId: '4242', companyId: '302' },
+    });
   });
 });

@@ -20,6 +20,7 @@ import {
 
 import { SETTINGS_TIMEOUT_MS } from './api-schemas.ts';
 import { callBackend } from './backend.ts';
+import { PrimaryCompanyChoice } from './PrimaryCompanyChoice.tsx';
 import {
   FIELD_MAPPING_PATH,
   FieldMappingDataSchema,
@@ -419,6 +420,7 @@ function MappingEditor({
       >
         Save field mapping
       </LoadingButton>
+      <PrimaryCompanyChoice />
     </Flex>
   );
 }
