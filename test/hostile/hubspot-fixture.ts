@@ -67,7 +67,8 @@ export type EndpointKey =
   | 'cardSend'
   | 'settings'
   | 'settingsOptions'
-  | 'retryFailed';
+  | 'retryFailed'
+  | 'fieldMapping';
 
 export async function startHostileFixture(): Promise<HostileFixture> {
   const database = await createTestDatabase();
@@ -163,7 +164,7 @@ export async function startHostileFixture(): Promise<HostileFixture> {
       path: '/settings',
       policy: 'v3',
       scheme: 'v3',
-      bodyLimit: 16 * 1024,
+      bodyLimit: 128 * 1024,
       query,
     },
     settingsOptions: {
@@ -172,7 +173,7 @@ export async function startHostileFixture(): Promise<HostileFixture> {
       path: '/settings/options',
       policy: 'v3',
       scheme: 'v3',
-      bodyLimit: 16 * 1024,
+      bodyLimit: 128 * 1024,
       query,
       body: {
         closedLostBehavior: 'do_nothing',
@@ -185,7 +186,16 @@ export async function startHostileFixture(): Promise<HostileFixture> {
       path: '/settings/retry-failed',
       policy: 'v3',
       scheme: 'v3',
-      bodyLimit: 16 * 1024,
+      bodyLimit: 128 * 1024,
+      query,
+    },
+    fieldMapping: {
+      name: 'GET /settings/field-mapping',
+      method: 'GET',
+      path: '/settings/field-mapping',
+      policy: 'v3',
+      scheme: 'v3',
+      bodyLimit: 128 * 1024,
       query,
     },
   };

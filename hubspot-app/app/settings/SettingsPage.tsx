@@ -42,6 +42,7 @@ import {
 } from './api-schemas.ts';
 import { callBackend } from './backend.ts';
 import { ReturnPathSection } from './ReturnPathSection.tsx';
+import { FieldMappingSection } from './FieldMappingSection.tsx';
 
 hubspot.extend<'settings'>(() => <SettingsPage />);
 
@@ -187,6 +188,7 @@ export function SettingsPage() {
           <ReturnPathSection initial={returnPath} notice={connection.writeBackNotice ?? null} />
         </>
       ) : null}
+      {options !== null ? <FieldMappingSection /> : null}
     </Flex>
   );
 }

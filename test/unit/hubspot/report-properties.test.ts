@@ -23,6 +23,8 @@ function facts(
       negotiationStatus: last,
       statusVersion: steps.length,
       sourceSnapshot: extra.snapshot ?? null,
+      metadata: {},
+      metadataMappingVersion: null,
       createdBySource: 'hubspot_card',
       createdBy: 'hubspot:user:1',
       createdAt: submitted,

@@ -51,6 +51,8 @@ export interface DealSnapshot {
   readonly pipeline: { readonly id: string; readonly label: string | null } | null;
   readonly stage: { readonly id: string; readonly label: string | null } | null;
   readonly ownerId: string | null;
+  /** The deal's values of the properties the field mapping reads (absent: unknown to HubSpot). */
+  readonly properties?: Readonly<Record<string, string | null>>;
   readonly fetchedAt: string;
 }
 
@@ -69,7 +71,7 @@ export async function fetchDeal(
   deps: HubSpotTokenDeps,
   portalId: string,
   dealId: string,
-  options: PortalClientOptions = {},
+  options: PortalClientOptions & { extraProperties?: readonly string[] } = {},
 ): Promise<CrmObjectWithAssociations> {
   try {
     const { body } = await portalRequest(
@@ -78,7 +80,9 @@ export async function fetchDeal(
       {
         method: 'GET',
         path: hubspotPaths.deal(dealId),
-        query: { properties: [...DEAL_PROPERTIES] },
+        query: {
+          properties: [...new Set([...DEAL_PROPERTIES, ...(options.extraProperties ?? [])])],
+        },
       },
       CrmObjectWithAssociationsSchema,
       options,
@@ -116,7 +120,7 @@ export async function fetchDealSnapshot(
   deps: HubSpotTokenDeps,
   portalId: string,
   dealId: string,
-  options: PortalClientOptions = {},
+  options: PortalClientOptions & { extraProperties?: readonly string[] } = {},
 ): Promise<DealSnapshot> {
   const deal = await fetchDeal(deps, portalId, dealId, options);
   const p = (name: string) => {
@@ -140,6 +144,14 @@ export async function fetchDealSnapshot(
     pipeline: pipelineId ? { id: pipelineId, label: pipeline?.label ?? null } : null,
     stage: stageId ? { id: stageId, label: stage?.label ?? null } : null,
     ownerId: p('hubspot_owner_id'),
+    ...(options.extraProperties && options.extraProperties.length > 0
+      ? {
+          properties: Object.fromEntries(
+            // HubSpot leaves a property it does not know out of the answer: absent stays absent.
+            options.extraProperties.filter((n) => n in deal.properties).map((n) => [n, p(n)]),
+          ),
+        }
+      : {}),
     fetchedAt: new Date().toISOString(),
   };
 }

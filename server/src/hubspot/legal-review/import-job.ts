@@ -12,6 +12,7 @@ import {
   findImportedContract,
   listImportedExternalFileIds,
   listStuckImports,
+  recordContractMetadata,
   recordSourceSnapshot,
   setImportOutcome,
 } from '../../core/contracts/external-records.ts';
@@ -28,7 +29,6 @@ import { enqueueDealSync } from '../outbox/deal-sync-outbox.ts';
 import {
   classifyAttachment,
   DealNotFoundError,
-  fetchDealSnapshot,
   fetchFileMetadata,
   fetchSignedUrl,
   listDealAttachmentRefs,
@@ -44,6 +44,7 @@ import {
 } from './job-definitions.ts';
 import { DownloadError, openDownload } from './safe-download.ts';
 import { enqueueTimelineNote } from './timeline-notes.ts';
+import { readMappedDeal } from './mapped-deal.ts';
 import { backoffDelayMs } from '../../platform/backoff.ts';
 import { importBytes, importDurationSeconds } from '../../platform/metrics.ts';
 
@@ -245,12 +246,24 @@ async function runImport(
   if (!contract)
     throw new ImportFailure('import_failed', 'The contract was deleted during the import.');
 
-  const snapshot = await fetchDealSnapshot(td, payload.portalId, payload.dealId, { signal });
+  const {
+    snapshot,
+    context,
+    mapping: mapped,
+    refusal,
+  } = await readMappedDeal(
+    deps.db,
+    td,
+    { organizationId: payload.organizationId, portalId: payload.portalId, dealId: payload.dealId },
+    { signal },
+  );
   await recordSourceSnapshot(
     deps.db,
     contract.id,
     {
       ...snapshot,
+      ...context,
+      mapping: mapped,
       review: {
         trigger: payload.trigger,
         priority: payload.priority,
@@ -261,6 +274,8 @@ async function runImport(
     // The deal's name becomes the title at the first import; later re-sends keep it.
     contract.importSummary === null && snapshot.name ? snapshot.name : undefined,
   );
+  await recordContractMetadata(deps.db, contract.id, mapped?.values ?? {}, mapped?.version ?? null);
+  if (refusal !== null) throw new ImportFailure('mapping_incomplete', refusal);
 
   const refs = await listDealAttachmentRefs(td, payload.portalId, payload.dealId, { signal });
   const present = await listImportedExternalFileIds(deps.db, contract.id);
