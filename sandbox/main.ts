@@ -35,7 +35,7 @@ const sandbox = await startSandbox({
       'files.ui_hidden.read',
       'automation',
     ],
-    optionalScopes: ['files', 'crm.objects.contacts.write'],
+    optionalScopes: ['files', 'crm.objects.contacts.write', 'crm.objects.companies.read'],
     ...(process.env.SANDBOX_ACTION_URL ? { actionUrl: process.env.SANDBOX_ACTION_URL } : {}),
     ...(process.env.SANDBOX_WEBHOOK_URL
       ? { webhookTargetUrl: process.env.SANDBOX_WEBHOOK_URL }

@@ -1,3 +1,4 @@
+import type { COMPANY_CARD_SCOPE } from '../../../../hubspot-app/app/cards/company-api-schemas.ts';
 import type { WRITE_BACK_SCOPES } from '../legal-review/file-write-back.ts';
 
 /**
@@ -25,12 +26,15 @@ export const REQUIRED_SCOPES = [
 
 /**
  * Asked for at install but not required (`optionalScopes` in app-hsmeta.json), so portals
- * installed before them keep working: only writing the reviewed files back to the deal
- * needs them, and it is skipped (with a "re-authorize" notice) where they are missing.
+ * installed before them keep working: writing the reviewed files back to the deal and the
+ * Company card need them, and each is skipped (with a "re-authorize" notice) where its
+ * scopes are missing.
  */
 export const OPTIONAL_SCOPES: readonly string[] = [
   // Upload the reviewed files, private, into the app's folder in HubSpot Files.
   'files',
   // Create the note that attaches them to the deal (the notes API's write scope).
   'crm.objects.contacts.write',
-] satisfies readonly (typeof WRITE_BACK_SCOPES)[number][];
+  // The Company card: list a company's deals (its associations read) to show their contracts.
+  'crm.objects.companies.read',
+] satisfies readonly ((typeof WRITE_BACK_SCOPES)[number] | typeof COMPANY_CARD_SCOPE)[];
