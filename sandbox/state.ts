@@ -13,6 +13,13 @@ import type {
 import { SandboxControlError, validationError, type SandboxHttpError } from './errors.ts';
 import { CONTENT_TYPES, type FileContentSpec } from './file-content.ts';
 import type { SandboxAppRegistration } from './types.ts';
+import {
+  emptyCrmObjects,
+  type AssociationLabelRecord,
+  type CrmObjectType,
+  type CrmRecord,
+  type DealAssociationRecord,
+} from './crm-objects.ts';
 
 /** In-memory model of the HubSpot accounts ("portals") the sandbox serves. */
 
@@ -97,6 +104,15 @@ export interface PortalRecord {
   readonly groups: Map<string, PropertyGroup>;
   readonly properties: Map<string, PropertyRecord>;
   readonly pipelines: Pipeline[];
+  readonly companies: Map<string, CrmRecord>;
+  readonly contacts: Map<string, CrmRecord>;
+  readonly lineItems: Map<string, CrmRecord>;
+  /** Deal → company/contact/line item links, keyed `dealId/type/id` (`crm-objects.ts`). */
+  readonly dealAssociations: Map<string, DealAssociationRecord>;
+  /** The portal's own association labels, keyed `type/label`. */
+  readonly associationLabels: Map<string, AssociationLabelRecord>;
+  /** Property definitions of companies, contacts and line items (deals: `properties`). */
+  readonly objectProperties: Map<CrmObjectType, Map<string, PropertyRecord>>;
   /** Times (ms) of the API calls counted in the current rolling window. */
   rateWindow: number[];
 }
@@ -318,6 +334,7 @@ export class SandboxState {
       ]),
       properties: new Map(builtInProperties().map((p) => [p.name, p])),
       pipelines: [defaultPipeline(at)],
+      ...emptyCrmObjects(),
       rateWindow: [],
     };
     this.portals.set(portalId, portal);
