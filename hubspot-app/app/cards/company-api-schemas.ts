@@ -8,7 +8,8 @@ import { CardContractSchema, CardNeedsReconnectSchema, HubSpotIdSchema } from '.
  * real answers against them). Only imports `zod` and the deal cards' schemas.
  */
 
-export const COMPANY_CARD_PATH = '/api/v1/integrations/hubspot/company-card';
+/** Under the card routes: the paths `hubspot.fetch` calls for the app's cards. */
+export const COMPANY_CARD_PATH = '/api/v1/integrations/hubspot/card/company';
 export const COMPANY_CARD_LOAD_TIMEOUT_MS = 8_000;
 
 /** The card lists at most this many contracts (most recently changed first). */
@@ -42,7 +43,7 @@ export const CompanyCardNeedsScopeSchema = z.object({
 });
 export type CompanyCardNeedsScope = z.infer<typeof CompanyCardNeedsScopeSchema>;
 
-/** `GET /company-card?companyId=…` (200). */
+/** `GET /card/company?companyId=…` (200). */
 export const CompanyCardDataSchema = z.discriminatedUnion('state', [
   CompanyCardReadySchema,
   CompanyCardNeedsScopeSchema,

@@ -24,7 +24,7 @@ import {
 } from './company-contracts.ts';
 
 /**
- * The Company card's backend: `GET /company-card?companyId=…`, called by the card through
+ * The Company card's backend: `GET /card/company?companyId=…`, called by the card through
  * `hubspot.fetch`, v3-signed over the full URL. The portal comes from the signed query,
  * never from anything else the caller sends; the company's deals are read from HubSpot with
  * that portal's token (one paged associations read) before any contract is shown.
@@ -86,7 +86,7 @@ export const hubspotCompanyCardRoutes: FastifyPluginAsync = async (app) => {
   acceptRawJson(app, { bodyLimit: 1024 });
   app.addHook('preHandler', requireHubSpotSignature('v3'));
 
-  app.get('/company-card', async (request, reply) => {
+  app.get('/card/company', async (request, reply) => {
     void reply.header('cache-control', 'no-store');
     return loadCompanyCard(request);
   });
