@@ -10,7 +10,15 @@ import tseslint from 'typescript-eslint';
 function layerRules() {
   const seg = (/** @type {string[]} */ names) => names.map((n) => `**/${n}/**`);
   const roots = ['**/app.ts', '**/main.ts', '**/worker.ts'];
-  const features = ['install', 'card', 'settings', 'webhooks', 'workflow', 'decision'];
+  const features = [
+    'install',
+    'card',
+    'company-card',
+    'settings',
+    'webhooks',
+    'workflow',
+    'decision',
+  ];
   const wiring = ['../adapter.ts', '../plugin.ts', '../jobs.ts'];
   const hubspotLayers = {
     base: ['client', 'outbox', 'legal-review'],

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import * as cardApi from '../hubspot-app/app/cards/api-schemas.ts';
+import * as companyCardApi from '../hubspot-app/app/cards/company-api-schemas.ts';
 import * as settingsApi from '../hubspot-app/app/settings/api-schemas.ts';
 import { checkExtensionUrls, checkHubSpotProject, FIXED_PATHS } from './hubspot-project-checks.ts';
 
@@ -74,6 +75,11 @@ report(
       origin: cardApi.BACKEND_ORIGIN,
       path: cardApi.CARD_SEND_PATH,
       fixedPath: FIXED_PATHS.cardSend,
+    },
+    {
+      where: 'company card GET',
+      origin: cardApi.BACKEND_ORIGIN,
+      path: companyCardApi.COMPANY_CARD_PATH,
     },
     { where: 'settings GET', origin: settingsApi.BACKEND_ORIGIN, path: settingsApi.SETTINGS_PATH },
     {

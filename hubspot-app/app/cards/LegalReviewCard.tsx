@@ -39,6 +39,7 @@ import {
   type CardReady,
 } from './api-schemas.ts';
 import { callBackend, newRequestId } from './backend.ts';
+import { WriteBackNotice } from './card-parts.tsx';
 
 hubspot.extend<'crm.record.tab'>(() => <LegalReviewCard />);
 
@@ -172,6 +173,7 @@ export function LegalReviewCard() {
   const data = load.data;
   return (
     <Flex direction="column" gap="md">
+      <WriteBackNotice notice={data.writeBackNotice} />
       <Contracts contracts={data.contracts} />
       <Divider />
       <Attachments

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 
 import { hubspotCardRoutes } from './card/routes.ts';
+import { hubspotCompanyCardRoutes } from './company-card/routes.ts';
 import { hubspotDecisionRoutes } from './decision/routes.ts';
 import { hubspotOAuthRoutes } from './install/routes.ts';
 import { hubspotSettingsRoutes } from './settings/routes.ts';
@@ -10,7 +11,7 @@ import { hubspotWorkflowRoutes } from './workflow/routes.ts';
 /**
  * Every HubSpot-facing route, under `/api/v1/integrations/hubspot`: the browser install leg,
  * and the signed endpoints HubSpot calls (webhook deliveries and the decision action, the
- * workflow action, the Deal card and the settings page through `hubspot.fetch`). Each signed
+ * workflow action, the Deal cards, the Company card and the settings page through `hubspot.fetch`). Each signed
  * feature keeps the raw body for its signature check in its own encapsulated scope, with
  * the body limit that fits what HubSpot sends it.
  */
@@ -20,5 +21,6 @@ export async function hubspotRoutes(app: FastifyInstance): Promise<void> {
   await app.register(hubspotDecisionRoutes);
   await app.register(hubspotWorkflowRoutes);
   await app.register(hubspotCardRoutes);
+  await app.register(hubspotCompanyCardRoutes);
   await app.register(hubspotSettingsRoutes);
 }

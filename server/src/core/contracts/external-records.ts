@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 
 import type { ContractImportState, ContractRow, DB } from '../../platform/db/schema.ts';
 import { toContract, type Contract } from './contract.ts';
@@ -58,6 +58,38 @@ export async function findContractsByExternalRef(
   if (options.limit !== undefined) query = query.limit(options.limit);
   if (options.lockForShare) query = query.forShare();
   const rows = await query.execute();
+  return rows.map(toImportedContract);
+}
+
+/** Records of one source account, within one organization (e.g. a portal's deals). */
+export interface ExternalRecordsRef {
+  readonly organizationId: string;
+  readonly source: string;
+  readonly accountId: string;
+  readonly externalIds: readonly string[];
+}
+
+/**
+ * The contracts of any of these records, most recently changed first, at most `limit`.
+ * The ids travel as one array parameter, so a long list is still one bounded statement.
+ */
+export async function findContractsByExternalRefs(
+  db: Kysely<DB>,
+  ref: ExternalRecordsRef,
+  options: { limit: number },
+): Promise<ImportedContract[]> {
+  if (ref.externalIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('contracts')
+    .selectAll()
+    .where('organization_id', '=', ref.organizationId)
+    .where('external_source', '=', ref.source)
+    .where('external_account_id', '=', ref.accountId)
+    .where(sql<boolean>`external_id = any(${[...ref.externalIds]}::text[])`)
+    .orderBy('updated_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(options.limit)
+    .execute();
   return rows.map(toImportedContract);
 }
 

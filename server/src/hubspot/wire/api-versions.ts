@@ -16,8 +16,9 @@ export const CRM_PROPERTIES_API_VERSION = '2026-09';
 export const CRM_PIPELINES_API_VERSION = '2026-09';
 
 /**
- * A deal's note associations (`GET /crm/objects/{v}/deals/{id}/associations/notes`) and the
- * batch read of its companies, contacts and line items (`/crm/associations/{v}/.../batch/read`).
+ * A deal's note associations (`GET /crm/objects/{v}/deals/{id}/associations/notes`), a
+ * company's deals (`.../companies/{id}/associations/deals`) and the batch read of a deal's
+ * companies, contacts and line items (`/crm/associations/{v}/.../batch/read`).
  * Stays on 2026-03: the 2026-09 associations document has no GET that lists one record's
  * associations (only PUT/DELETE of a single pair and the batch endpoints).
  */
@@ -52,6 +53,9 @@ export const hubspotPaths = {
   notesBatchRead: () => `/crm/objects/${CRM_OBJECTS_API_VERSION}/notes/batch/read`,
   dealNoteAssociations: (dealId: string) =>
     `/crm/objects/${CRM_ASSOCIATIONS_API_VERSION}/deals/${seg(dealId)}/associations/notes`,
+  /** A company's deals (the company card), the same associations GET as the deal's notes. */
+  companyDealAssociations: (companyId: string) =>
+    `/crm/objects/${CRM_ASSOCIATIONS_API_VERSION}/companies/${seg(companyId)}/associations/deals`,
   dealProperties: () => `/crm/properties/${CRM_PROPERTIES_API_VERSION}/deals`,
   /** Property definitions of deals, companies, contacts (mapping pickers). */
   objectProperties: (objectType: 'deals' | 'companies' | 'contacts' | 'line_items') =>
