@@ -4,6 +4,7 @@ import { hubspotCardRoutes } from './card/routes.ts';
 import { hubspotDecisionRoutes } from './decision/routes.ts';
 import { hubspotOAuthRoutes } from './install/routes.ts';
 import { hubspotSettingsRoutes } from './settings/routes.ts';
+import { hubspotRoutingRulesRoutes } from './settings/rules-routes.ts';
 import { hubspotSyncRoutes } from './webhooks/routes.ts';
 import { hubspotWorkflowRoutes } from './workflow/routes.ts';
 
@@ -21,4 +22,5 @@ export async function hubspotRoutes(app: FastifyInstance): Promise<void> {
   await app.register(hubspotWorkflowRoutes);
   await app.register(hubspotCardRoutes);
   await app.register(hubspotSettingsRoutes);
+  await app.register(hubspotRoutingRulesRoutes);
 }

@@ -1,0 +1,76 @@
+import type { Kysely } from 'kysely';
+
+import type { DB } from '../../platform/db/schema.ts';
+import type { HubSpotTokenDeps } from '../client/access-tokens.ts';
+import type { Routed } from './job-definitions.ts';
+import { readDealStages } from './pipeline-stages.ts';
+import {
+  evaluateRules,
+  parseAmount,
+  type RoutingDecision,
+  type RoutingFacts,
+  type RuleSet,
+  type StageInfo,
+} from './routing-rules.ts';
+import { getRoutingRules } from './routing-store.ts';
+
+/**
+ * Routing for one deal: the organization's rules in force, evaluated on the deal's facts.
+ * Reads HubSpot only when there is something to evaluate (the portal's stages, for stage
+ * order and labels); no rules means the default without a call.
+ */
+
+/** The deal's routing facts from its properties (as HubSpot sends them: strings). */
+export function routingFactsOf(deal: {
+  readonly pipelineId: string | null;
+  readonly stageId: string | null;
+  readonly amount: string | null;
+  readonly dealType: string | null;
+}): RoutingFacts {
+  return {
+    pipelineId: deal.pipelineId,
+    stageId: deal.stageId,
+    amount: parseAmount(deal.amount),
+    dealType: deal.dealType,
+    // Hook for the field mapping (issue 17 item 2): when it exists, its values for this deal
+    // go here (`mapped_field` conditions read them); until then they never match.
+  };
+}
+
+export interface DecideRoutingInput {
+  readonly organizationId: string;
+  readonly portalId: string;
+  readonly facts: RoutingFacts;
+  /** The portal's stages when the caller has them (else read when rules need them). */
+  readonly stages?: readonly StageInfo[];
+  readonly ruleSet?: RuleSet;
+}
+
+export async function decideRouting(
+  deps: { readonly db: Kysely<DB>; readonly tokenDeps: HubSpotTokenDeps },
+  input: DecideRoutingInput,
+): Promise<RoutingDecision> {
+  const ruleSet = input.ruleSet ?? (await getRoutingRules(deps.db, input.organizationId));
+  const stages =
+    input.stages ??
+    (ruleSet.rules.length > 0 ? await readDealStages(deps.tokenDeps, input.portalId) : []);
+  return evaluateRules(ruleSet, input.facts, stages);
+}
+
+/** What a contract records of its routing. */
+export function routedBy(decision: RoutingDecision): Routed {
+  return {
+    rulesVersion: decision.rulesVersion,
+    rule: decision.rule ? { id: decision.rule.id, name: decision.rule.name } : null,
+    priority: decision.priority,
+    queue: decision.queue,
+  };
+}
+
+/**
+ * The deal property the matched priority is written to, once it is provisioned (helper h2's
+ * `lexicontract_priority`, not in this portal's properties yet). Hook: when it exists, the
+ * import's finish puts `priority` into the deal-sync write with the status; the dry run lists
+ * it among the writes.
+ */
+export const PRIORITY_PROPERTY: string | undefined = undefined;

@@ -1,0 +1,176 @@
+import type { Kysely } from 'kysely';
+
+import { contractUrl } from '../../core/contracts/contract.ts';
+import { listImportedExternalFileIds } from '../../core/contracts/external-records.ts';
+import { DEFAULT_IMPORT_MAX_FILE_BYTES } from '../../platform/config/env.ts';
+import type { AppConfig } from '../../platform/config/runtime.ts';
+import type { DB } from '../../platform/db/schema.ts';
+import type { DryRunResult } from '../../../../hubspot-app/app/settings/routing-schemas.ts';
+import type { HubSpotTokenDeps } from '../client/access-tokens.ts';
+import {
+  displayName,
+  fetchDealSnapshot,
+  fetchFileMetadata,
+  listDealAttachmentRefs,
+  type SkipReason,
+} from '../legal-review/deal-reader.ts';
+import { writeBackNeedsReauthorization } from '../legal-review/file-write-back.ts';
+import { beforeDownload } from '../legal-review/import-job.ts';
+import { findOpenDealContract } from '../legal-review/import-service.ts';
+import { readDealStages } from '../legal-review/pipeline-stages.ts';
+import { PRIORITY_PROPERTY, decideRouting, routingFactsOf } from '../legal-review/routing.ts';
+import { getHubSpotSettings } from '../legal-review/settings-store.ts';
+
+/**
+ * The settings page's dry run: what sending one deal would do, with nothing written anywhere
+ * (no database row, no HubSpot write; only reads, which take their slots of the portal's rate
+ * budget like any call). It runs the send's own pieces on the deal as it is now: the routing
+ * rules (each rule's evaluation), the field mapping, the import's attachment selection
+ * (`beforeDownload`, the name filter of the settings page, files already on the open
+ * contract), and lists the deal writes a send makes.
+ */
+
+export interface DryRunDeps {
+  readonly db: Kysely<DB>;
+  readonly tokenDeps: HubSpotTokenDeps;
+  readonly config: Pick<AppConfig, 'publicBaseUrl' | 'importMaxFileBytes'>;
+}
+
+const SKIP_EXPLANATIONS: Record<SkipReason, string> = {
+  too_large: 'larger than the import allows',
+  type_not_allowed: 'not a type legal reviews (PDF, Word, text)',
+  sensitive_or_unavailable: 'sensitive, archived or no longer available in HubSpot',
+  duplicate: 'the same content is already on the contract',
+  download_refused: 'its download host is not allowed',
+};
+
+export async function dryRunDeal(
+  deps: DryRunDeps,
+  input: { organizationId: string; portalId: string; dealId: string },
+): Promise<DryRunResult> {
+  const { organizationId, portalId, dealId } = input;
+  const [snapshot, stages, settings, open] = await Promise.all([
+    fetchDealSnapshot(deps.tokenDeps, portalId, dealId),
+    readDealStages(deps.tokenDeps, portalId),
+    getHubSpotSettings(deps.db, organizationId),
+    findOpenDealContract(deps.db, organizationId, portalId, dealId),
+  ]);
+  const decision = await decideRouting(
+    { db: deps.db, tokenDeps: deps.tokenDeps },
+    {
+      organizationId,
+      portalId,
+      stages,
+      facts: routingFactsOf({
+        pipelineId: snapshot.pipeline?.id ?? null,
+        stageId: snapshot.stage?.id ?? null,
+        amount: snapshot.amount,
+        dealType: snapshot.dealType ?? null,
+      }),
+    },
+  );
+
+  // The attachments, selected as a workflow or automatic send selects them.
+  const maxBytes = deps.config.importMaxFileBytes ?? DEFAULT_IMPORT_MAX_FILE_BYTES;
+  const refs = await listDealAttachmentRefs(deps.tokenDeps, portalId, dealId);
+  const present = open ? await listImportedExternalFileIds(deps.db, open.id) : new Set<string>();
+  const attachments: DryRunResult['attachments'] = [];
+  for (const ref of refs) {
+    const metadata = await fetchFileMetadata(deps.tokenDeps, portalId, ref.fileId);
+    if (present.has(ref.fileId)) {
+      attachments.push({
+        fileId: ref.fileId,
+        name: metadata ? displayName(metadata) : `file-${ref.fileId}`,
+        action: 'already_on_contract',
+        reason: null,
+        explanation: 'already on the open contract; a send keeps it',
+      });
+      continue;
+    }
+    const decided = beforeDownload(ref.fileId, metadata, settings.attachmentFilter, maxBytes);
+    if (decided.kind === 'not_selected') {
+      attachments.push({
+        fileId: ref.fileId,
+        name: decided.name,
+        action: 'skip',
+        reason: 'not_selected',
+        explanation:
+          settings.attachmentFilter.mode === 'matching'
+            ? `its name does not match the pattern "${settings.attachmentFilter.pattern}"`
+            : 'not selected',
+      });
+    } else if (decided.kind === 'skip') {
+      attachments.push({
+        fileId: ref.fileId,
+        name: decided.name,
+        action: 'skip',
+        reason: decided.reason,
+        explanation: SKIP_EXPLANATIONS[decided.reason],
+      });
+    } else {
+      attachments.push({
+        fileId: ref.fileId,
+        name: decided.attachment.name,
+        action: 'import',
+        reason: null,
+        explanation: `would be imported as ${decided.type.contentType} (its bytes are checked again while downloading)`,
+      });
+    }
+  }
+
+  const url = open ? contractUrl(deps.config.publicBaseUrl, open.id) : null;
+  const writes: DryRunResult['writes'] = [
+    { target: 'lexicontract_status', value: 'importing', when: 'when the deal is sent' },
+    {
+      target: 'lexicontract_status',
+      value: open ? open.negotiationStatus : 'pending_review',
+      when: 'when the import finishes (import_failed if it fails)',
+    },
+    {
+      target: 'lexicontract_contract_url',
+      value: url,
+      when: open
+        ? 'when the deal is sent (its open contract)'
+        : 'when the deal is sent (the new contract)',
+    },
+  ];
+  if (PRIORITY_PROPERTY !== undefined) {
+    writes.push({
+      target: PRIORITY_PROPERTY,
+      value: decision.priority,
+      when: 'when the deal is sent',
+    });
+  }
+  const writeBack =
+    settings.writeBackFiles && !(await writeBackNeedsReauthorization(deps.db, organizationId));
+  writes.push({
+    target: 'note',
+    value: writeBack ? 'a note with the reviewed files' : null,
+    when: writeBack
+      ? 'when legal approves or signs the contract'
+      : 'never: writing reviewed files back is off or lacks its HubSpot scopes',
+  });
+
+  return {
+    deal: {
+      id: snapshot.dealId,
+      name: snapshot.name,
+      pipeline: snapshot.pipeline?.label ?? snapshot.pipeline?.id ?? null,
+      stage: snapshot.stage?.label ?? snapshot.stage?.id ?? null,
+      amount: snapshot.amount,
+    },
+    routing: {
+      rulesVersion: decision.rulesVersion,
+      matchedRule: decision.rule ? { id: decision.rule.id, name: decision.rule.name } : null,
+      priority: decision.priority,
+      queue: decision.queue,
+      sendAutomatically: decision.sendAutomatically,
+      evaluations: decision.evaluations,
+    },
+    // Hook for the field mapping (issue 17 item 2): its values and missing fields go here.
+    fields: { available: false, values: [], missing: [] },
+    attachments,
+    openContract: open && url ? { id: open.id, url, status: open.negotiationStatus } : null,
+    writes,
+  };
+}
