@@ -41,6 +41,7 @@ import {
   type SyncHealth,
 } from './api-schemas.ts';
 import { callBackend } from './backend.ts';
+import { RoutingSection } from './RoutingSection.tsx';
 
 hubspot.extend<'settings'>(() => <SettingsPage />);
 
@@ -180,6 +181,7 @@ export function SettingsPage() {
           />
         </>
       ) : null}
+      {options !== null ? <RoutingSection /> : null}
     </Flex>
   );
 }
