@@ -75,6 +75,16 @@ function layerRules() {
       'HubSpot layer 0 (wire, signature, inbound) imports nothing above it.',
     ),
     zone(
+      ['server/src/hubspot/mapping/**/*.ts'],
+      [
+        ...hubspotOutside,
+        ...seg(hubspotLayers.base),
+        ...features.map((f) => `../${f}/**`),
+        ...wiring,
+      ],
+      'the field mapping is pure logic over layer 0 and core: no HTTP, no database, no feature.',
+    ),
+    zone(
       ['server/src/hubspot/client/**/*.ts'],
       [
         ...hubspotOutside,

@@ -24,6 +24,7 @@ import {
   type SignedUrl,
 } from './wire.ts';
 import { hubspotError, notFound, validationError } from './errors.ts';
+import { associationsPage, servesAssociationPair } from './crm-objects-routes.ts';
 import { fileContentStream } from './file-content.ts';
 import type { SandboxRuntime } from './runtime.ts';
 import { versionOf } from './versions.ts';
@@ -177,6 +178,7 @@ export async function apiRoutes(app: FastifyInstance, runtime: SandboxRuntime): 
       record,
       listParam(request.query.properties),
       kind === 'deals' ? known : () => true,
+      (name) => kind === 'deals' && portal.properties.get(name)?.archived === true,
     );
     // Only deal → notes associations exist in the sandbox; HubSpot omits empty ones.
     const wantsNotes = (listParam(request.query.associations) ?? []).some(
@@ -234,6 +236,7 @@ export async function apiRoutes(app: FastifyInstance, runtime: SandboxRuntime): 
               record,
               input.properties,
               kind === 'deals' ? (n) => portal.properties.has(n) : () => true,
+              (n) => kind === 'deals' && portal.properties.get(n)?.archived === true,
             ),
           );
         }
@@ -317,6 +320,18 @@ export async function apiRoutes(app: FastifyInstance, runtime: SandboxRuntime): 
   }>(
     '/crm/objects/:version/:objectType/:objectId/associations/:toObjectType',
     async (request, reply) => {
+      if (servesAssociationPair(request.params.objectType, request.params.toObjectType)) {
+        return reply.send(
+          associationsPage(
+            runtime,
+            request,
+            reply,
+            request.params.objectType,
+            request.params.objectId,
+            request.params.toObjectType,
+          ),
+        );
+      }
       requireKind(request.params.objectType, ['deals']);
       const { portal } = auth(request, reply, [
         ...DEALS_READ,

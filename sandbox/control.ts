@@ -7,6 +7,7 @@ import type { WorkflowActionExecution } from './wire.ts';
 import { SandboxControlError } from './errors.ts';
 import { fileContentChunks, fileContentLength, normalizeFileSpec } from './file-content.ts';
 import { decideAuthorization, installDirectly, validateAuthorizeRequest } from './oauth-routes.ts';
+import { crmObjectsControl } from './crm-objects-routes.ts';
 import { cardFetch, sendWorkflowAction, type WebhookDispatcher } from './outbound.ts';
 import type { SandboxRuntime } from './runtime.ts';
 import { LEGAL_REVIEW_STAGE_LABEL, SANDBOX_STAGE_IDS } from './state.ts';
@@ -222,6 +223,7 @@ export function createControl(deps: ControlDeps): SandboxControl {
       runtime.reset();
       webhooks.deliveries.length = 0;
     },
+    ...crmObjectsControl(runtime),
   };
 }
 

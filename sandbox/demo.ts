@@ -11,11 +11,144 @@ export interface DemoPortal {
     withSensitiveFile: string;
     inLegalReview: string;
   };
+  /** The companies, contacts and line items of the Acme deal (`deals.withAttachments`). */
+  acmeContext: {
+    primaryCompanyId: string;
+    otherCompanyId: string;
+    contactIds: string[];
+    lineItemIds: string[];
+  };
+}
+
+/**
+ * Contract terms admins usually keep as custom properties: the deal's term and governing law,
+ * and the company's registered legal name (HubSpot's `name` is often the trading name).
+ */
+function seedCustomProperties(control: SandboxControl, portalId: number): void {
+  control.createObjectProperty(portalId, 'deals', {
+    name: 'contract_start_date',
+    label: 'Contract start date',
+    type: 'date',
+    fieldType: 'date',
+  });
+  control.createObjectProperty(portalId, 'deals', {
+    name: 'contract_end_date',
+    label: 'Contract end date',
+    type: 'date',
+    fieldType: 'date',
+  });
+  control.createObjectProperty(portalId, 'deals', {
+    name: 'governing_law',
+    label: 'Governing law',
+    type: 'enumeration',
+    fieldType: 'select',
+    options: [
+      { label: 'England and Wales', value: 'england_wales' },
+      { label: 'New York', value: 'new_york' },
+      { label: 'Delaware', value: 'delaware' },
+      { label: 'Germany', value: 'germany' },
+    ],
+  });
+  control.createObjectProperty(portalId, 'companies', {
+    name: 'legal_entity_name',
+    label: 'Legal entity name',
+    type: 'string',
+    fieldType: 'text',
+  });
+  control.createObjectProperty(portalId, 'companies', {
+    name: 'sales_region',
+    label: 'Sales region',
+    type: 'enumeration',
+    fieldType: 'select',
+    options: [
+      { label: 'EMEA', value: 'emea' },
+      { label: 'North America', value: 'na' },
+      { label: 'APAC', value: 'apac' },
+    ],
+  });
+}
+
+/** Two companies (one primary), three labelled contacts and two line items on a deal. */
+function seedDealContext(
+  control: SandboxControl,
+  portalId: number,
+  dealId: string,
+): DemoPortal['acmeContext'] {
+  const primary = control.createCrmObject(portalId, 'companies', {
+    name: 'Acme',
+    legal_entity_name: 'Acme Corporation Ltd.',
+    domain: 'acme.example',
+    city: 'London',
+    country: 'United Kingdom',
+    sales_region: 'emea',
+  });
+  const other = control.createCrmObject(portalId, 'companies', {
+    name: 'Acme Holdings',
+    legal_entity_name: 'Acme Holdings Inc.',
+    domain: 'acme-holdings.example',
+    city: 'New York',
+    country: 'United States',
+    sales_region: 'na',
+  });
+  control.associateWithDeal(portalId, dealId, 'companies', primary.id, { primary: true });
+  control.associateWithDeal(portalId, dealId, 'companies', other.id);
+  const people: Array<[Record<string, string>, string[]]> = [
+    [
+      {
+        firstname: 'Ada',
+        lastname: 'Byron',
+        email: 'ada.byron@acme.example',
+        jobtitle: 'General Counsel',
+      },
+      ['Signer'],
+    ],
+    [
+      {
+        firstname: 'Grace',
+        lastname: 'Hopper',
+        email: 'grace.hopper@acme.example',
+        jobtitle: 'VP Procurement',
+      },
+      ['Decision maker'],
+    ],
+    [
+      {
+        firstname: 'Alan',
+        lastname: 'Turing',
+        email: 'alan.turing@acme.example',
+        jobtitle: 'IT Lead',
+      },
+      [],
+    ],
+  ];
+  const contactIds = people.map(([properties, labels]) => {
+    const { id } = control.createCrmObject(portalId, 'contacts', properties);
+    control.associateWithDeal(portalId, dealId, 'contacts', id, { labels });
+    return id;
+  });
+  const lineItems: Array<Record<string, string>> = [
+    {
+      name: 'Enterprise platform licence',
+      quantity: '500',
+      price: '300',
+      hs_discount_percentage: '10',
+      hs_recurring_billing_period: 'P36M',
+      recurringbillingfrequency: 'annually',
+    },
+    { name: 'Onboarding and training', quantity: '1', price: '50000', discount: '0' },
+  ];
+  const lineItemIds = lineItems.map((properties) => {
+    const { id } = control.createCrmObject(portalId, 'line_items', properties);
+    control.associateWithDeal(portalId, dealId, 'line_items', id);
+    return id;
+  });
+  return { primaryCompanyId: primary.id, otherCompanyId: other.id, contactIds, lineItemIds };
 }
 
 /**
  * The demo account sandbox mode shows: the "Sales Pipeline" (with "Legal Review" and
- * "Closed Lost" stages) and four deals — one with two PDFs and a DOCX, one without
+ * "Closed Lost" stages) and four deals — one with two PDFs and a DOCX (and two companies, three contacts, two line
+ * items), one without
  * attachments, one with a sensitive file, one already in Legal Review.
  */
 export function seedDemoPortal(control: SandboxControl): DemoPortal {
@@ -25,6 +158,7 @@ export function seedDemoPortal(control: SandboxControl): DemoPortal {
     domain: 'northwind-demo.sandbox.hubspot.test',
   });
   const s = SANDBOX_STAGE_IDS;
+  seedCustomProperties(control, portalId);
   const acme = control.createDeal(
     portalId,
     {
@@ -32,6 +166,9 @@ export function seedDemoPortal(control: SandboxControl): DemoPortal {
       amount: '185000',
       deal_currency_code: 'USD',
       closedate: '2027-03-31T00:00:00.000Z',
+      contract_start_date: '2027-04-01',
+      contract_end_date: '2030-03-31',
+      governing_law: 'england_wales',
     },
     { stageId: s.presentationScheduled },
   );
@@ -73,8 +210,10 @@ export function seedDemoPortal(control: SandboxControl): DemoPortal {
       text: 'Platform License Agreement\nUmbrella Health',
     },
   ]);
+  const acmeContext = seedDealContext(control, portalId, acme.id);
   return {
     portalId,
+    acmeContext,
     deals: {
       withAttachments: acme.id,
       withoutAttachments: globex.id,

@@ -6,6 +6,7 @@ import { dealPages } from './deal-pages.ts';
 import { seedDemoPortal, type DemoPortal } from './demo.ts';
 import { WebhookDispatcher } from './outbound.ts';
 import { apiRoutes } from './api-routes.ts';
+import { crmObjectsControlRoutes, crmObjectsRoutes } from './crm-objects-routes.ts';
 import { filesUploadRoutes } from './files-upload-routes.ts';
 import { oauthRoutes } from './oauth-routes.ts';
 import { SandboxRuntime } from './runtime.ts';
@@ -148,7 +149,9 @@ export async function startSandbox(options: SandboxOptions): Promise<SandboxHand
     await oauthRoutes(scope, runtime, { controlToken: options.controlToken });
     await apiRoutes(scope, runtime);
     await filesUploadRoutes(scope, runtime);
+    await crmObjectsRoutes(scope, runtime);
     await controlRoutes(scope, control, runtime);
+    await crmObjectsControlRoutes(scope, control);
     await dealPages(scope, runtime, control, { appBaseUrl: options.app.appBaseUrl });
   });
 

@@ -35,7 +35,12 @@ const sandbox = await startSandbox({
       'files.ui_hidden.read',
       'automation',
     ],
-    optionalScopes: ['files', 'crm.objects.contacts.write'],
+    optionalScopes: [
+      'files',
+      'crm.objects.contacts.write',
+      'crm.objects.companies.read',
+      'crm.objects.line_items.read',
+    ],
     ...(process.env.SANDBOX_ACTION_URL ? { actionUrl: process.env.SANDBOX_ACTION_URL } : {}),
     ...(process.env.SANDBOX_WEBHOOK_URL
       ? { webhookTargetUrl: process.env.SANDBOX_WEBHOOK_URL }

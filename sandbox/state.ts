@@ -6,13 +6,20 @@ import type {
   HubSpotErrorDetail,
   Pipeline,
   PipelineStage,
-  Property,
   PropertyGroup,
   PropertyOption,
 } from './wire.ts';
 import { SandboxControlError, validationError, type SandboxHttpError } from './errors.ts';
 import { CONTENT_TYPES, type FileContentSpec } from './file-content.ts';
 import type { SandboxAppRegistration } from './types.ts';
+import {
+  emptyCrmObjects,
+  type AssociationLabelRecord,
+  type CrmObjectType,
+  type CrmRecord,
+  type DealAssociationRecord,
+  type PropertyRecord,
+} from './crm-objects.ts';
 
 /** In-memory model of the HubSpot accounts ("portals") the sandbox serves. */
 
@@ -80,9 +87,7 @@ export interface FileRecord {
   readonly folderPath?: string;
 }
 
-export interface PropertyRecord extends Property {
-  readonly readOnlyValue: boolean;
-}
+export type { PropertyRecord };
 
 export interface PortalRecord {
   readonly portalId: number;
@@ -97,6 +102,15 @@ export interface PortalRecord {
   readonly groups: Map<string, PropertyGroup>;
   readonly properties: Map<string, PropertyRecord>;
   readonly pipelines: Pipeline[];
+  readonly companies: Map<string, CrmRecord>;
+  readonly contacts: Map<string, CrmRecord>;
+  readonly lineItems: Map<string, CrmRecord>;
+  /** Deal → company/contact/line item links, keyed `dealId/type/id` (`crm-objects.ts`). */
+  readonly dealAssociations: Map<string, DealAssociationRecord>;
+  /** The portal's own association labels, keyed `type/label`. */
+  readonly associationLabels: Map<string, AssociationLabelRecord>;
+  /** Property definitions of companies, contacts and line items (deals: `properties`). */
+  readonly objectProperties: Map<CrmObjectType, Map<string, PropertyRecord>>;
   /** Times (ms) of the API calls counted in the current rolling window. */
   rateWindow: number[];
 }
@@ -324,6 +338,7 @@ export class SandboxState {
       ]),
       properties: new Map(builtInProperties().map((p) => [p.name, p])),
       pipelines: [defaultPipeline(at)],
+      ...emptyCrmObjects(),
       rateWindow: [],
     };
     this.portals.set(portalId, portal);
@@ -522,6 +537,7 @@ export class SandboxState {
     record: { id: string; properties: Map<string, string>; createdAt: number; updatedAt: number },
     requested: readonly string[] | undefined,
     known: (name: string) => boolean,
+    archived: (name: string) => boolean = () => false,
   ): CrmObject {
     const names = new Set<string>(
       requested && requested.length > 0 ? requested : DEFAULT_DEAL_PROPERTIES,
@@ -530,6 +546,7 @@ export class SandboxState {
     const properties: Record<string, string | null> = {};
     for (const name of [...names].sort()) {
       if (!known(name) && !record.properties.has(name)) continue; // unknown names are ignored
+      if (archived(name)) continue; // a deleted property's values are no longer served
       properties[name] = record.properties.get(name) ?? null;
     }
     return {

@@ -5,6 +5,7 @@ import type {
   CrmObject,
   FileAccess,
   Pipeline,
+  Property,
   TokenResponse,
   WebhookEvent,
   WorkflowActionExecution,
@@ -265,4 +266,27 @@ export interface SandboxControl {
   reset(): void;
   /** Switches lean answers (`lean.ts`) on or off. */
   setLeanAnswers(on: boolean): void;
+  /** Creates a company, contact or line item (`objectType`: `companies`, `contacts`, `line_items`). */
+  createCrmObject(
+    portalId: number,
+    objectType: string,
+    properties: Record<string, string>,
+  ): { id: string };
+  /** Every property of a company, contact or line item, or undefined. */
+  getCrmObject(portalId: number, objectType: string, id: string): CrmObject | undefined;
+  /**
+   * Links a deal to a company, contact or line item. `primary` makes a company the deal's
+   * primary company (HubSpot's type 5); each of `labels` is a portal-defined association label.
+   */
+  associateWithDeal(
+    portalId: number,
+    dealId: string,
+    toObjectType: string,
+    toObjectId: string,
+    opts?: { primary?: boolean; labels?: readonly string[] },
+  ): { types: Array<{ category: string; typeId: number; label: string | null }> };
+  /** Adds a property definition (as an admin does in HubSpot's settings). */
+  createObjectProperty(portalId: number, objectType: string, input: unknown): Property;
+  /** Deletes (archives) a property definition, as an admin does in HubSpot's settings. */
+  archiveObjectProperty(portalId: number, objectType: string, name: string): void;
 }

@@ -52,6 +52,11 @@ export interface CrmAdapter {
   ) => Promise<void>;
   /** The contract's record in the CRM, to open it there (null when it has none). */
   readonly recordUrl?: (contract: Contract) => string | null;
+  /**
+   * What the source snapshot holds beyond the record's own fields (a deal's companies,
+   * contacts and line items), readably for the contract page; null when there is nothing.
+   */
+  readonly snapshotDetailsHtml?: (snapshot: unknown) => SafeHtml | null;
   /** The organization's connection, for the integrations page. */
   readonly connectionPanel: (db: Kysely<DB>, organizationId: string) => Promise<ConnectionPanel>;
 }

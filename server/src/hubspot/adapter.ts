@@ -3,6 +3,7 @@ import { contractUrl } from '../core/contracts/contract.ts';
 import { hubspotContractHooks } from './legal-review/contract-hooks.ts';
 import { fileWriteBackProblems } from './legal-review/file-write-back.ts';
 import { hubspotConnectionPanel } from './install/connection-panel.ts';
+import { dealContextHtml } from './legal-review/deal-context-view.ts';
 import { startHubSpotJobs } from './jobs.ts';
 import { enqueueDealSync } from './outbox/deal-sync-outbox.ts';
 import { listDealSyncStates, retryFailedSyncs } from './outbox/health.ts';
@@ -22,6 +23,7 @@ export const hubspotAdapter: CrmAdapter = {
     if (!contract.externalAccountId || !contract.externalId) return null;
     return `https://app.hubspot.com/contacts/${encodeURIComponent(contract.externalAccountId)}/record/0-3/${encodeURIComponent(contract.externalId)}`;
   },
+  snapshotDetailsHtml: dealContextHtml,
   async syncStates(db, organizationId, contracts) {
     const rows = await listDealSyncStates(
       db,

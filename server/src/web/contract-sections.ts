@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import type { ContractSyncState } from '../crm/port.ts';
 import { html, type SafeHtml } from '../platform/http/html.ts';
+import { standardField, type ContractMetadata } from '../core/contracts/metadata-fields.ts';
 
 /**
  * Parts of the contract page read from the source record's JSON (the snapshot taken at
@@ -157,4 +158,28 @@ export function skippedAttachmentsHtml(importSummary: unknown): SafeHtml | null 
 /** While a write to the CRM is on its way, the page reloads itself until it settles. */
 export function syncRefreshSeconds(sync: ContractSyncState | undefined): number | undefined {
   return sync?.state === 'pending' ? 5 : undefined;
+}
+
+/** The contract's metadata fields (as the last import mapped them); null when it has none. */
+export function contractMetadataHtml(
+  metadata: ContractMetadata,
+  mappingVersion: number | null,
+): SafeHtml | null {
+  const entries = Object.entries(metadata);
+  if (entries.length === 0) return null;
+  return html`<div class="card" data-testid="contract-metadata">
+    <h2>Contract fields</h2>
+    <dl>
+      ${entries.map(([key, value]) => {
+        const label = standardField(key)?.label ?? humanLabel(key.replace(/^custom\./, ''));
+        const shown =
+          key === 'contractValue' && typeof value === 'number'
+            ? formatAmount(value, typeof metadata.currency === 'string' ? metadata.currency : null)
+            : String(value);
+        return html`<dt>${label}</dt>
+          <dd>${shown}</dd>`;
+      })}
+    </dl>
+    ${mappingVersion !== null ? html`<p class="muted">Mapped with field mapping version ${mappingVersion}.</p>` : null}
+  </div>`;
 }

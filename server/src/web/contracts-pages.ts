@@ -23,6 +23,7 @@ import { isUuid } from '../core/organizations/organizations.ts';
 import { html, type SafeHtml } from '../platform/http/html.ts';
 import { describeActors } from './actors.ts';
 import {
+  contractMetadataHtml,
   recordSnapshotHtml,
   skippedAttachmentsHtml,
   syncRefreshSeconds,
@@ -292,9 +293,11 @@ export const contractsPages: FastifyPluginAsync = async (app) => {
                   : null
               }
               ${recordSnapshotHtml(contract.sourceSnapshot, adapter.recordNoun)}
+              ${adapter.snapshotDetailsHtml?.(contract.sourceSnapshot) ?? null}
             </div>`
           : null
       }
+      ${contractMetadataHtml(contract.metadata, contract.metadataMappingVersion)}
       ${contractFilesSection(contract.id, detail.files, session.csrfToken, sync)}
       ${skippedAttachmentsHtml(imported?.importSummary)}
 

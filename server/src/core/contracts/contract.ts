@@ -4,6 +4,7 @@ import type {
   ContractStatusChangeRow,
 } from '../../platform/db/schema.ts';
 import type { NegotiationStatus } from './status.ts';
+import { ContractMetadataSchema, type ContractMetadata } from './metadata-fields.ts';
 
 /** A contract as the domain sees it (DB rows stay in db/, HTTP shapes in api/). */
 export interface Contract {
@@ -21,6 +22,10 @@ export interface Contract {
   readonly statusVersion: number;
   /** The source record as it was at import (e.g. the deal), JSON. */
   readonly sourceSnapshot: unknown;
+  /** Metadata fields (`metadata-fields.ts`) as the last import mapped them. */
+  readonly metadata: ContractMetadata;
+  /** The version of the CRM field mapping that filled `metadata` (null: none). */
+  readonly metadataMappingVersion: number | null;
   readonly createdBySource: string;
   readonly createdBy: string | null;
   readonly createdAt: Date;
@@ -85,6 +90,8 @@ export function toContract(row: ContractRow): Contract {
     negotiationStatus: row.negotiation_status,
     statusVersion: row.status_version,
     sourceSnapshot: row.source_snapshot ?? null,
+    metadata: ContractMetadataSchema.catch({}).parse(row.metadata),
+    metadataMappingVersion: row.metadata_mapping_version,
     createdBySource: row.created_by_source,
     createdBy: row.created_by,
     createdAt: row.created_at,

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { ContractImportState, ContractRow, DB } from '../../platform/db/schema.ts';
 import { toContract, type Contract } from './contract.ts';
 import { OPEN_STATUSES, type NegotiationStatus } from './status.ts';
+import type { ContractMetadata } from './metadata-fields.ts';
 
 /**
  * Contracts made from a record of an external system (a CRM deal) and the state of their
@@ -101,6 +102,24 @@ export async function recordSourceSnapshot(
     .set({
       source_snapshot: JSON.stringify(snapshot),
       ...(title !== undefined ? { title: title.slice(0, 500) } : {}),
+      updated_at: new Date(),
+    })
+    .where('id', '=', contractId)
+    .execute();
+}
+
+/** Stores the contract's metadata fields and the mapping version that produced them. */
+export async function recordContractMetadata(
+  db: Kysely<DB>,
+  contractId: string,
+  metadata: ContractMetadata,
+  mappingVersion: number | null,
+): Promise<void> {
+  await db
+    .updateTable('contracts')
+    .set({
+      metadata: JSON.stringify(metadata),
+      metadata_mapping_version: mappingVersion,
       updated_at: new Date(),
     })
     .where('id', '=', contractId)

@@ -1,3 +1,4 @@
+import type { CONTEXT_READ_SCOPES } from '../legal-review/deal-context.ts';
 import type { WRITE_BACK_SCOPES } from '../legal-review/file-write-back.ts';
 
 /**
@@ -25,12 +26,19 @@ export const REQUIRED_SCOPES = [
 
 /**
  * Asked for at install but not required (`optionalScopes` in app-hsmeta.json), so portals
- * installed before them keep working: only writing the reviewed files back to the deal
- * needs them, and it is skipped (with a "re-authorize" notice) where they are missing.
+ * installed before them keep working: writing the reviewed files back to the deal is
+ * skipped (with a "re-authorize" notice) without its scopes, and the import leaves the
+ * deal's companies or line items out (saying so on the contract) without theirs.
  */
 export const OPTIONAL_SCOPES: readonly string[] = [
   // Upload the reviewed files, private, into the app's folder in HubSpot Files.
   'files',
   // Create the note that attaches them to the deal (the notes API's write scope).
   'crm.objects.contacts.write',
-] satisfies readonly (typeof WRITE_BACK_SCOPES)[number][];
+  // Read the deal's companies (the counterparty) and their property definitions (mapping).
+  'crm.objects.companies.read',
+  // Read the deal's line items (products, quantities, prices, terms).
+  'crm.objects.line_items.read',
+] satisfies readonly (
+  (typeof WRITE_BACK_SCOPES)[number] | (typeof CONTEXT_READ_SCOPES)['companies' | 'line_items']
+)[];

@@ -54,6 +54,8 @@ export interface DealSnapshot {
   readonly ownerId: string | null;
   /** HubSpot's deal type (`dealtype`, e.g. `newbusiness`), which routing rules may test. */
   readonly dealType?: string | null;
+  /** The deal's values of the properties the field mapping reads (absent: unknown to HubSpot). */
+  readonly properties?: Readonly<Record<string, string | null>>;
   readonly fetchedAt: string;
 }
 
@@ -72,7 +74,7 @@ export async function fetchDeal(
   deps: HubSpotTokenDeps,
   portalId: string,
   dealId: string,
-  options: PortalClientOptions = {},
+  options: PortalClientOptions & { extraProperties?: readonly string[] } = {},
 ): Promise<CrmObjectWithAssociations> {
   try {
     const { body } = await portalRequest(
@@ -81,7 +83,9 @@ export async function fetchDeal(
       {
         method: 'GET',
         path: hubspotPaths.deal(dealId),
-        query: { properties: [...DEAL_PROPERTIES] },
+        query: {
+          properties: [...new Set([...DEAL_PROPERTIES, ...(options.extraProperties ?? [])])],
+        },
       },
       CrmObjectWithAssociationsSchema,
       options,
@@ -119,7 +123,7 @@ export async function fetchDealSnapshot(
   deps: HubSpotTokenDeps,
   portalId: string,
   dealId: string,
-  options: PortalClientOptions = {},
+  options: PortalClientOptions & { extraProperties?: readonly string[] } = {},
 ): Promise<DealSnapshot> {
   const deal = await fetchDeal(deps, portalId, dealId, options);
   const p = (name: string) => {
@@ -144,6 +148,14 @@ export async function fetchDealSnapshot(
     stage: stageId ? { id: stageId, label: stage?.label ?? null } : null,
     ownerId: p('hubspot_owner_id'),
     dealType: p('dealtype'),
+    ...(options.extraProperties && options.extraProperties.length > 0
+      ? {
+          properties: Object.fromEntries(
+            // HubSpot leaves a property it does not know out of the answer: absent stays absent.
+            options.extraProperties.filter((n) => n in deal.properties).map((n) => [n, p(n)]),
+          ),
+        }
+      : {}),
     fetchedAt: new Date().toISOString(),
   };
 }

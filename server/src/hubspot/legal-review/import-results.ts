@@ -19,6 +19,8 @@ export const IMPORT_RESULT_MESSAGES = {
   wrong_object_type: 'This action works on deals only.',
   hubspot_unavailable: 'HubSpot could not be reached; the import gave up after several attempts.',
   import_failed: 'The import failed unexpectedly; see the contract in LexiContract.',
+  mapping_incomplete:
+    'A required contract field has no value on the deal, its primary company or contact; see the contract in LexiContract.',
 } as const;
 
 export type ImportResultCode = keyof typeof IMPORT_RESULT_MESSAGES;

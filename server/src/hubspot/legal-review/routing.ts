@@ -26,14 +26,21 @@ export function routingFactsOf(deal: {
   readonly stageId: string | null;
   readonly amount: string | null;
   readonly dealType: string | null;
+  /** The field mapping's values for this deal (`mapped_field` conditions); none: no mapping. */
+  readonly mapped?: Readonly<Record<string, string | number>> | undefined;
 }): RoutingFacts {
   return {
     pipelineId: deal.pipelineId,
     stageId: deal.stageId,
     amount: parseAmount(deal.amount),
     dealType: deal.dealType,
-    // Hook for the field mapping (issue 17 item 2): when it exists, its values for this deal
-    // go here (`mapped_field` conditions read them); until then they never match.
+    ...(deal.mapped !== undefined
+      ? {
+          mappedFields: new Map(
+            Object.entries(deal.mapped).map(([field, value]) => [field, String(value)]),
+          ),
+        }
+      : {}),
   };
 }
 

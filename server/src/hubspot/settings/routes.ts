@@ -23,6 +23,7 @@ import {
   type PortalConnection,
 } from '../inbound/signed-query.ts';
 import { getSyncHealth, retryFailedSyncs } from '../outbox/health.ts';
+import { fieldMappingRoutes } from './field-mapping-routes.ts';
 import {
   getHubSpotSettings,
   saveHubSpotSettings,
@@ -143,7 +144,8 @@ async function retryFailed(request: FastifyRequest): Promise<RetryResult> {
 }
 
 export const hubspotSettingsRoutes: FastifyPluginAsync = async (app) => {
-  acceptRawJson(app, { bodyLimit: 16 * 1024 });
+  // 128 KiB: a field mapping of 100 fields with their option maps is the largest body.
+  acceptRawJson(app, { bodyLimit: 128 * 1024 });
   app.addHook('preHandler', requireHubSpotSignature('v3'));
 
   app.get('/settings', async (request, reply) => {
@@ -158,4 +160,5 @@ export const hubspotSettingsRoutes: FastifyPluginAsync = async (app) => {
     noStore(reply);
     return retryFailed(request);
   });
+  await fieldMappingRoutes(app);
 };

@@ -16,7 +16,8 @@ export const CRM_PROPERTIES_API_VERSION = '2026-09';
 export const CRM_PIPELINES_API_VERSION = '2026-09';
 
 /**
- * A deal's note associations (`GET /crm/objects/{v}/deals/{id}/associations/notes`).
+ * A deal's note associations (`GET /crm/objects/{v}/deals/{id}/associations/notes`) and the
+ * batch read of its companies, contacts and line items (`/crm/associations/{v}/.../batch/read`).
  * Stays on 2026-03: the 2026-09 associations document has no GET that lists one record's
  * associations (only PUT/DELETE of a single pair and the batch endpoints).
  */
@@ -52,6 +53,15 @@ export const hubspotPaths = {
   dealNoteAssociations: (dealId: string) =>
     `/crm/objects/${CRM_ASSOCIATIONS_API_VERSION}/deals/${seg(dealId)}/associations/notes`,
   dealProperties: () => `/crm/properties/${CRM_PROPERTIES_API_VERSION}/deals`,
+  /** Property definitions of deals, companies, contacts (mapping pickers). */
+  objectProperties: (objectType: 'deals' | 'companies' | 'contacts' | 'line_items') =>
+    `/crm/properties/${CRM_PROPERTIES_API_VERSION}/${objectType}`,
+  /** Batch read of companies, contacts or line items (the deal's context at import). */
+  objectsBatchRead: (objectType: 'companies' | 'contacts' | 'line_items') =>
+    `/crm/objects/${CRM_OBJECTS_API_VERSION}/${objectType}/batch/read`,
+  /** A deal's companies, contacts or line items, with association labels (batch read). */
+  dealAssociationsBatchRead: (toObjectType: 'companies' | 'contacts' | 'line_items') =>
+    `/crm/associations/${CRM_ASSOCIATIONS_API_VERSION}/deals/${toObjectType}/batch/read`,
   dealPipelines: () => `/crm/pipelines/${CRM_PIPELINES_API_VERSION}/deals`,
   dealPipeline: (pipelineId: string) =>
     `/crm/pipelines/${CRM_PIPELINES_API_VERSION}/deals/${seg(pipelineId)}`,

@@ -11,3 +11,4 @@ export * from './oauth.ts';
 export * from './pipelines.ts';
 export * from './properties.ts';
 export * from './webhooks.ts';
+export * from './deal-context.ts';

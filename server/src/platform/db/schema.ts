@@ -87,6 +87,8 @@ export interface Contracts {
   import_error: string | null;
   import_state: ContractImportState | null;
   import_summary: ColumnType<unknown, string, string> | null;
+  metadata: Generated<ColumnType<unknown, string, string>>;
+  metadata_mapping_version: number | null;
   negotiation_status: NegotiationStatusColumn;
   organization_id: string;
   source_snapshot: ColumnType<unknown, string, string> | null;
@@ -173,6 +175,14 @@ export interface HubspotDecisionCallbacks {
   state: Generated<DecisionCallbackState>;
 }
 
+export interface HubspotFieldMappings {
+  created_at: Generated<Timestamp>;
+  created_by: string;
+  mapping: ColumnType<unknown, string, string>;
+  organization_id: string;
+  version: number;
+}
+
 export interface HubspotFileWritebacks {
   attempts: Generated<number>;
   contract_id: string;
@@ -197,6 +207,14 @@ export interface HubspotPortalSettings {
   updated_at: Generated<Timestamp>;
   updated_by: string | null;
   write_back_files: Generated<boolean>;
+}
+
+export interface HubspotPrimaryCompanyChoices {
+  chosen_at: Generated<Timestamp>;
+  chosen_by: string;
+  company_id: string;
+  deal_id: string;
+  organization_id: string;
 }
 
 export interface HubspotRatePauses {
@@ -342,8 +360,10 @@ export interface DB {
   hubspot_card_requests: HubspotCardRequests;
   hubspot_deal_sync: HubspotDealSync;
   hubspot_decision_callbacks: HubspotDecisionCallbacks;
+  hubspot_field_mappings: HubspotFieldMappings;
   hubspot_file_writebacks: HubspotFileWritebacks;
   hubspot_portal_settings: HubspotPortalSettings;
+  hubspot_primary_company_choices: HubspotPrimaryCompanyChoices;
   hubspot_rate_pauses: HubspotRatePauses;
   hubspot_rate_sends: HubspotRateSends;
   hubspot_routing_rule_sets: HubspotRoutingRuleSets;
