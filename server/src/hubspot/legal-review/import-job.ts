@@ -279,7 +279,7 @@ async function importOneFile(
 }
 
 /** The mapping applied to what the import read (primary company, the mapping's contact). */
-function mapDealContext(
+export function mapDealContext(
   mapping: Parameters<typeof applyMapping>[0],
   dealValues: Readonly<Record<string, string | null>>,
   context: DealContext,

@@ -96,10 +96,7 @@ export interface MappedFieldInfo {
 export interface PortalRoutingFacts {
   readonly stages: readonly StageInfo[];
   readonly dealProperties: ReadonlyMap<string, PropertyInfo>;
-  /**
-   * The organization's mapped contract fields. Empty until the field mapping (issue 17 item
-   * 2) exists; then its module fills this (`mappedFieldsOf`).
-   */
+  /** The contract fields the organization's field mapping fills (`mappedFieldChoices`). */
   readonly mappedFields: ReadonlyMap<string, MappedFieldInfo>;
 }
 
@@ -144,12 +141,13 @@ export async function readDealProperties(
 export async function readPortalRoutingFacts(
   deps: HubSpotTokenDeps,
   portalId: string,
+  mappedFields: ReadonlyMap<string, MappedFieldInfo>,
 ): Promise<PortalRoutingFacts> {
   const [stages, dealProperties] = await Promise.all([
     readDealStages(deps, portalId),
     readDealProperties(deps, portalId),
   ]);
-  return { stages, dealProperties, mappedFields: new Map() };
+  return { stages, dealProperties, mappedFields };
 }
 
 /** The editor's choices: pipelines with their stages in order, deal types, mapped fields. */

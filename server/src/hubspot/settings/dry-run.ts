@@ -9,7 +9,6 @@ import type { DryRunResult } from '../../../../hubspot-app/app/settings/routing-
 import type { HubSpotTokenDeps } from '../client/access-tokens.ts';
 import {
   displayName,
-  fetchDealSnapshot,
   fetchFileMetadata,
   listDealAttachmentRefs,
   type SkipReason,
@@ -20,12 +19,14 @@ import { findOpenDealContract } from '../legal-review/import-service.ts';
 import { readDealStages } from '../legal-review/pipeline-stages.ts';
 import { PRIORITY_PROPERTY, decideRouting, routingFactsOf } from '../legal-review/routing.ts';
 import { getHubSpotSettings } from '../legal-review/settings-store.ts';
+import { readMappedDeal } from '../legal-review/mapped-deal.ts';
 
 /**
  * The settings page's dry run: what sending one deal would do, with nothing written anywhere
  * (no database row, no HubSpot write; only reads, which take their slots of the portal's rate
  * budget like any call). It runs the send's own pieces on the deal as it is now: the routing
- * rules (each rule's evaluation), the field mapping, the import's attachment selection
+ * rules (each rule's evaluation), the field mapping (values and what is missing; a required
+ * field missing means the send would fail naming the property), the import's attachment selection
  * (`beforeDownload`, the name filter of the settings page, files already on the open
  * contract), and lists the deal writes a send makes.
  */
@@ -49,8 +50,8 @@ export async function dryRunDeal(
   input: { organizationId: string; portalId: string; dealId: string },
 ): Promise<DryRunResult> {
   const { organizationId, portalId, dealId } = input;
-  const [snapshot, stages, settings, open] = await Promise.all([
-    fetchDealSnapshot(deps.tokenDeps, portalId, dealId),
+  const [{ snapshot, mapped }, stages, settings, open] = await Promise.all([
+    readMappedDeal(deps, { organizationId, portalId, dealId }),
     readDealStages(deps.tokenDeps, portalId),
     getHubSpotSettings(deps.db, organizationId),
     findOpenDealContract(deps.db, organizationId, portalId, dealId),
@@ -66,6 +67,7 @@ export async function dryRunDeal(
         stageId: snapshot.stage?.id ?? null,
         amount: snapshot.amount,
         dealType: snapshot.dealType ?? null,
+        mapped: mapped?.values,
       }),
     },
   );
@@ -118,6 +120,9 @@ export async function dryRunDeal(
     }
   }
 
+  const mappedSources = new Map(
+    (mapped?.mapping.fields ?? []).map((f) => [f.field, `${f.source.object}.${f.source.property}`]),
+  );
   const url = open ? contractUrl(deps.config.publicBaseUrl, open.id) : null;
   const writes: DryRunResult['writes'] = [
     { target: 'lexicontract_status', value: 'importing', when: 'when the deal is sent' },
@@ -167,8 +172,21 @@ export async function dryRunDeal(
       sendAutomatically: decision.sendAutomatically,
       evaluations: decision.evaluations,
     },
-    // Hook for the field mapping (issue 17 item 2): its values and missing fields go here.
-    fields: { available: false, values: [], missing: [] },
+    fields: mapped
+      ? {
+          available: true,
+          values: Object.entries(mapped.values).map(([field, value]) => ({
+            field,
+            property: mappedSources.get(field) ?? '',
+            value: String(value),
+          })),
+          missing: mapped.missing.map((m) => ({
+            field: m.field,
+            property: m.property,
+            message: m.required ? `required: ${m.message}` : m.message,
+          })),
+        }
+      : { available: false, values: [], missing: [] },
     attachments,
     openContract: open && url ? { id: open.id, url, status: open.negotiationStatus } : null,
     writes,

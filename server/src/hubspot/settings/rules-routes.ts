@@ -28,6 +28,7 @@ import {
   ruleProblems,
   type PortalRoutingFacts,
 } from '../legal-review/routing-validation.ts';
+import { mappedFieldChoices } from '../legal-review/mapped-deal.ts';
 import { dryRunDeal } from './dry-run.ts';
 
 /**
@@ -73,10 +74,12 @@ export const hubspotRoutingRulesRoutes: FastifyPluginAsync = async (app) => {
     const [ruleSet, facts] = await Promise.all([
       getRoutingRules(request.server.db, organizationId),
       // The rules still show while HubSpot cannot be read; only the pickers are missing.
-      readPortalRoutingFacts(tokenDeps, query.portalId).catch((error: unknown) => {
-        request.log.warn({ err: error }, 'routing rule choices could not be read from HubSpot');
-        return undefined;
-      }),
+      mappedFieldChoices(request.server.db, organizationId)
+        .then((fields) => readPortalRoutingFacts(tokenDeps, query.portalId, fields))
+        .catch((error: unknown) => {
+          request.log.warn({ err: error }, 'routing rule choices could not be read from HubSpot');
+          return undefined;
+        }),
     ]);
     return rulesData(ruleSet, facts);
   });
@@ -85,7 +88,11 @@ export const hubspotRoutingRulesRoutes: FastifyPluginAsync = async (app) => {
     const input = parseRoutingRulesInput(signedJson(request));
     const { query, organizationId } = await connectedOrganization(request);
     const rules = withRuleIds(input);
-    const facts = await readPortalRoutingFacts(hubSpotTokenDeps(request.server), query.portalId);
+    const facts = await readPortalRoutingFacts(
+      hubSpotTokenDeps(request.server),
+      query.portalId,
+      await mappedFieldChoices(request.server.db, organizationId),
+    );
     const problems = ruleProblems(rules, facts);
     if (problems.length > 0) throw new InvalidRoutingRulesError(problems);
     const saved = await saveRoutingRules(

@@ -3,7 +3,8 @@ import { sql, type Kysely } from 'kysely';
 import { recordAudit } from '../../core/audit/audit-log.ts';
 import { findContractsByExternalRef } from '../../core/contracts/external-records.ts';
 import type { DB } from '../../platform/db/schema.ts';
-import { DealNotFoundError, fetchDeal } from '../legal-review/deal-reader.ts';
+import { DealNotFoundError } from '../legal-review/deal-reader.ts';
+import { readMappedDeal } from '../legal-review/mapped-deal.ts';
 import { requestLegalReview } from '../legal-review/import-service.ts';
 import { routedBy, routingFactsOf } from '../legal-review/routing.ts';
 import { evaluateRules, type RoutingDecision } from '../legal-review/routing-rules.ts';
@@ -80,25 +81,36 @@ export async function autoSendOnStageEntry(deps: AutoSendDeps, event: StageEvent
   if (!ruleSet.rules.some((rule) => rule.sendAutomatically)) return 'unknown_deal';
 
   const stages = await deps.stages.stages(deps.tokenDeps, event.portal_id, stageId);
-  let deal;
+  // Rules that test mapped fields need the deal read as the import reads it (companies,
+  // contacts, the mapping applied); the others only the deal's own properties.
+  const needsMapping = ruleSet.rules.some((rule) =>
+    rule.conditions.some((c) => c.kind === 'mapped_field'),
+  );
+  let read;
   try {
-    deal = await fetchDeal(deps.tokenDeps, event.portal_id, event.object_id);
+    read = await readMappedDeal(
+      { db: deps.db, tokenDeps: deps.tokenDeps },
+      {
+        organizationId: event.organization_id,
+        portalId: event.portal_id,
+        dealId: event.object_id,
+      },
+      { withMapping: needsMapping },
+    );
   } catch (error) {
     if (error instanceof DealNotFoundError) return 'deal_not_found';
     throw error;
   }
-  const property = (name: string) => {
-    const value = deal.properties[name];
-    return value === undefined || value === null || value === '' ? null : value;
-  };
+  const { snapshot, mapped } = read;
   const entered = stages.find((s) => s.id === stageId);
   const decision = evaluateRules(
     ruleSet,
     routingFactsOf({
-      pipelineId: entered?.pipelineId ?? property('pipeline'),
+      pipelineId: entered?.pipelineId ?? snapshot.pipeline?.id ?? null,
       stageId,
-      amount: property('amount'),
-      dealType: property('dealtype'),
+      amount: snapshot.amount,
+      dealType: snapshot.dealType ?? null,
+      mapped: mapped?.values,
     }),
     stages,
   );
@@ -138,7 +150,7 @@ export async function autoSendOnStageEntry(deps: AutoSendDeps, event: StageEvent
         // Like a workflow send: the settings page's attachment filter.
         fileFilter: (await getHubSpotSettings(trx, event.organization_id)).attachmentFilter,
         routing: routedBy(decision),
-        dealName: property('dealname'),
+        dealName: snapshot.name,
       },
       trx,
     );

@@ -389,4 +389,88 @@ describe('send automatically on stage entry', () => {
       },
     });
   });
+
+  it('routes on a mapped field (the primary company’s country as the region), and the dry run shows the mapped values and what is missing', async () => {
+    const portal = await env.connectPortal();
+    const { portalId } = portal;
+    const mapping = await signed(portalId, 'PUT', '/field-mapping', {
+      fields: [
+        {
+          field: 'counterpartyLegalName',
+          source: { object: 'company', property: 'name' },
+          required: true,
+        },
+        { field: 'region', source: { object: 'company', property: 'country' }, required: false },
+      ],
+      contactLabel: null,
+    });
+    expect(mapping.status, JSON.stringify(mapping.body)).toBe(200);
+    const saved = await signed(portalId, 'PUT', '/rules', {
+      rules: [
+        {
+          name: 'German customers',
+          conditions: [
+            { kind: 'mapped_field', field: 'region', op: 'equals', values: ['Germany'] },
+            { kind: 'stage', stageIds: [SANDBOX_STAGE_IDS.contractSent] },
+          ],
+          priority: 'urgent',
+          queue: 'DACH',
+          sendAutomatically: true,
+        },
+      ],
+      default: { priority: 'normal', queue: 'General' },
+    });
+    expect(saved.status, JSON.stringify(saved.body)).toBe(200);
+    expect(RoutingRulesDataSchema.parse(saved.body).choices?.mappedFields).toEqual([
+      { value: 'counterpartyLegalName', label: 'Counterparty legal name' },
+      { value: 'region', label: 'Region' },
+    ]);
+
+    const german = newDeal(portalId, '1000');
+    const company = control.createCrmObject(Number(portalId), 'companies', {
+      name: 'Muster GmbH',
+      country: 'Germany',
+    });
+    control.associateWithDeal(Number(portalId), german, 'companies', company.id, { primary: true });
+    const lonely = newDeal(portalId, '1000');
+    await settled(portalId);
+
+    const dry = DryRunResultSchema.parse(
+      (await signed(portalId, 'POST', '/dry-run', { dealId: lonely })).body,
+    );
+    expect(dry.fields.available).toBe(true);
+    expect(dry.fields.missing.map((m) => [m.field, m.property])).toEqual([
+      ['counterpartyLegalName', 'name'],
+      ['region', 'country'],
+    ]);
+    expect(dry.fields.missing[0]?.message).toMatch(/^required: /);
+    expect(dry.routing.evaluations[0]?.conditions[0]).toMatchObject({
+      matched: false,
+      explanation: 'mapped field region has no value',
+    });
+
+    await control.moveDealToStage(Number(portalId), german, SANDBOX_STAGE_IDS.contractSent);
+    await control.moveDealToStage(Number(portalId), lonely, SANDBOX_STAGE_IDS.contractSent);
+    await settled(portalId);
+    const [sent] = await dealContracts(portalId, german);
+    expect(sent?.source_snapshot).toMatchObject({
+      review: { trigger: 'stage_rule', priority: 'urgent', queue: 'DACH' },
+    });
+    expect(await dealContracts(portalId, lonely)).toEqual([]);
+    const counts = await rowCounts();
+    const since = Date.now();
+    const after = DryRunResultSchema.parse(
+      (await signed(portalId, 'POST', '/dry-run', { dealId: german })).body,
+    );
+    const requests = control.requestLog({ since }).filter((e) => e.portalId === Number(portalId));
+    expect(requests.filter((e) => !READ(e))).toEqual([]);
+    expect(await rowCounts()).toEqual(counts);
+    expect(after.fields.values).toEqual(
+      expect.arrayContaining([
+        { field: 'counterpartyLegalName', property: 'company.name', value: 'Muster GmbH' },
+        { field: 'region', property: 'company.country', value: 'Germany' },
+      ]),
+    );
+    expect(after.routing.matchedRule?.name).toBe('German customers');
+  });
 });
