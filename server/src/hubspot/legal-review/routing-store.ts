@@ -68,14 +68,18 @@ export async function saveRoutingRules(
     await sql`select pg_advisory_xact_lock(hashtextextended(${`hubspot-routing:${organizationId}`}, 0))`.execute(
       trx,
     );
-    const current = await trx
-      .selectFrom('hubspot_routing_rule_sets')
-      .select((eb) => eb.fn.max('version').as('version'))
-      .where('organization_id', '=', organizationId)
-      .executeTakeFirst();
-    const currentVersion = current?.version ?? 0;
+    const current = await getRoutingRules(trx, organizationId);
+    const currentVersion = current.version;
     if (input.baseVersion !== undefined && input.baseVersion !== currentVersion) {
       throw new RoutingRulesChangedError(currentVersion);
+    }
+    // Saving what is in force (a repeated click, a retried request) adds no version.
+    if (
+      currentVersion > 0 &&
+      JSON.stringify({ r: current.rules, d: current.default }) ===
+        JSON.stringify({ r: input.rules, d: input.default })
+    ) {
+      return current;
     }
     const version = currentVersion + 1;
     await trx

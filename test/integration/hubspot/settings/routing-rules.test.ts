@@ -217,6 +217,20 @@ describe('routing rules endpoints', () => {
     expect(await versions(organizationId)).toEqual([1]);
   });
 
+  it('adds no version when the rules in force are saved again (a repeated click)', async () => {
+    const { organizationId, portalId } = await env.connectPortal();
+    const first = RoutingRulesDataSchema.parse(
+      (await call(portalId, 'PUT', { rules: [bigDeals, laterStages], default: DEFAULT })).body,
+    );
+    const again = await call(portalId, 'PUT', { rules: first.rules, default: DEFAULT });
+    expect(again.status).toBe(200);
+    expect(RoutingRulesDataSchema.parse(again.body)).toMatchObject({
+      version: 1,
+      rules: first.rules,
+    });
+    expect(await versions(organizationId)).toEqual([1]);
+  });
+
   it('accepts exactly 50 rules', async () => {
     const { portalId } = await env.connectPortal();
     const response = await call(portalId, 'PUT', {
