@@ -75,9 +75,10 @@ export function routedBy(decision: RoutingDecision): Routed {
 }
 
 /**
- * The deal property the matched priority is written to, once it is provisioned (helper h2's
- * `lexicontract_priority`, not in this portal's properties yet). Hook: when it exists, the
- * import's finish puts `priority` into the deal-sync write with the status; the dry run lists
- * it among the writes.
+ * The deal property the matched priority is written back to, once the app provisions one.
+ * Hook: the report properties of "What comes back" (`lexicontract_priority`, on another
+ * branch) read the priority from the contract's `source_snapshot.review.priority`, which is
+ * where routing puts it, so their write needs nothing from here; when they are merged, set
+ * this to that property's name and the dry run lists the write.
  */
 export const PRIORITY_PROPERTY: string | undefined = undefined;
