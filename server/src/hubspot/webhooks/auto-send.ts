@@ -21,7 +21,9 @@ import type { DealStageCache } from '../legal-review/pipeline-stages.ts';
  *
  * The deal's routing is evaluated with the stage the event says it entered (and the deal's
  * other properties as HubSpot has them now); when the first matching rule says "send
- * automatically", the deal is sent to legal review.
+ * automatically", the deal is sent to legal review. Only a deal's newest stage change is
+ * acted on (the inbound processing supersedes older ones): a stage the deal already left
+ * again by the time its event is processed does not send it.
  *
  * Idempotency: one claim per deal and rule (`hubspot_auto_send_claims`), taken in the same
  * transaction that creates the contract. Per deal and rule rather than per stage entry,

@@ -265,4 +265,25 @@ describe('routing rules endpoints', () => {
     expect(response.status).toBe(409);
     expect(ApiErrorSchema.parse(response.body).error.code).toBe('hubspot_not_connected');
   });
+
+  it('refuses a dry run of a deal id that is not a number, and answers 404 for an unknown deal', async () => {
+    const { portalId } = await env.connectPortal();
+    const dryRun = (body: Record<string, unknown>) =>
+      env.sandbox.control.signedCardFetch({
+        portalId: Number(portalId),
+        userId: 21,
+        userEmail: 'admin@example.com',
+        method: 'POST',
+        url: `${env.baseUrl}/api/v1/integrations/hubspot/settings/dry-run`,
+        body,
+      });
+    const bad = await dryRun({ dealId: '../42' });
+    expect(bad.status).toBe(400);
+    expect(ApiErrorSchema.parse(bad.body).error.code).toBe('invalid_request');
+    const extra = await dryRun({ dealId: '42', portalId: '1' });
+    expect(extra.status).toBe(400);
+    const missing = await dryRun({ dealId: '999999999' });
+    expect(missing.status).toBe(404);
+    expect(ApiErrorSchema.parse(missing.body).error.code).toBe('deal_not_found');
+  });
 });
