@@ -184,6 +184,8 @@ export function seedDemoPortal(control: SandboxControl): DemoPortal {
     portalId,
     {
       dealname: 'Globex — Renewal 2027',
+      contract_start_date: '2027-01-15',
+      contract_end_date: '2028-01-14',
       amount: '42000',
       deal_currency_code: 'EUR',
       closedate: '2027-01-15T00:00:00.000Z',
@@ -192,7 +194,13 @@ export function seedDemoPortal(control: SandboxControl): DemoPortal {
   );
   const initech = control.createDeal(
     portalId,
-    { dealname: 'Initech — Pilot SOW', amount: '12500', deal_currency_code: 'USD' },
+    {
+      dealname: 'Initech — Pilot SOW',
+      contract_start_date: '2026-12-01',
+      contract_end_date: '2027-05-31',
+      amount: '12500',
+      deal_currency_code: 'USD',
+    },
     { stageId: s.appointmentScheduled },
   );
   control.attachNoteWithFiles(portalId, initech.id, [
@@ -201,7 +209,13 @@ export function seedDemoPortal(control: SandboxControl): DemoPortal {
   ]);
   const umbrella = control.createDeal(
     portalId,
-    { dealname: 'Umbrella Health — Platform License', amount: '96000', deal_currency_code: 'GBP' },
+    {
+      dealname: 'Umbrella Health — Platform License',
+      contract_start_date: '2027-02-01',
+      contract_end_date: '2029-01-31',
+      amount: '96000',
+      deal_currency_code: 'GBP',
+    },
     { stageId: s.legalReview },
   );
   control.attachNoteWithFiles(portalId, umbrella.id, [
@@ -211,6 +225,22 @@ export function seedDemoPortal(control: SandboxControl): DemoPortal {
     },
   ]);
   const acmeContext = seedDealContext(control, portalId, acme.id);
+  // The other deals each have one company (taken as the counterparty: the only one).
+  const others: Array<[string, Record<string, string>]> = [
+    [
+      globex.id,
+      { name: 'Globex', legal_entity_name: 'Globex Corporation GmbH', sales_region: 'emea' },
+    ],
+    [initech.id, { name: 'Initech', legal_entity_name: 'Initech LLC', sales_region: 'na' }],
+    [
+      umbrella.id,
+      { name: 'Umbrella Health', legal_entity_name: 'Umbrella Health plc', sales_region: 'emea' },
+    ],
+  ];
+  for (const [dealId, properties] of others) {
+    const company = control.createCrmObject(portalId, 'companies', properties);
+    control.associateWithDeal(portalId, dealId, 'companies', company.id);
+  }
   return {
     portalId,
     acmeContext,

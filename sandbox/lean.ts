@@ -48,6 +48,16 @@ export const LEAN_OMISSIONS: Readonly<Record<string, Omissions>> = {
   'GET /crm/objects/:version/:objectType/:objectId/associations/:toObjectType': {
     results: ['associationTypes'],
   },
+  ...Object.fromEntries(
+    ['companies', '0-2', 'contacts', '0-1', 'line_items', '0-8'].map((type) => [
+      `POST /crm/objects/:version/${type}/batch/read`,
+      BATCH,
+    ]),
+  ),
+  'POST /crm/associations/:version/:fromObjectType/:toObjectType/batch/read': {
+    top: ['status', 'requestedAt', 'startedAt', 'completedAt', 'numErrors', 'links'],
+    errors: ['status', 'subCategory', 'links', 'id'],
+  },
   'GET /files/:version/files/:fileId': {
     top: [
       'createdAt',

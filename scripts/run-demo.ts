@@ -25,8 +25,9 @@ import { startWorkers } from '../server/src/worker.ts';
 
 /**
  * `npm run demo`: the sandbox-mode walk-through, scripted end to end against the production
- * code over HTTP: install, workflow action, card send, an automatic send by a routing rule and
- * its dry run, status changes, echo suppression,
+ * code over HTTP: install, field mapping, workflow action (with the deal's companies,
+ * contacts and line items), card send, an automatic send by a routing rule and its dry run,
+ * status changes, echo suppression,
  * manual edit put back, manual cancel. Prints each step and its result; exits non-zero if
  * any step fails. Uses a throwaway database (embedded, or a fresh one on DATABASE_URL).
  */
@@ -189,6 +190,79 @@ async function main(): Promise<number> {
     return `portal ${portalId} connected, tokens stored encrypted, LexiContract properties created`;
   });
 
+  await step('Admin maps HubSpot properties onto contract fields (settings page)', async () => {
+    const saved = await sandbox.control.signedCardFetch({
+      portalId,
+      userId: user.id,
+      userEmail: user.email,
+      method: 'PUT',
+      url: `${baseUrl}/api/v1/integrations/hubspot/settings/field-mapping`,
+      body: {
+        fields: [
+          {
+            field: 'counterpartyLegalName',
+            source: { object: 'company', property: 'legal_entity_name' },
+            required: true,
+          },
+          {
+            field: 'contractValue',
+            source: { object: 'deal', property: 'amount' },
+            required: true,
+          },
+          {
+            field: 'currency',
+            source: { object: 'deal', property: 'deal_currency_code' },
+            required: false,
+          },
+          {
+            field: 'termStart',
+            source: { object: 'deal', property: 'contract_start_date' },
+            required: true,
+          },
+          {
+            field: 'termEnd',
+            source: { object: 'deal', property: 'contract_end_date' },
+            required: true,
+          },
+          {
+            field: 'governingLaw',
+            source: { object: 'deal', property: 'governing_law' },
+            required: false,
+          },
+          {
+            field: 'region',
+            source: { object: 'company', property: 'sales_region' },
+            required: false,
+          },
+        ],
+        contactLabel: 'Signer',
+      },
+    });
+    check(
+      saved.status === 200,
+      `mapping save answered ${saved.status}: ${JSON.stringify(saved.body)}`,
+    );
+    const refused = await sandbox.control.signedCardFetch({
+      portalId,
+      userId: user.id,
+      userEmail: user.email,
+      method: 'PUT',
+      url: `${baseUrl}/api/v1/integrations/hubspot/settings/field-mapping`,
+      body: {
+        fields: [
+          { field: 'termStart', source: { object: 'deal', property: 'dealname' }, required: false },
+        ],
+        contactLabel: null,
+      },
+    });
+    const code = (refused.body as { error?: { code?: string } }).error?.code;
+    check(
+      refused.status === 400 && code === 'mapping_wrong_type',
+      `bad mapping answered ${refused.status} ${code ?? ''}`,
+    );
+    return `mapping version ${String((saved.body as { version?: number }).version)} saved (7 fields); a text property on a date field is refused (${code})`;
+  });
+
   await step('Workflow action: deal moved to "Legal Review" is sent to legal', async () => {
     const dealId = demo.deals.withAttachments;
     const moved = await sandbox.control.moveDealToStage(
@@ -220,6 +294,46 @@ async function main(): Promise<number> {
     );
     return `contract ${contractId} with ${files.length} files (${files.map((f) => f.name).join(', ')}); deal shows pending_review`;
   });
+
+  await step(
+    "The contract carries the deal's counterparty, value, term and line items",
+    async () => {
+      const contract = await database.db
+        .selectFrom('contracts')
+        .select(['metadata', 'metadata_mapping_version', 'source_snapshot'])
+        .where('id', '=', contractId)
+        .executeTakeFirstOrThrow();
+      const metadata = contract.metadata as Record<string, unknown>;
+      check(
+        metadata.counterpartyLegalName === 'Acme Corporation Ltd.',
+        `counterparty legal name ${JSON.stringify(metadata.counterpartyLegalName)}`,
+      );
+      check(
+        metadata.contractValue === 185000,
+        `contract value ${JSON.stringify(metadata.contractValue)}`,
+      );
+      check(
+        metadata.termStart === '2027-04-01' && metadata.termEnd === '2030-03-31',
+        `term ${JSON.stringify([metadata.termStart, metadata.termEnd])}`,
+      );
+      const snapshot = contract.source_snapshot as {
+        companies?: unknown[];
+        contacts?: unknown[];
+        lineItems?: unknown[];
+        primaryCompany?: { source?: string } | null;
+        lineItemTotals?: { net?: string } | null;
+      };
+      check(
+        snapshot.companies?.length === 2 && snapshot.primaryCompany?.source === 'hubspot_primary',
+        'the primary company was not taken from HubSpot',
+      );
+      check(
+        snapshot.contacts?.length === 3 && snapshot.lineItems?.length === 2,
+        'contacts or line items missing',
+      );
+      return `Acme Corporation Ltd. (primary of 2 companies), 185,000 USD, 2027-04-01 → 2030-03-31, 3 contacts, line items net ${snapshot.lineItemTotals?.net ?? '?'} (mapping v${String(contract.metadata_mapping_version)})`;
+    },
+  );
 
   await step('Deal card: "Send to Legal Review" (signed hubspot.fetch call)', async () => {
     const dealId = demo.deals.withoutAttachments;
@@ -278,9 +392,22 @@ async function main(): Promise<number> {
       check(saved.status === 200, `saving the rule answered ${saved.status}`);
       const dealId = sandbox.control.createDeal(
         portalId,
-        { dealname: 'Globex enterprise licence', amount: '60000' },
+        {
+          dealname: 'Globex enterprise licence',
+          amount: '60000',
+          contract_start_date: '2027-01-01',
+          contract_end_date: '2028-12-31',
+        },
         { stageId: SANDBOX_STAGE_IDS.presentationScheduled },
       ).id;
+      // What the field mapping above requires: a primary company with its legal entity name.
+      const globex = sandbox.control.createCrmObject(portalId, 'companies', {
+        name: 'Globex',
+        legal_entity_name: 'Globex Corporation',
+      });
+      sandbox.control.associateWithDeal(portalId, dealId, 'companies', globex.id, {
+        primary: true,
+      });
       sandbox.control.attachNoteWithFiles(portalId, dealId, [
         { name: 'Globex MSA.pdf', text: 'Master services agreement' },
       ]);

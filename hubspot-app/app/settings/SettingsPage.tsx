@@ -41,6 +41,7 @@ import {
   type SyncHealth,
 } from './api-schemas.ts';
 import { callBackend } from './backend.ts';
+import { FieldMappingSection } from './FieldMappingSection.tsx';
 import { RoutingSection } from './RoutingSection.tsx';
 
 hubspot.extend<'settings'>(() => <SettingsPage />);
@@ -181,6 +182,7 @@ export function SettingsPage() {
           />
         </>
       ) : null}
+      {options !== null ? <FieldMappingSection /> : null}
       {options !== null ? <RoutingSection /> : null}
     </Flex>
   );

@@ -73,3 +73,24 @@ export const FieldMappingDataSchema = z.object({
   maxFields: z.number().int(),
 });
 export type FieldMappingData = z.infer<typeof FieldMappingDataSchema>;
+
+export const PRIMARY_COMPANY_PATH = '/api/v1/integrations/hubspot/settings/primary-company';
+
+/** `GET /settings/primary-company?dealId=` and the `PUT` answer: a deal's companies. */
+export const PrimaryCompanyDataSchema = z.object({
+  dealId: z.string(),
+  companies: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string().nullable(),
+      domain: z.string().nullable(),
+      primaryInHubSpot: z.boolean(),
+    }),
+  ),
+  /** The counterparty a send takes now, and why. */
+  primaryCompany: z.object({ id: z.string(), source: z.string() }).nullable(),
+  problem: z.string().nullable(),
+  /** False when the portal has not granted the company read scope. */
+  readable: z.boolean(),
+});
+export type PrimaryCompanyData = z.infer<typeof PrimaryCompanyDataSchema>;

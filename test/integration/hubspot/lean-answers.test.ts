@@ -65,6 +65,14 @@ describe('main flows with lean answers', () => {
     const dealId = control.createDeal(Number(portalId), { dealname: 'Acme MSA' }).id;
     control.attachNoteWithFiles(Number(portalId), dealId, [PDF]);
     control.attachNoteWithFiles(Number(portalId), dealId, [DOCX]);
+    const company = control.createCrmObject(Number(portalId), 'companies', { name: 'Acme' });
+    control.associateWithDeal(Number(portalId), dealId, 'companies', company.id, { primary: true });
+    const item = control.createCrmObject(Number(portalId), 'line_items', {
+      name: 'Licence',
+      quantity: '2',
+      price: '10',
+    });
+    control.associateWithDeal(Number(portalId), dealId, 'line_items', item.id);
 
     const fired = await control.fireWorkflowAction(Number(portalId), dealId, {});
     expect(fired.status).toBe(200);
@@ -81,6 +89,15 @@ describe('main flows with lean answers', () => {
       .orderBy('created_at')
       .execute();
     expect(files.map((f) => f.sha256)).toEqual([expectedFileSha256(PDF), expectedFileSha256(DOCX)]);
+    const snapshot = await db
+      .selectFrom('contracts')
+      .select('source_snapshot')
+      .where('id', '=', contractId)
+      .executeTakeFirstOrThrow();
+    expect(snapshot.source_snapshot).toMatchObject({
+      primaryCompany: { id: company.id, source: 'hubspot_primary' },
+      lineItems: [{ id: item.id, amount: '20' }],
+    });
 
     const card = await control.signedCardFetch({
       portalId: Number(portalId),

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import { writeContractFile } from '../../../server/src/core/contracts/contract-files.ts';
 import { createContract } from '../../../server/src/core/contracts/contracts-service.ts';
+import { recordContractMetadata } from '../../../server/src/core/contracts/external-records.ts';
 import { createOrganization } from '../../../server/src/core/organizations/organizations.ts';
 import { createSignInLink } from '../../../server/src/core/auth/sign-in-links.ts';
 import { buildTestApp } from '../../helpers/test-app.ts';
@@ -153,6 +154,79 @@ describe('contracts pages', () => {
       .where('id', '=', contract.id)
       .executeTakeFirstOrThrow();
     expect(row.negotiation_status).toBe('in_review');
+  });
+
+  it('shows the deal’s counterparty, contacts, line items and the mapped contract fields readably', async () => {
+    const { client, org } = await signedIn('Fabrikam');
+    const contract = await createContract(database.db, {
+      organizationId: org.id,
+      title: 'Acme MSA',
+      externalSource: 'hubspot',
+      externalId: '5561',
+      externalAccountId: '777001',
+      createdBySource: 'hubspot_workflow',
+      actor: 'hubspot:portal:777001',
+      sourceSnapshot: {
+        name: 'Acme MSA',
+        currency: 'USD',
+        companies: [
+          { id: '301', name: 'Acme', domain: 'acme.example', primaryInHubSpot: true },
+          { id: '302', name: 'Acme Holdings', domain: null, primaryInHubSpot: false },
+        ],
+        primaryCompany: { id: '301', source: 'hubspot_primary' },
+        primaryCompanyProblem: null,
+        contacts: [
+          {
+            id: '201',
+            name: 'Ada Byron',
+            email: 'ada@acme.example',
+            jobTitle: 'General Counsel',
+            labels: ['Signer'],
+          },
+        ],
+        lineItems: [
+          {
+            id: '701',
+            name: 'Platform licence',
+            quantity: '500',
+            unitPrice: '300',
+            unitDiscount: null,
+            discountPercentage: '10',
+            term: 'P36M',
+            amount: '135000',
+          },
+        ],
+        lineItemTotals: { gross: '150000.00', discount: '15000.00', net: '135000.00' },
+        unread: [],
+      },
+    });
+    await recordContractMetadata(
+      database.db,
+      contract.id,
+      {
+        counterpartyLegalName: 'Acme Corporation Ltd.',
+        contractValue: 185000,
+        currency: 'USD',
+        termStart: '2027-04-01',
+      },
+      2,
+    );
+    const detail = await client.get(`/contracts/${contract.id}`);
+    expect(detail.statusCode).toBe(200);
+    const text = detail.body.replace(/\s+/g, ' ');
+    expect(detail.body).toContain('data-testid="deal-context"');
+    expect(text).toContain('primary in HubSpot, HubSpot company 301');
+    expect(text).toContain('Acme Holdings');
+    expect(text).toContain('General Counsel');
+    expect(text).toContain('Signer');
+    expect(text).toContain('36 months');
+    expect(text).toContain('$135,000.00');
+    expect(text).toContain('Counterparty legal name');
+    expect(text).toContain('Acme Corporation Ltd.');
+    expect(text).toContain('$185,000.00');
+    expect(text).toContain('field mapping version 2');
+    // Readably, not as raw JSON.
+    expect(detail.body).not.toContain('"primaryInHubSpot"');
   });
 
   it('never shows another organization’s contract or file', async () => {

@@ -7,7 +7,7 @@ import {
   CrmObjectsBatchSchema,
   DEAL_TO_PRIMARY_COMPANY_TYPE_ID,
   type AssociationsBatchInput,
-  type CrmObject,
+  type ContextRecord,
   type LabelledAssociationType,
 } from '../wire/index.ts';
 import { hubspotPaths } from '../wire/api-versions.ts';
@@ -150,7 +150,7 @@ async function readRecords(
   ids: readonly string[],
   properties: readonly string[],
   options: PortalClientOptions,
-): Promise<Map<string, CrmObject>> {
+): Promise<Map<string, ContextRecord>> {
   const batches: string[][] = [];
   for (let i = 0; i < ids.length; i += BATCH_INPUT_LIMIT) {
     batches.push(ids.slice(i, i + BATCH_INPUT_LIMIT));
@@ -178,12 +178,12 @@ async function readRecords(
   return new Map(bodies.flat().map((r) => [r.id, r]));
 }
 
-function value(record: CrmObject | undefined, name: string): string | null {
+function value(record: ContextRecord | undefined, name: string): string | null {
   const v = record?.properties[name];
   return v === undefined || v === null || v === '' ? null : v;
 }
 
-function picked(record: CrmObject | undefined, names: readonly string[]): PropertyValues {
+function picked(record: ContextRecord | undefined, names: readonly string[]): PropertyValues {
   const out: Record<string, string | null> = {};
   for (const name of names) {
     // Absent stays absent: it tells a deleted property from an empty one.

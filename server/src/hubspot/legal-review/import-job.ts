@@ -29,7 +29,6 @@ import { enqueueDealSync } from '../outbox/deal-sync-outbox.ts';
 import {
   classifyAttachment,
   DealNotFoundError,
-  fetchDealSnapshot,
   fetchFileMetadata,
   fetchSignedUrl,
   listDealAttachmentRefs,
@@ -52,17 +51,7 @@ import {
   type ImportDealPayload,
 } from './job-definitions.ts';
 import { DownloadError, openDownload } from './safe-download.ts';
-import { getOrganizationIntegration } from '../../core/integrations/organization-integrations.ts';
-import { fetchDealContext, type DealContext } from './deal-context.ts';
-import { currentFieldMapping, primaryCompanyChoice } from './field-mapping-store.ts';
-import {
-  applyMapping,
-  mappedProperties,
-  mappingContact,
-  requiredFieldsMessage,
-  type MappingResult,
-  type MappingSourceObject,
-} from '../mapping/field-mapping.ts';
+import { readMappedDeal } from './mapped-deal.ts';
 import { decideRouting, routedBy, routingFactsOf } from './routing.ts';
 import { backoffDelayMs } from '../../platform/backoff.ts';
 import { importBytes, importDurationSeconds } from '../../platform/metrics.ts';
@@ -278,30 +267,6 @@ async function importOneFile(
   }
 }
 
-/** The mapping applied to what the import read (primary company, the mapping's contact). */
-export function mapDealContext(
-  mapping: Parameters<typeof applyMapping>[0],
-  dealValues: Readonly<Record<string, string | null>>,
-  context: DealContext,
-): MappingResult {
-  const company = context.companies.find((c) => c.id === context.primaryCompany?.id);
-  const contact = mappingContact(context.contacts, mapping.contactLabel);
-  const unreadable: MappingSourceObject[] = context.unread.flatMap((u) =>
-    u.objects === 'companies'
-      ? ['company' as const]
-      : u.objects === 'contacts'
-        ? ['contact' as const]
-        : [],
-  );
-  return applyMapping(mapping, {
-    deal: dealValues,
-    company: company?.properties ?? null,
-    companyProblem: context.primaryCompanyProblem,
-    contact: contact?.properties ?? null,
-    unreadable,
-  });
-}
-
 /** Fetches everything and stores the files; returns the summary (no contract state change). */
 async function runImport(
   deps: ImportJobDeps,
@@ -313,26 +278,17 @@ async function runImport(
   if (!contract)
     throw new ImportFailure('import_failed', 'The contract was deleted during the import.');
 
-  const integration = await getOrganizationIntegration(deps.db, payload.organizationId, 'hubspot');
-  const versioned = await currentFieldMapping(deps.db, payload.organizationId);
-  const reads = versioned ? mappedProperties(versioned.mapping) : undefined;
-  const snapshot = await fetchDealSnapshot(td, payload.portalId, payload.dealId, {
-    signal,
-    ...(reads ? { extraProperties: reads.deal } : {}),
-  });
-  const choice = await primaryCompanyChoice(deps.db, payload.organizationId, payload.dealId);
-  const context = await fetchDealContext(td, payload.portalId, payload.dealId, {
-    signal,
-    grantedScopes: integration?.granted_scopes ?? [],
-    ...(reads ? { companyProperties: reads.company, contactProperties: reads.contact } : {}),
-    ...(choice !== undefined ? { primaryCompanyChoice: choice } : {}),
-  });
-  const mapped = versioned
-    ? {
-        version: versioned.version,
-        ...mapDealContext(versioned.mapping, snapshot.properties ?? {}, context),
-      }
-    : null;
+  const {
+    snapshot,
+    context,
+    mapping: mapped,
+    refusal,
+  } = await readMappedDeal(
+    deps.db,
+    td,
+    { organizationId: payload.organizationId, portalId: payload.portalId, dealId: payload.dealId },
+    { signal },
+  );
   // An automatic send keeps the rule that sent it; a card or workflow send is routed now.
   const routing =
     payload.routing ??
@@ -374,7 +330,6 @@ async function runImport(
     contract.importSummary === null && snapshot.name ? snapshot.name : undefined,
   );
   await recordContractMetadata(deps.db, contract.id, mapped?.values ?? {}, mapped?.version ?? null);
-  const refusal = mapped ? requiredFieldsMessage(mapped.missing) : null;
   if (refusal !== null) throw new ImportFailure('mapping_incomplete', refusal);
 
   const refs = await listDealAttachmentRefs(td, payload.portalId, payload.dealId, { signal });

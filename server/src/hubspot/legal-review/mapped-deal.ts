@@ -3,69 +3,89 @@ import type { Kysely } from 'kysely';
 import { getOrganizationIntegration } from '../../core/integrations/organization-integrations.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import type { HubSpotTokenDeps } from '../client/access-tokens.ts';
+import type { PortalClientOptions } from '../client/portal-client.ts';
 import {
+  applyMapping,
   mappedProperties,
+  mappingContact,
+  requiredFieldsMessage,
   type FieldMapping,
   type MappingResult,
+  type MappingSourceObject,
 } from '../mapping/field-mapping.ts';
-import { fetchDealContext } from './deal-context.ts';
+import { fetchDealContext, type DealContext } from './deal-context.ts';
 import { fetchDealSnapshot, type DealSnapshot } from './deal-reader.ts';
 import { currentFieldMapping, primaryCompanyChoice } from './field-mapping-store.ts';
-import { mapDealContext } from './import-job.ts';
 
 /**
- * A deal read the way the import reads it, with the organization's field mapping applied:
- * the snapshot (with the mapped deal properties) and, when a mapping exists, its values and
- * what is missing. Only reads (HubSpot and the database). For the dry run, and for routing
- * an automatic send whose rules test mapped fields.
+ * A deal as a send sees it: the deal (with the mapped properties), its companies, contacts
+ * and line items, and the organization's field mapping applied to them. Only reads (HubSpot
+ * and the database): the import stores the result, the dry run only shows it.
  */
+
 export interface MappedDeal {
   readonly snapshot: DealSnapshot;
-  /** Null: the organization has no field mapping. */
-  readonly mapped:
-    (MappingResult & { readonly version: number; readonly mapping: FieldMapping }) | null;
+  readonly context: DealContext;
+  /** null when the organization has no field mapping. */
+  readonly mapping: (MappingResult & { readonly version: number }) | null;
+  /** Why a send must stop (required fields without a value, each naming its property). */
+  readonly refusal: string | null;
+}
+
+/** The mapping applied to what was read (the primary company, the mapping's contact). */
+export function mapDealContext(
+  mapping: FieldMapping,
+  dealValues: Readonly<Record<string, string | null>>,
+  context: DealContext,
+): MappingResult {
+  const company = context.companies.find((c) => c.id === context.primaryCompany?.id);
+  const contact = mappingContact(context.contacts, mapping.contactLabel);
+  const unreadable: MappingSourceObject[] = context.unread.flatMap((u) =>
+    u.objects === 'companies'
+      ? ['company' as const]
+      : u.objects === 'contacts'
+        ? ['contact' as const]
+        : [],
+  );
+  return applyMapping(mapping, {
+    deal: dealValues,
+    company: company?.properties ?? null,
+    companyProblem: context.primaryCompanyProblem,
+    contact: contact?.properties ?? null,
+    unreadable,
+  });
 }
 
 export async function readMappedDeal(
-  deps: { readonly db: Kysely<DB>; readonly tokenDeps: HubSpotTokenDeps },
-  input: { readonly organizationId: string; readonly portalId: string; readonly dealId: string },
-  options: { readonly withMapping?: boolean } = {},
+  db: Kysely<DB>,
+  td: HubSpotTokenDeps,
+  input: { organizationId: string; portalId: string; dealId: string },
+  options: PortalClientOptions = {},
 ): Promise<MappedDeal> {
-  const { db, tokenDeps } = deps;
-  const versioned =
-    options.withMapping === false ? null : await currentFieldMapping(db, input.organizationId);
+  const integration = await getOrganizationIntegration(db, input.organizationId, 'hubspot');
+  const versioned = await currentFieldMapping(db, input.organizationId);
   const reads = versioned ? mappedProperties(versioned.mapping) : undefined;
-  const snapshot = await fetchDealSnapshot(tokenDeps, input.portalId, input.dealId, {
+  const snapshot = await fetchDealSnapshot(td, input.portalId, input.dealId, {
+    ...options,
     ...(reads ? { extraProperties: reads.deal } : {}),
   });
-  if (!versioned || !reads) return { snapshot, mapped: null };
-  const [integration, choice] = await Promise.all([
-    getOrganizationIntegration(db, input.organizationId, 'hubspot'),
-    primaryCompanyChoice(db, input.organizationId, input.dealId),
-  ]);
-  const context = await fetchDealContext(tokenDeps, input.portalId, input.dealId, {
+  const choice = await primaryCompanyChoice(db, input.organizationId, input.dealId);
+  const context = await fetchDealContext(td, input.portalId, input.dealId, {
+    ...options,
     grantedScopes: integration?.granted_scopes ?? [],
-    companyProperties: reads.company,
-    contactProperties: reads.contact,
+    ...(reads ? { companyProperties: reads.company, contactProperties: reads.contact } : {}),
     ...(choice !== undefined ? { primaryCompanyChoice: choice } : {}),
   });
+  const mapping = versioned
+    ? {
+        version: versioned.version,
+        ...mapDealContext(versioned.mapping, snapshot.properties ?? {}, context),
+      }
+    : null;
   return {
     snapshot,
-    mapped: {
-      version: versioned.version,
-      mapping: versioned.mapping,
-      ...mapDealContext(versioned.mapping, snapshot.properties ?? {}, context),
-    },
+    context,
+    mapping,
+    refusal: mapping ? requiredFieldsMessage(mapping.missing) : null,
   };
-}
-
-/** The mapped contract fields a routing rule may test (key and label). */
-export async function mappedFieldChoices(
-  db: Kysely<DB>,
-  organizationId: string,
-): Promise<Map<string, { key: string; label: string }>> {
-  const versioned = await currentFieldMapping(db, organizationId);
-  return new Map(
-    (versioned?.mapping.fields ?? []).map((f) => [f.field, { key: f.field, label: f.label }]),
-  );
 }

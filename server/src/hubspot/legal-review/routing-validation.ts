@@ -1,4 +1,7 @@
+import type { Kysely } from 'kysely';
 import { z } from 'zod';
+
+import type { DB } from '../../platform/db/schema.ts';
 
 import { ValidationError } from '../../platform/errors.ts';
 import {
@@ -10,6 +13,7 @@ import {
 import type { HubSpotTokenDeps } from '../client/access-tokens.ts';
 import { portalRequest } from '../client/portal-client.ts';
 import { hubspotPaths } from '../wire/api-versions.ts';
+import { currentFieldMapping } from './field-mapping-store.ts';
 import { readDealStages } from './pipeline-stages.ts';
 import type { StageInfo } from './routing-rules.ts';
 
@@ -19,6 +23,17 @@ import type { StageInfo } from './routing-rules.ts';
  * A problem refuses the whole save (400, a stable code, `details.field` naming the field,
  * nothing stored); overlaps are only warnings (`ruleWarnings`).
  */
+
+/** The mapped contract fields a routing rule may test (key and label). */
+export async function mappedFieldChoices(
+  db: Kysely<DB>,
+  organizationId: string,
+): Promise<Map<string, MappedFieldInfo>> {
+  const versioned = await currentFieldMapping(db, organizationId);
+  return new Map(
+    (versioned?.mapping.fields ?? []).map((f) => [f.field, { key: f.field, label: f.label }]),
+  );
+}
 
 /** HubSpot's deal type property (a default enumeration: new / existing business). */
 export const DEAL_TYPE_PROPERTY = 'dealtype';

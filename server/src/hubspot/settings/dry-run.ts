@@ -20,6 +20,7 @@ import { readDealStages } from '../legal-review/pipeline-stages.ts';
 import { PRIORITY_PROPERTY, decideRouting, routingFactsOf } from '../legal-review/routing.ts';
 import { getHubSpotSettings } from '../legal-review/settings-store.ts';
 import { readMappedDeal } from '../legal-review/mapped-deal.ts';
+import { currentFieldMapping } from '../legal-review/field-mapping-store.ts';
 
 /**
  * The settings page's dry run: what sending one deal would do, with nothing written anywhere
@@ -50,8 +51,9 @@ export async function dryRunDeal(
   input: { organizationId: string; portalId: string; dealId: string },
 ): Promise<DryRunResult> {
   const { organizationId, portalId, dealId } = input;
-  const [{ snapshot, mapped }, stages, settings, open] = await Promise.all([
-    readMappedDeal(deps, { organizationId, portalId, dealId }),
+  const [{ snapshot, mapping: mapped }, versioned, stages, settings, open] = await Promise.all([
+    readMappedDeal(deps.db, deps.tokenDeps, { organizationId, portalId, dealId }),
+    currentFieldMapping(deps.db, organizationId),
     readDealStages(deps.tokenDeps, portalId),
     getHubSpotSettings(deps.db, organizationId),
     findOpenDealContract(deps.db, organizationId, portalId, dealId),
@@ -121,7 +123,10 @@ export async function dryRunDeal(
   }
 
   const mappedSources = new Map(
-    (mapped?.mapping.fields ?? []).map((f) => [f.field, `${f.source.object}.${f.source.property}`]),
+    (versioned?.mapping.fields ?? []).map((f) => [
+      f.field,
+      `${f.source.object}.${f.source.property}`,
+    ]),
   );
   const url = open ? contractUrl(deps.config.publicBaseUrl, open.id) : null;
   const writes: DryRunResult['writes'] = [

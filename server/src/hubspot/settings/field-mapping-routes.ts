@@ -5,7 +5,10 @@ import { STANDARD_METADATA_FIELDS } from '../../core/contracts/metadata-fields.t
 import { findIntegrationByExternalAccount } from '../../core/integrations/organization-integrations.ts';
 import { ValidationError } from '../../platform/errors.ts';
 import { parseInput } from '../../platform/http/validation.ts';
-import type { FieldMappingData } from '../../../../hubspot-app/app/settings/field-mapping-schemas.ts';
+import type {
+  FieldMappingData,
+  PrimaryCompanyData,
+} from '../../../../hubspot-app/app/settings/field-mapping-schemas.ts';
 import {
   hubSpotTokenDeps,
   PortalNeedsReconnectError,
@@ -16,11 +19,14 @@ import {
   hubspotActor,
   portalConnection,
   signedQuery,
+  signedQuerySchema,
   SignedProxyQuerySchema,
 } from '../inbound/signed-query.ts';
+import { fetchDealContext } from '../legal-review/deal-context.ts';
 import {
   choosePrimaryCompanyFor,
   currentFieldMapping,
+  primaryCompanyChoice,
   saveFieldMapping,
   type VersionedMapping,
 } from '../legal-review/field-mapping-store.ts';
@@ -121,6 +127,41 @@ const PrimaryCompanyChoiceSchema = z.strictObject({
   companyId: z.string().regex(/^\d{1,20}$/, 'a HubSpot company id'),
 });
 
+const PrimaryCompanyQuerySchema = signedQuerySchema({
+  dealId: z.string().regex(/^\d{1,20}$/, 'a HubSpot deal id'),
+});
+
+/** The deal's companies as a send would read them now, with the counterparty it would take. */
+async function primaryCompanyData(
+  request: FastifyRequest,
+  caller: Caller,
+  dealId: string,
+): Promise<PrimaryCompanyData> {
+  const context = await fetchDealContext(
+    hubSpotTokenDeps(request.server),
+    caller.portalId,
+    dealId,
+    {
+      grantedScopes: caller.grantedScopes,
+      ...(await primaryCompanyChoice(request.server.db, caller.organizationId, dealId).then((c) =>
+        c !== undefined ? { primaryCompanyChoice: c } : {},
+      )),
+    },
+  );
+  return {
+    dealId,
+    companies: context.companies.map((c) => ({
+      id: c.id,
+      name: c.name,
+      domain: c.domain,
+      primaryInHubSpot: c.primaryInHubSpot,
+    })),
+    primaryCompany: context.primaryCompany,
+    problem: context.primaryCompanyProblem,
+    readable: !context.unread.some((u) => u.objects === 'companies'),
+  };
+}
+
 export async function fieldMappingRoutes(app: FastifyInstance): Promise<void> {
   app.get('/settings/field-mapping', async (request, reply) => {
     noStore(reply);
@@ -162,11 +203,26 @@ export async function fieldMappingRoutes(app: FastifyInstance): Promise<void> {
     return mappingData(saved, catalog);
   });
 
+  app.get('/settings/primary-company', async (request, reply) => {
+    noStore(reply);
+    const caller = await connectedCaller(request);
+    const { dealId } = signedQuery(request, PrimaryCompanyQuerySchema);
+    return primaryCompanyData(request, caller, dealId);
+  });
+
   app.put('/settings/primary-company', async (request, reply) => {
     noStore(reply);
     const caller = await connectedCaller(request);
     const input = parseInput(PrimaryCompanyChoiceSchema, signedJson(request), 'body');
+    const before = await primaryCompanyData(request, caller, input.dealId);
+    if (!before.companies.some((c) => c.id === input.companyId)) {
+      throw new ValidationError(
+        `Company ${input.companyId} is not associated with deal ${input.dealId}.`,
+        [{ path: 'companyId', message: 'not one of the deal’s companies' }],
+        'primary_company_not_on_deal',
+      );
+    }
     await choosePrimaryCompanyFor(request.server.db, caller.organizationId, input, caller.actor);
-    return { dealId: input.dealId, companyId: input.companyId };
+    return primaryCompanyData(request, caller, input.dealId);
   });
 }

@@ -22,13 +22,13 @@ import { ruleWarnings, type RuleSet } from '../legal-review/routing-rules.ts';
 import { getRoutingRules, saveRoutingRules, withRuleIds } from '../legal-review/routing-store.ts';
 import {
   InvalidRoutingRulesError,
+  mappedFieldChoices,
   parseRoutingRulesInput,
   readPortalRoutingFacts,
   ruleChoices,
   ruleProblems,
   type PortalRoutingFacts,
 } from '../legal-review/routing-validation.ts';
-import { mappedFieldChoices } from '../legal-review/mapped-deal.ts';
 import { dryRunDeal } from './dry-run.ts';
 
 /**

@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import { recordAudit } from '../../core/audit/audit-log.ts';
 import { findContractsByExternalRef } from '../../core/contracts/external-records.ts';
 import type { DB } from '../../platform/db/schema.ts';
-import { DealNotFoundError } from '../legal-review/deal-reader.ts';
+import { DealNotFoundError, fetchDealSnapshot } from '../legal-review/deal-reader.ts';
 import { readMappedDeal } from '../legal-review/mapped-deal.ts';
 import { requestLegalReview } from '../legal-review/import-service.ts';
 import { routedBy, routingFactsOf } from '../legal-review/routing.ts';
@@ -88,22 +88,24 @@ export async function autoSendOnStageEntry(deps: AutoSendDeps, event: StageEvent
   const needsMapping = ruleSet.rules.some((rule) =>
     rule.conditions.some((c) => c.kind === 'mapped_field'),
   );
-  let read;
+  let snapshot;
+  let mapped;
   try {
-    read = await readMappedDeal(
-      { db: deps.db, tokenDeps: deps.tokenDeps },
-      {
+    if (needsMapping) {
+      const read = await readMappedDeal(deps.db, deps.tokenDeps, {
         organizationId: event.organization_id,
         portalId: event.portal_id,
         dealId: event.object_id,
-      },
-      { withMapping: needsMapping },
-    );
+      });
+      snapshot = read.snapshot;
+      mapped = read.mapping;
+    } else {
+      snapshot = await fetchDealSnapshot(deps.tokenDeps, event.portal_id, event.object_id);
+    }
   } catch (error) {
     if (error instanceof DealNotFoundError) return 'deal_not_found';
     throw error;
   }
-  const { snapshot, mapped } = read;
   const entered = stages.find((s) => s.id === stageId);
   const decision = evaluateRules(
     ruleSet,

@@ -38,8 +38,12 @@ export interface AssociationsBatchInput {
   inputs: Array<{ id: string; after?: string }>;
 }
 
+/** A company, contact or line item as read: only its id and the asked-for properties. */
+export const ContextRecordSchema = CrmObjectSchema.pick({ id: true, properties: true });
+export type ContextRecord = z.infer<typeof ContextRecordSchema>;
+
 /** Batch read of companies / contacts / line items: the results only. */
-export const CrmObjectsBatchSchema = z.object({ results: z.array(CrmObjectSchema) });
+export const CrmObjectsBatchSchema = z.object({ results: z.array(ContextRecordSchema) });
 
 /**
  * A property definition as the mapping pickers use it (`Property`, read leniently: a

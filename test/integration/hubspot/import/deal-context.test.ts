@@ -1,6 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { FieldMappingDataSchema } from '../../../../hubspot-app/app/settings/field-mapping-schemas.ts';
+import {
+  FieldMappingDataSchema,
+  PrimaryCompanyDataSchema,
+} from '../../../../hubspot-app/app/settings/field-mapping-schemas.ts';
 import { REQUIRED_SCOPES } from '../../../../server/src/hubspot/install/scopes.ts';
 import { startHubSpotTestEnv } from '../../../helpers/hubspot-env.ts';
 import { createTestDatabase } from '../../../helpers/test-db.ts';
@@ -273,7 +276,7 @@ describe('the deal context at import', () => {
   it('says when no company is primary, fails a required company field naming why, and takes the admin choice on the next send', async () => {
     const { portalId } = await env.connectPortal();
     customProperties(Number(portalId));
-    const { dealId, holdingId } = dealWithContext(Number(portalId), { primary: false });
+    const { dealId, holdingId, acmeId } = dealWithContext(Number(portalId), { primary: false });
     expect(
       (await signed(portalId, 'PUT', MAPPING, { fields: MAPPED_FIELDS, contactLabel: null }))
         .status,
@@ -285,6 +288,17 @@ describe('the deal context at import', () => {
     expect(first.contract.import_error).toContain('none is marked primary');
     expect(first.contract.source_snapshot).toMatchObject({ primaryCompany: null });
 
+    const PRIMARY = `${env.baseUrl}/api/v1/integrations/hubspot/settings/primary-company`;
+    const looked = await signed(portalId, 'GET', `${PRIMARY}?dealId=${dealId}`);
+    expect(looked.status).toBe(200);
+    const lookedData = PrimaryCompanyDataSchema.parse(looked.body);
+    expect(lookedData.companies.map((c) => c.id).sort()).toEqual([holdingId, acmeId].sort());
+    expect(lookedData.primaryCompany).toBeNull();
+    expect(lookedData.problem).toContain('none is marked primary');
+    const stranger = await signed(portalId, 'PUT', PRIMARY, { dealId, companyId: '1' });
+    expect(stranger.status).toBe(400);
+    expect(stranger.body).toMatchObject({ error: { code: 'primary_company_not_on_deal' } });
+
     const chosen = await signed(
       portalId,
       'PUT',
@@ -295,6 +309,10 @@ describe('the deal context at import', () => {
       },
     );
     expect(chosen.status).toBe(200);
+    expect(PrimaryCompanyDataSchema.parse(chosen.body).primaryCompany).toEqual({
+      id: holdingId,
+      source: 'admin_choice',
+    });
     const second = await send(portalId, dealId);
     expect(second.contract.source_snapshot).toMatchObject({
       primaryCompany: { id: holdingId, source: 'admin_choice' },
