@@ -13,6 +13,10 @@ import {
 import type { HubSpotTokenDeps } from '../client/access-tokens.ts';
 import { portalRequest } from '../client/portal-client.ts';
 import { hubspotPaths } from '../wire/api-versions.ts';
+import {
+  normaliseMetadataValue,
+  type MetadataFieldKind,
+} from '../../core/contracts/metadata-fields.ts';
 import { currentFieldMapping } from './field-mapping-store.ts';
 import { readDealStages } from './pipeline-stages.ts';
 import type { StageInfo } from './routing-rules.ts';
@@ -31,7 +35,10 @@ export async function mappedFieldChoices(
 ): Promise<Map<string, MappedFieldInfo>> {
   const versioned = await currentFieldMapping(db, organizationId);
   return new Map(
-    (versioned?.mapping.fields ?? []).map((f) => [f.field, { key: f.field, label: f.label }]),
+    (versioned?.mapping.fields ?? []).map((f) => [
+      f.field,
+      { key: f.field, label: f.label, kind: f.kind },
+    ]),
   );
 }
 
@@ -106,6 +113,7 @@ export interface PropertyInfo {
 export interface MappedFieldInfo {
   readonly key: string;
   readonly label: string;
+  readonly kind: MetadataFieldKind;
 }
 
 export interface PortalRoutingFacts {
@@ -291,17 +299,51 @@ export function ruleProblems(
           });
           break;
         }
-        case 'mapped_field':
-          if (!facts.mappedFields.has(condition.field)) {
+        case 'mapped_field': {
+          const mappedField = facts.mappedFields.get(condition.field);
+          if (!mappedField) {
             problems.push({
               code: 'unknown_mapped_field',
               field: `${field}.field`,
               message: `the field mapping has no field "${condition.field}"`,
             });
+            break;
           }
+          condition.values.forEach((value, i) => {
+            if (normaliseMetadataValue(mappedField.kind, value) === undefined) {
+              problems.push({
+                code: 'wrong_value_type',
+                field: `${field}.values[${i}]`,
+                message: `"${value.slice(0, 60)}" is not a ${mappedField.kind} value (the type of "${mappedField.label}")`,
+              });
+            }
+          });
           break;
+        }
       }
     });
   });
   return problems;
+}
+
+/**
+ * The rules with mapped-field values written the way the mapping writes a contract's values
+ * (`normaliseMetadataValue`: a number as a number, a date as YYYY-MM-DD, a currency in
+ * capitals), so "equals" compares like with like. Call after `ruleProblems` found none.
+ */
+export function normalisedRules(
+  rules: readonly RoutingRule[],
+  facts: PortalRoutingFacts,
+): RoutingRule[] {
+  return rules.map((rule) => ({
+    ...rule,
+    conditions: rule.conditions.map((condition) => {
+      if (condition.kind !== 'mapped_field') return condition;
+      const kind = facts.mappedFields.get(condition.field)?.kind ?? 'text';
+      return {
+        ...condition,
+        values: condition.values.map((v) => String(normaliseMetadataValue(kind, v) ?? v)),
+      };
+    }),
+  }));
 }

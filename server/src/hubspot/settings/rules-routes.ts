@@ -23,6 +23,7 @@ import { getRoutingRules, saveRoutingRules, withRuleIds } from '../legal-review/
 import {
   InvalidRoutingRulesError,
   mappedFieldChoices,
+  normalisedRules,
   parseRoutingRulesInput,
   readPortalRoutingFacts,
   ruleChoices,
@@ -95,11 +96,12 @@ export const hubspotRoutingRulesRoutes: FastifyPluginAsync = async (app) => {
     );
     const problems = ruleProblems(rules, facts);
     if (problems.length > 0) throw new InvalidRoutingRulesError(problems);
+    const normalised = normalisedRules(rules, facts);
     const saved = await saveRoutingRules(
       request.server.db,
       organizationId,
       {
-        rules,
+        rules: normalised,
         default: input.default,
         ...(input.baseVersion !== undefined ? { baseVersion: input.baseVersion } : {}),
       },

@@ -401,10 +401,29 @@ describe('send automatically on stage entry', () => {
           required: true,
         },
         { field: 'region', source: { object: 'company', property: 'country' }, required: false },
+        { field: 'contractValue', source: { object: 'deal', property: 'amount' }, required: false },
       ],
       contactLabel: null,
     });
     expect(mapping.status, JSON.stringify(mapping.body)).toBe(200);
+    // A mapped number field takes numbers only (the field named), and is compared as one.
+    const wrongType = await signed(portalId, 'PUT', '/rules', {
+      rules: [
+        {
+          name: 'Value',
+          conditions: [
+            { kind: 'mapped_field', field: 'contractValue', op: 'in', values: ['1000.0', 'lots'] },
+          ],
+          priority: 'low',
+          queue: 'General',
+        },
+      ],
+      default: { priority: 'normal', queue: 'General' },
+    });
+    expect(wrongType.status).toBe(400);
+    expect(wrongType.body).toMatchObject({
+      error: { code: 'wrong_value_type', details: { field: 'rules[0].conditions[0].values[1]' } },
+    });
     const saved = await signed(portalId, 'PUT', '/rules', {
       rules: [
         {
@@ -417,13 +436,26 @@ describe('send automatically on stage entry', () => {
           queue: 'DACH',
           sendAutomatically: true,
         },
+        {
+          name: 'Exactly a thousand',
+          conditions: [
+            { kind: 'mapped_field', field: 'contractValue', op: 'equals', values: ['1000.0'] },
+          ],
+          priority: 'low',
+          queue: 'Small',
+        },
       ],
       default: { priority: 'normal', queue: 'General' },
     });
     expect(saved.status, JSON.stringify(saved.body)).toBe(200);
+    // Stored as the mapping writes the value: the number 1000.
+    expect(RoutingRulesDataSchema.parse(saved.body).rules[1]?.conditions).toEqual([
+      { kind: 'mapped_field', field: 'contractValue', op: 'equals', values: ['1000'] },
+    ]);
     expect(RoutingRulesDataSchema.parse(saved.body).choices?.mappedFields).toEqual([
       { value: 'counterpartyLegalName', label: 'Counterparty legal name' },
       { value: 'region', label: 'Region' },
+      { value: 'contractValue', label: 'Contract value' },
     ]);
 
     const german = newDeal(portalId, '1000');
@@ -447,6 +479,11 @@ describe('send automatically on stage entry', () => {
     expect(dry.routing.evaluations[0]?.conditions[0]).toMatchObject({
       matched: false,
       explanation: 'mapped field region has no value',
+    });
+    // The second rule compares the mapped amount (1000) with its normalised value.
+    expect(dry.routing).toMatchObject({
+      matchedRule: { name: 'Exactly a thousand' },
+      queue: 'Small',
     });
 
     await control.moveDealToStage(Number(portalId), german, SANDBOX_STAGE_IDS.contractSent);
