@@ -231,6 +231,23 @@ describe('routing rules endpoints', () => {
     expect(await versions(organizationId)).toEqual([1]);
   });
 
+  it('refuses a deal type rule in a portal whose deal type property was deleted', async () => {
+    const { organizationId, portalId } = await env.connectPortal();
+    env.sandbox.control.archiveObjectProperty(Number(portalId), 'deals', 'dealtype');
+    const response = await call(portalId, 'PUT', {
+      rules: [{ ...laterStages, conditions: [{ kind: 'deal_type', values: ['newbusiness'] }] }],
+      default: DEFAULT,
+    });
+    expect(response.status).toBe(400);
+    const { error } = FieldErrorSchema.parse(response.body);
+    expect([error.code, error.details.field]).toEqual([
+      'unknown_property',
+      'rules[0].conditions[0]',
+    ]);
+    expect(error.message).toContain('"dealtype" does not exist');
+    expect(await versions(organizationId)).toEqual([]);
+  });
+
   it('accepts exactly 50 rules', async () => {
     const { portalId } = await env.connectPortal();
     const response = await call(portalId, 'PUT', {
