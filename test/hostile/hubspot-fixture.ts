@@ -67,7 +67,9 @@ export type EndpointKey =
   | 'cardSend'
   | 'settings'
   | 'settingsOptions'
-  | 'retryFailed';
+  | 'retryFailed'
+  | 'routingRules'
+  | 'dryRun';
 
 export async function startHostileFixture(): Promise<HostileFixture> {
   const database = await createTestDatabase();
@@ -187,6 +189,25 @@ export async function startHostileFixture(): Promise<HostileFixture> {
       scheme: 'v3',
       bodyLimit: 16 * 1024,
       query,
+    },
+    routingRules: {
+      name: 'GET /settings/rules',
+      method: 'GET',
+      path: '/settings/rules',
+      policy: 'v3',
+      scheme: 'v3',
+      bodyLimit: 256 * 1024,
+      query,
+    },
+    dryRun: {
+      name: 'POST /settings/dry-run',
+      method: 'POST',
+      path: '/settings/dry-run',
+      policy: 'v3',
+      scheme: 'v3',
+      bodyLimit: 256 * 1024,
+      query,
+      body: { dealId: deal(dealNameA) },
     },
   };
   await env.sandbox.control.webhooksIdle();

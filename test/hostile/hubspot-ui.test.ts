@@ -22,7 +22,15 @@ import {
  */
 const fixture = await startHostileFixture();
 const { env, database, signer, endpoints } = fixture;
-const KEYS = ['card', 'cardSend', 'settings', 'settingsOptions', 'retryFailed'] as const;
+const KEYS = [
+  'card',
+  'cardSend',
+  'settings',
+  'settingsOptions',
+  'retryFailed',
+  'routingRules',
+  'dryRun',
+] as const;
 const originals = new Map<EndpointKey, unknown>();
 for (const key of KEYS) originals.set(key, (await deliverOriginal(fixture, endpoints[key])).json());
 
@@ -32,6 +40,8 @@ const RUNS: Record<(typeof KEYS)[number], number> = {
   settings: 600,
   settingsOptions: 700,
   retryFailed: 600,
+  routingRules: 400,
+  dryRun: 600,
 };
 
 /** The endpoint as called for another portal (same user and app). */
