@@ -69,7 +69,8 @@ export type EndpointKey =
   | 'settingsOptions'
   | 'retryFailed'
   | 'routingRules'
-  | 'dryRun';
+  | 'dryRun'
+  | 'fieldMapping';
 
 export async function startHostileFixture(): Promise<HostileFixture> {
   const database = await createTestDatabase();
@@ -165,7 +166,7 @@ export async function startHostileFixture(): Promise<HostileFixture> {
       path: '/settings',
       policy: 'v3',
       scheme: 'v3',
-      bodyLimit: 16 * 1024,
+      bodyLimit: 128 * 1024,
       query,
     },
     settingsOptions: {
@@ -174,7 +175,7 @@ export async function startHostileFixture(): Promise<HostileFixture> {
       path: '/settings/options',
       policy: 'v3',
       scheme: 'v3',
-      bodyLimit: 16 * 1024,
+      bodyLimit: 128 * 1024,
       query,
       body: {
         closedLostBehavior: 'do_nothing',
@@ -187,7 +188,16 @@ export async function startHostileFixture(): Promise<HostileFixture> {
       path: '/settings/retry-failed',
       policy: 'v3',
       scheme: 'v3',
-      bodyLimit: 16 * 1024,
+      bodyLimit: 128 * 1024,
+      query,
+    },
+    fieldMapping: {
+      name: 'GET /settings/field-mapping',
+      method: 'GET',
+      path: '/settings/field-mapping',
+      policy: 'v3',
+      scheme: 'v3',
+      bodyLimit: 128 * 1024,
       query,
     },
     routingRules: {

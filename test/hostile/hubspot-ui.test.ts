@@ -30,6 +30,7 @@ const KEYS = [
   'retryFailed',
   'routingRules',
   'dryRun',
+  'fieldMapping',
 ] as const;
 const originals = new Map<EndpointKey, unknown>();
 for (const key of KEYS) originals.set(key, (await deliverOriginal(fixture, endpoints[key])).json());
@@ -42,6 +43,7 @@ const RUNS: Record<(typeof KEYS)[number], number> = {
   retryFailed: 600,
   routingRules: 400,
   dryRun: 600,
+  fieldMapping: 300,
 };
 
 /** The endpoint as called for another portal (same user and app). */

@@ -59,6 +59,8 @@ export function presentContractDetail(detail: ContractDetail) {
   return {
     ...presentContract(detail.contract),
     source_snapshot: detail.contract.sourceSnapshot,
+    metadata: detail.contract.metadata,
+    metadata_mapping_version: detail.contract.metadataMappingVersion,
     files: detail.files.map(presentContractFile),
     status_history: detail.history.map(presentStatusChange),
   };

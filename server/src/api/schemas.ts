@@ -91,6 +91,16 @@ export const StatusChangeSchema = z
 
 export const ContractDetailSchema = ContractSchema.extend({
   source_snapshot: z.unknown().describe('The source record (e.g. the deal) as imported'),
+  metadata: z
+    .record(z.string(), z.union([z.string(), z.number()]))
+    .describe(
+      'Contract fields filled from the CRM by the field mapping: counterpartyLegalName, contractValue, currency (ISO code), termStart and termEnd (YYYY-MM-DD), governingLaw, region, and custom.<key> fields',
+    ),
+  metadata_mapping_version: z
+    .number()
+    .int()
+    .nullable()
+    .describe('The field mapping version that filled metadata (null: none)'),
   files: z.array(ContractFileSchema),
   status_history: z.array(StatusChangeSchema),
 }).meta({ id: 'ContractDetail' });

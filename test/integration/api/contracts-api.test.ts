@@ -317,6 +317,8 @@ describe('GET /api/v1/contracts/:id', () => {
       created_at: contract.createdAt.toISOString(),
       updated_at: contract.updatedAt.toISOString(),
       source_snapshot: { dealname: 'Globex', amount: '5000', pipeline: 'default' },
+      metadata: {},
+      metadata_mapping_version: null,
       files: [
         {
           id: file.file.id,
