@@ -10,6 +10,7 @@
 import type {
   AttachmentFilterMode,
   AuditOutcome,
+  AutoSendOutcome,
   ClosedLostBehavior,
   ConnectionStatus,
   ContractFileOrigin,
@@ -119,7 +120,7 @@ export interface HubspotAutoSendClaims {
   contract_id: string | null;
   deal_id: string;
   organization_id: string;
-  outcome: string;
+  outcome: AutoSendOutcome;
   portal_id: string;
   rule_id: string;
   rules_version: number;
@@ -382,6 +383,7 @@ export interface DB {
 export type {
   AttachmentFilterMode,
   AuditOutcome,
+  AutoSendOutcome,
   ClosedLostBehavior,
   ConnectionStatus,
   ContractFileOrigin,
