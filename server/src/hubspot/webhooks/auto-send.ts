@@ -35,6 +35,12 @@ import type { DealStageCache } from '../legal-review/pipeline-stages.ts';
  * version is a person's choice, on the card), so two rules cannot send one deal twice.
  */
 
+/** The conditions a stage change alone decides. */
+const STAGE_KINDS: ReadonlySet<string> = new Set(['pipeline', 'stage', 'stage_from']);
+
+/** Background reads leave the interactive share of the portal's rate budget to cards. */
+const BACKGROUND = { rateLane: 'sync' } as const;
+
 export interface AutoSendDeps {
   readonly db: Kysely<DB>;
   readonly jobs: JobQueue;
@@ -83,6 +89,27 @@ export async function autoSendOnStageEntry(deps: AutoSendDeps, event: StageEvent
   if (!ruleSet.rules.some((rule) => rule.sendAutomatically)) return 'unknown_deal';
 
   const stages = await deps.stages.stages(deps.tokenDeps, event.portal_id, stageId);
+  const entered = stages.find((s) => s.id === stageId);
+  // Without a read: can any automatic rule hold at this stage? Most stage changes of a busy
+  // portal end here, costing HubSpot nothing.
+  if (entered) {
+    const atStage = { pipelineId: entered.pipelineId, stageId, amount: null, dealType: null };
+    const possible = ruleSet.rules.some(
+      (rule) =>
+        rule.sendAutomatically &&
+        evaluateRules(
+          {
+            ...ruleSet,
+            rules: [
+              { ...rule, conditions: rule.conditions.filter((c) => STAGE_KINDS.has(c.kind)) },
+            ],
+          },
+          atStage,
+          stages,
+        ).rule !== null,
+    );
+    if (!possible) return 'no_automatic_rule';
+  }
   // Rules that test mapped fields need the deal read as the import reads it (companies,
   // contacts, the mapping applied); the others only the deal's own properties.
   const needsMapping = ruleSet.rules.some((rule) =>
@@ -92,21 +119,30 @@ export async function autoSendOnStageEntry(deps: AutoSendDeps, event: StageEvent
   let mapped;
   try {
     if (needsMapping) {
-      const read = await readMappedDeal(deps.db, deps.tokenDeps, {
-        organizationId: event.organization_id,
-        portalId: event.portal_id,
-        dealId: event.object_id,
-      });
+      const read = await readMappedDeal(
+        deps.db,
+        deps.tokenDeps,
+        {
+          organizationId: event.organization_id,
+          portalId: event.portal_id,
+          dealId: event.object_id,
+        },
+        BACKGROUND,
+      );
       snapshot = read.snapshot;
       mapped = read.mapping;
     } else {
-      snapshot = await fetchDealSnapshot(deps.tokenDeps, event.portal_id, event.object_id);
+      snapshot = await fetchDealSnapshot(
+        deps.tokenDeps,
+        event.portal_id,
+        event.object_id,
+        BACKGROUND,
+      );
     }
   } catch (error) {
     if (error instanceof DealNotFoundError) return 'deal_not_found';
     throw error;
   }
-  const entered = stages.find((s) => s.id === stageId);
   const decision = evaluateRules(
     ruleSet,
     routingFactsOf({

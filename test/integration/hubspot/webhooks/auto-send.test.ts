@@ -353,8 +353,15 @@ describe('send automatically on stage entry', () => {
     expect(sent?.source_snapshot).toMatchObject({
       review: { priority: 'urgent', queue: 'Commercial' },
     });
-    // Closed lost never counts as "later".
+    // Closed lost never counts as "later", and a stage no automatic rule can match costs no
+    // read of the deal.
     expect(await dealContracts(portalId, lost)).toEqual([]);
+    expect(await stageOutcomes(portalId, lost)).toEqual([
+      `${SANDBOX_STAGE_IDS.closedLost}:no_automatic_rule`,
+    ]);
+    expect(
+      control.requestLog().filter((e) => e.method === 'GET' && e.path.endsWith(`/deals/${lost}`)),
+    ).toEqual([]);
 
     // Moving it back before the stage and forward again sends nothing more.
     await control.moveDealToStage(Number(portalId), skipper, SANDBOX_STAGE_IDS.qualifiedToBuy);
