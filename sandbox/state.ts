@@ -261,6 +261,12 @@ function builtInProperties(): PropertyRecord[] {
     builtInProperty('hubspot_owner_id', 'Deal owner', 'enumeration', 'select', {
       externalOptions: true,
     }),
+    builtInProperty('dealtype', 'Deal Type', 'enumeration', 'radio', {
+      options: [
+        { label: 'New Business', value: 'newbusiness', displayOrder: 0, hidden: false },
+        { label: 'Existing Business', value: 'existingbusiness', displayOrder: 1, hidden: false },
+      ],
+    }),
     builtInProperty('description', 'Deal Description', 'string', 'textarea'),
     builtInProperty('closed_lost_reason', 'Closed Lost Reason', 'string', 'textarea'),
     builtInProperty('createdate', 'Create Date', 'datetime', 'date'),

@@ -18,6 +18,10 @@ import path from 'node:path';
 import * as cardApi from '../hubspot-app/app/cards/api-schemas.ts';
 import * as companyCardApi from '../hubspot-app/app/cards/company-api-schemas.ts';
 import * as settingsApi from '../hubspot-app/app/settings/api-schemas.ts';
+import {
+  SETTINGS_DRY_RUN_PATH,
+  SETTINGS_RULES_PATH,
+} from '../hubspot-app/app/settings/routing-schemas.ts';
 import { checkExtensionUrls, checkHubSpotProject, FIXED_PATHS } from './hubspot-project-checks.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -91,6 +95,13 @@ report(
       where: 'settings retry',
       origin: settingsApi.BACKEND_ORIGIN,
       path: settingsApi.SETTINGS_RETRY_PATH,
+    },
+    { where: 'routing rules', origin: settingsApi.BACKEND_ORIGIN, path: SETTINGS_RULES_PATH },
+    {
+      where: 'dry run',
+      origin: settingsApi.BACKEND_ORIGIN,
+      path: SETTINGS_DRY_RUN_PATH,
+      fixedPath: FIXED_PATHS.settingsDryRun,
     },
   ]),
 );

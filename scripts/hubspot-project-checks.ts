@@ -20,6 +20,7 @@ export const FIXED_PATHS = {
   events: '/api/v1/integrations/hubspot/events',
   card: '/api/v1/integrations/hubspot/card',
   cardSend: '/api/v1/integrations/hubspot/card/send',
+  settingsDryRun: '/api/v1/integrations/hubspot/settings/dry-run',
 } as const;
 
 const HUBSPOT_PREFIX = '/api/v1/integrations/hubspot/';

@@ -29,8 +29,9 @@ import { writeTimelineNote } from '../server/src/hubspot/legal-review/timeline-n
 /**
  * `npm run demo`: the sandbox-mode walk-through, scripted end to end against the production
  * code over HTTP: install, field mapping, workflow action (with the deal's companies,
- * contacts and line items), card send, status changes, echo suppression, reviewed file
- * written back with the report properties and the timeline (and a replay that adds nothing),
+ * contacts and line items), card send, an automatic send by a routing rule and its dry run,
+ * status changes, echo suppression, reviewed file written back with the report properties and
+ * the timeline (and a replay that adds nothing),
  * manual edit put back, manual cancel. Prints each step and its result; exits non-zero if
  * any step fails. Uses a throwaway database (embedded, or a fresh one on DATABASE_URL).
  */
@@ -363,6 +364,113 @@ async function main(): Promise<number> {
     check(card.status === 200, `card data answered ${card.status}`);
     return `deal ${dealId} imported (no attachments); the card lists its contract`;
   });
+
+  await step(
+    'Routing rule: a big deal entering "Contract Sent" is sent automatically, once; the dry run agrees and writes nothing',
+    async () => {
+      const settings = (method: 'PUT' | 'POST', path: string, body: Record<string, unknown>) =>
+        sandbox.control.signedCardFetch({
+          portalId,
+          userId: user.id,
+          userEmail: user.email,
+          method,
+          url: `${baseUrl}/api/v1/integrations/hubspot/settings${path}`,
+          body,
+        });
+      const saved = await settings('PUT', '/rules', {
+        rules: [
+          {
+            name: 'Big deals at Contract Sent',
+            conditions: [
+              { kind: 'pipeline', pipelineIds: ['default'] },
+              { kind: 'stage', stageIds: [SANDBOX_STAGE_IDS.contractSent] },
+              { kind: 'amount', min: 50_000 },
+            ],
+            priority: 'high',
+            queue: 'Enterprise',
+            sendAutomatically: true,
+          },
+        ],
+        default: { priority: 'normal', queue: 'General' },
+      });
+      check(saved.status === 200, `saving the rule answered ${saved.status}`);
+      const dealId = sandbox.control.createDeal(
+        portalId,
+        {
+          dealname: 'Globex enterprise licence',
+          amount: '60000',
+          contract_start_date: '2027-01-01',
+          contract_end_date: '2028-12-31',
+        },
+        { stageId: SANDBOX_STAGE_IDS.presentationScheduled },
+      ).id;
+      // What the field mapping above requires: a primary company with its legal entity name.
+      const globex = sandbox.control.createCrmObject(portalId, 'companies', {
+        name: 'Globex',
+        legal_entity_name: 'Globex Corporation',
+      });
+      sandbox.control.associateWithDeal(portalId, dealId, 'companies', globex.id, {
+        primary: true,
+      });
+      sandbox.control.attachNoteWithFiles(portalId, dealId, [
+        { name: 'Globex MSA.pdf', text: 'Master services agreement' },
+      ]);
+      const contractsOfDeal = async () =>
+        (
+          await database.db
+            .selectFrom('contracts')
+            .select('id')
+            .where('external_id', '=', dealId)
+            .execute()
+        ).length;
+      for (const stage of [
+        SANDBOX_STAGE_IDS.contractSent,
+        SANDBOX_STAGE_IDS.presentationScheduled,
+        SANDBOX_STAGE_IDS.contractSent,
+      ]) {
+        await sandbox.control.moveDealToStage(portalId, dealId, stage);
+        await waitUntil('the contract', async () => (await contractsOfDeal()) > 0 || undefined);
+        await waitUntil(
+          'lexicontract_status = pending_review',
+          async () => dealStatus(dealId) === 'pending_review',
+        );
+      }
+      await sandbox.control.webhooksIdle();
+      await waitUntil('the stage changes processed', async () => {
+        const pending = await database.db
+          .selectFrom('hubspot_webhook_events')
+          .select('id')
+          .where('object_id', '=', dealId)
+          .where('processed_at', 'is', null)
+          .execute();
+        return pending.length === 0 || undefined;
+      });
+      check((await contractsOfDeal()) === 1, `${await contractsOfDeal()} contracts for the deal`);
+      const snapshot = (
+        await database.db
+          .selectFrom('contracts')
+          .select('source_snapshot')
+          .where('external_id', '=', dealId)
+          .executeTakeFirstOrThrow()
+      ).source_snapshot as { review?: { priority?: string; queue?: string } } | null;
+      check(
+        snapshot?.review?.priority === 'high' && snapshot.review.queue === 'Enterprise',
+        `the contract was routed ${JSON.stringify(snapshot?.review)}`,
+      );
+      const since = Date.now();
+      const dry = await settings('POST', '/dry-run', { dealId });
+      check(dry.status === 200, `the dry run answered ${dry.status}`);
+      const body = dry.body as {
+        routing: { matchedRule: { name: string } | null; priority: string };
+      };
+      check(body.routing.priority === 'high', `the dry run says ${JSON.stringify(body.routing)}`);
+      const writes = sandbox.control
+        .requestLog({ since })
+        .filter((r) => r.method !== 'GET' && !r.path.endsWith('/batch/read'));
+      check(writes.length === 0, `the dry run sent ${writes.length} writes to HubSpot`);
+      return `deal ${dealId} moved Contract Sent → back → Contract Sent: one contract (priority high, queue Enterprise); the dry run names "${body.routing.matchedRule?.name ?? '?'}" and made only reads`;
+    },
+  );
 
   await step('Legal moves the contract (REST API): the deal follows', async () => {
     const organizationId = (

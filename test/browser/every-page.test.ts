@@ -37,6 +37,12 @@ const contract = await createContract(database.db, {
     stage: { id: 'legal', label: 'Legal Review' },
     ownerId: '77',
     fetchedAt: '2026-12-01T10:00:00.000Z',
+    review: {
+      trigger: 'stage_rule',
+      priority: 'high',
+      queue: 'Enterprise',
+      rule: { id: '5b0b8f5e-3a57-4a55-9a3c-4f3f9a1c2d10', name: 'Big deals at Contract Sent' },
+    },
   },
 });
 await setImportOutcome(database.db, organizationId, contract.id, {
@@ -171,6 +177,8 @@ describe('every page in a real browser at 1280 px', () => {
     expect(snapshot).toContain('Legal Review');
     expect(snapshot).toContain('€48,000.50');
     expect(snapshot).not.toContain('closeDate');
+    expect(snapshot).toContain('Review queue');
+    expect(snapshot).toContain('Big deals at Contract Sent');
     const skipped = (await page.getByTestId('skipped-attachments').textContent()) ?? '';
     expect(skipped).toContain('Salaries.xlsx');
     expect(skipped).toContain('not an allowed document type');

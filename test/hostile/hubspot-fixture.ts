@@ -68,6 +68,8 @@ export type EndpointKey =
   | 'settings'
   | 'settingsOptions'
   | 'retryFailed'
+  | 'routingRules'
+  | 'dryRun'
   | 'fieldMapping';
 
 export async function startHostileFixture(): Promise<HostileFixture> {
@@ -197,6 +199,25 @@ export async function startHostileFixture(): Promise<HostileFixture> {
       scheme: 'v3',
       bodyLimit: 128 * 1024,
       query,
+    },
+    routingRules: {
+      name: 'GET /settings/rules',
+      method: 'GET',
+      path: '/settings/rules',
+      policy: 'v3',
+      scheme: 'v3',
+      bodyLimit: 256 * 1024,
+      query,
+    },
+    dryRun: {
+      name: 'POST /settings/dry-run',
+      method: 'POST',
+      path: '/settings/dry-run',
+      policy: 'v3',
+      scheme: 'v3',
+      bodyLimit: 256 * 1024,
+      query,
+      body: { dealId: deal(dealNameA) },
     },
   };
   await env.sandbox.control.webhooksIdle();

@@ -28,6 +28,8 @@ const KEYS = [
   'settings',
   'settingsOptions',
   'retryFailed',
+  'routingRules',
+  'dryRun',
   'fieldMapping',
 ] as const;
 const originals = new Map<EndpointKey, unknown>();
@@ -39,6 +41,8 @@ const RUNS: Record<(typeof KEYS)[number], number> = {
   settings: 600,
   settingsOptions: 700,
   retryFailed: 600,
+  routingRules: 400,
+  dryRun: 600,
   fieldMapping: 300,
 };
 

@@ -43,6 +43,7 @@ import {
 import { callBackend } from './backend.ts';
 import { ReturnPathSection } from './ReturnPathSection.tsx';
 import { FieldMappingSection } from './FieldMappingSection.tsx';
+import { RoutingSection } from './RoutingSection.tsx';
 
 hubspot.extend<'settings'>(() => <SettingsPage />);
 
@@ -189,6 +190,7 @@ export function SettingsPage() {
         </>
       ) : null}
       {options !== null ? <FieldMappingSection /> : null}
+      {options !== null ? <RoutingSection /> : null}
     </Flex>
   );
 }

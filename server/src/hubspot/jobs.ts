@@ -6,7 +6,7 @@ import {
 } from './legal-review/decision-callbacks.ts';
 import { hubSpotTokenDeps } from './client/access-tokens.ts';
 import { retryPendingProvisioning } from './install/provisioning-sweep.ts';
-import { DealStageCache } from './webhooks/deal-stages.ts';
+import { DealStageCache } from './legal-review/pipeline-stages.ts';
 import { processPortalEvents } from './webhooks/process-events.ts';
 import type { WorkerDeps } from '../platform/jobs/worker-deps.ts';
 import { completeDecisionCallbacksJob } from './legal-review/decision-job.ts';

@@ -5,6 +5,7 @@ import { hubspotCompanyCardRoutes } from './company-card/routes.ts';
 import { hubspotDecisionRoutes } from './decision/routes.ts';
 import { hubspotOAuthRoutes } from './install/routes.ts';
 import { hubspotSettingsRoutes } from './settings/routes.ts';
+import { hubspotRoutingRulesRoutes } from './settings/rules-routes.ts';
 import { hubspotSyncRoutes } from './webhooks/routes.ts';
 import { hubspotWorkflowRoutes } from './workflow/routes.ts';
 
@@ -23,4 +24,5 @@ export async function hubspotRoutes(app: FastifyInstance): Promise<void> {
   await app.register(hubspotCardRoutes);
   await app.register(hubspotCompanyCardRoutes);
   await app.register(hubspotSettingsRoutes);
+  await app.register(hubspotRoutingRulesRoutes);
 }

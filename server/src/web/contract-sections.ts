@@ -23,6 +23,16 @@ const SnapshotSchema = z
     stage: Labelled.optional(),
     ownerId: z.string().nullable().optional(),
     fetchedAt: z.string().optional(),
+    /** How the send was routed: priority, review queue and the rule that chose them. */
+    review: z
+      .object({
+        priority: z.string().optional(),
+        queue: z.string().optional(),
+        rule: z.object({ name: z.string() }).loose().nullable().optional(),
+      })
+      .loose()
+      .optional()
+      .catch(undefined),
   })
   .catchall(z.unknown());
 
@@ -39,6 +49,7 @@ const NOT_SHOWN_AS_FIELDS = new Set([
   'stage',
   'ownerId',
   'fetchedAt',
+  'review',
 ]);
 
 /** `closeDate` → "Close date", `deal_currency_code` → "Deal currency code". */
@@ -91,6 +102,10 @@ export function recordSnapshotHtml(snapshot: unknown, recordNoun: string): SafeH
   const close = dateOnly(s.closeDate);
   if (close) facts.push(['Close date', close]);
   if (s.ownerId) facts.push(['Owner', `HubSpot owner ${s.ownerId}`]);
+  if (s.review?.priority) facts.push(['Review priority', s.review.priority]);
+  if (s.review?.queue) facts.push(['Review queue', s.review.queue]);
+  if (s.review?.queue !== undefined)
+    facts.push(['Routed by', s.review.rule?.name ?? 'the default (no rule matched)']);
   for (const [key, value] of Object.entries(s)) {
     if (NOT_SHOWN_AS_FIELDS.has(key)) continue;
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import * as cardApi from '../../../hubspot-app/app/cards/api-schemas.ts';
 import * as settingsApi from '../../../hubspot-app/app/settings/api-schemas.ts';
+import { SETTINGS_DRY_RUN_PATH } from '../../../hubspot-app/app/settings/routing-schemas.ts';
 import {
   checkExtensionUrls,
   checkHubSpotProject,
@@ -60,6 +61,12 @@ describe('the HubSpot project checks', () => {
           fixedPath: FIXED_PATHS.cardSend,
         },
         { where: 'settings', origin: settingsApi.BACKEND_ORIGIN, path: settingsApi.SETTINGS_PATH },
+        {
+          where: 'dry run',
+          origin: settingsApi.BACKEND_ORIGIN,
+          path: SETTINGS_DRY_RUN_PATH,
+          fixedPath: FIXED_PATHS.settingsDryRun,
+        },
       ]),
     ).toEqual([]);
   });

@@ -152,7 +152,7 @@ describe(FILE, () => {
     expect(parseActionInputs({})).toEqual({
       ok: true,
       fileFilter: { mode: 'all' },
-      priority: 'normal',
+      priority: undefined,
       note: null,
     });
   });

@@ -37,6 +37,7 @@ export const DEAL_PROPERTIES = [
   'pipeline',
   'dealstage',
   'hubspot_owner_id',
+  'dealtype',
 ] as const;
 
 /** The deal as it was at import, stored as the contract's `source_snapshot`. */
@@ -51,6 +52,8 @@ export interface DealSnapshot {
   readonly pipeline: { readonly id: string; readonly label: string | null } | null;
   readonly stage: { readonly id: string; readonly label: string | null } | null;
   readonly ownerId: string | null;
+  /** HubSpot's deal type (`dealtype`, e.g. `newbusiness`), which routing rules may test. */
+  readonly dealType?: string | null;
   /** The deal's values of the properties the field mapping reads (absent: unknown to HubSpot). */
   readonly properties?: Readonly<Record<string, string | null>>;
   readonly fetchedAt: string;
@@ -144,6 +147,7 @@ export async function fetchDealSnapshot(
     pipeline: pipelineId ? { id: pipelineId, label: pipeline?.label ?? null } : null,
     stage: stageId ? { id: stageId, label: stage?.label ?? null } : null,
     ownerId: p('hubspot_owner_id'),
+    dealType: p('dealtype'),
     ...(options.extraProperties && options.extraProperties.length > 0
       ? {
           properties: Object.fromEntries(

@@ -32,9 +32,17 @@ import {
   fetchFileMetadata,
   fetchSignedUrl,
   listDealAttachmentRefs,
+  type DealAttachment,
   type SkipReason,
 } from './deal-reader.ts';
-import { allowedTypeFor, downloadPolicy, fileFilterMatcher } from './file-policy.ts';
+import {
+  allowedTypeFor,
+  downloadPolicy,
+  fileFilterMatcher,
+  type AllowedFileType,
+  type FileFilter,
+} from './file-policy.ts';
+import type { FileMetadata } from '../wire/index.ts';
 import type { ImportResultCode } from './import-results.ts';
 import {
   completeWorkflowCallbackJob,
@@ -45,6 +53,7 @@ import {
 import { DownloadError, openDownload } from './safe-download.ts';
 import { enqueueTimelineNote } from './timeline-notes.ts';
 import { readMappedDeal } from './mapped-deal.ts';
+import { decideRouting, routedBy, routingFactsOf } from './routing.ts';
 import { backoffDelayMs } from '../../platform/backoff.ts';
 import { importBytes, importDurationSeconds } from '../../platform/metrics.ts';
 
@@ -86,7 +95,7 @@ export interface ImportSummary {
   readonly skipped: readonly SkippedFile[];
   /** Attachments found on the deal (before the name filter / selection). */
   readonly attachmentsFound: number;
-  readonly trigger: 'workflow' | 'card';
+  readonly trigger: 'workflow' | 'card' | 'stage_rule';
   readonly finishedAt: string;
 }
 
@@ -145,6 +154,42 @@ interface FileOutcome {
   readonly skipped?: SkippedFile;
 }
 
+/** What the import decides about an attachment from its metadata, before any download. */
+export type BeforeDownload =
+  | { readonly kind: 'not_selected'; readonly name: string }
+  | { readonly kind: 'skip'; readonly name: string; readonly reason: SkipReason }
+  | {
+      readonly kind: 'download';
+      readonly attachment: DealAttachment;
+      readonly type: AllowedFileType;
+    };
+
+/**
+ * The import's selection, shared with the dry run: the name filter first (a file it leaves
+ * out is not reported), then what its metadata says (sensitive, archived, type, size).
+ */
+export function beforeDownload(
+  fileId: string,
+  metadata: FileMetadata | undefined,
+  fileFilter: FileFilter,
+  maxBytes: number,
+): BeforeDownload {
+  const attachment = classifyAttachment(fileId, metadata, maxBytes);
+  if (!fileFilterMatcher(fileFilter)(attachment.name)) {
+    return { kind: 'not_selected', name: attachment.name };
+  }
+  if (!attachment.importable || !metadata) {
+    return {
+      kind: 'skip',
+      name: attachment.name,
+      reason: attachment.reason ?? 'sensitive_or_unavailable',
+    };
+  }
+  const type = allowedTypeFor(metadata.extension, metadata.name);
+  if (!type) return { kind: 'skip', name: attachment.name, reason: 'type_not_allowed' };
+  return { kind: 'download', attachment, type };
+}
+
 async function importOneFile(
   deps: ImportJobDeps,
   payload: ImportDealPayload,
@@ -154,24 +199,12 @@ async function importOneFile(
   const td = tokenDeps(deps);
   const maxBytes = deps.config.importMaxFileBytes ?? DEFAULT_IMPORT_MAX_FILE_BYTES;
   const metadata = await fetchFileMetadata(td, payload.portalId, fileId, { signal });
-  const attachment = classifyAttachment(fileId, metadata, maxBytes);
-  if (!fileFilterMatcher(payload.fileFilter)(attachment.name)) return undefined;
-  if (!attachment.importable || !metadata) {
-    return {
-      kind: 'skipped',
-      skipped: {
-        fileId,
-        name: attachment.name,
-        reason: attachment.reason ?? 'sensitive_or_unavailable',
-      },
-    };
+  const decision = beforeDownload(fileId, metadata, payload.fileFilter, maxBytes);
+  if (decision.kind === 'not_selected') return undefined;
+  if (decision.kind === 'skip') {
+    return { kind: 'skipped', skipped: { fileId, name: decision.name, reason: decision.reason } };
   }
-  const type = allowedTypeFor(metadata.extension, metadata.name);
-  if (!type)
-    return {
-      kind: 'skipped',
-      skipped: { fileId, name: attachment.name, reason: 'type_not_allowed' },
-    };
+  const { attachment, type } = decision;
   const skip = (reason: SkipReason, message?: string): FileOutcome => ({
     kind: 'skipped',
     skipped: { fileId, name: attachment.name, reason, ...(message ? { message } : {}) },
@@ -257,6 +290,25 @@ async function runImport(
     { organizationId: payload.organizationId, portalId: payload.portalId, dealId: payload.dealId },
     { signal },
   );
+  // An automatic send keeps the rule that sent it; a card or workflow send is routed now.
+  const routing =
+    payload.routing ??
+    routedBy(
+      await decideRouting(
+        { db: deps.db, tokenDeps: td },
+        {
+          organizationId: payload.organizationId,
+          portalId: payload.portalId,
+          facts: routingFactsOf({
+            pipelineId: snapshot.pipeline?.id ?? null,
+            stageId: snapshot.stage?.id ?? null,
+            amount: snapshot.amount,
+            dealType: snapshot.dealType ?? null,
+            mapped: mapped?.values,
+          }),
+        },
+      ),
+    );
   await recordSourceSnapshot(
     deps.db,
     contract.id,
@@ -266,7 +318,11 @@ async function runImport(
       mapping: mapped,
       review: {
         trigger: payload.trigger,
-        priority: payload.priority,
+        // The workflow action's explicit priority wins over the rule's.
+        priority: payload.priority ?? routing.priority,
+        queue: routing.queue,
+        rule: routing.rule,
+        rulesVersion: routing.rulesVersion,
         note: payload.note,
         requestedAt: payload.requestedAt,
       },

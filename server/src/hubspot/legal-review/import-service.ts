@@ -14,7 +14,7 @@ import type { JobQueue } from '../../platform/jobs/queue.ts';
 import { contractUrl } from '../../core/contracts/contract.ts';
 import { enqueueDealSync } from '../outbox/deal-sync-outbox.ts';
 import type { FileFilter } from './file-policy.ts';
-import { importDealJob } from './job-definitions.ts';
+import { importDealJob, type Routed } from './job-definitions.ts';
 
 /**
  * "Send to legal review" for a HubSpot deal, whoever asks (the workflow action, the Deal
@@ -37,7 +37,7 @@ export interface LegalReviewRequest {
   readonly organizationId: string;
   readonly portalId: string;
   readonly dealId: string;
-  readonly trigger: 'workflow' | 'card';
+  readonly trigger: 'workflow' | 'card' | 'stage_rule';
   /** Audit actor, e.g. `hubspot:portal:123:workflow:456` or `hubspot:user:789`. */
   readonly actor: string;
   /** Which attachments: all (default) or those whose name matches a pattern. */
@@ -47,7 +47,10 @@ export interface LegalReviewRequest {
   /** Create a new contract even if the deal has an open one. */
   readonly newVersion?: boolean;
   readonly note?: string | null;
+  /** An explicit priority (the workflow action's input); else the routing rules decide. */
   readonly priority?: ReviewPriority;
+  /** Routing already decided (an automatic send by a rule). */
+  readonly routing?: Routed;
   /** A provisional title until the job has read the deal (e.g. from the workflow request). */
   readonly dealName?: string | null;
   /** The workflow execution to complete when the import ends. */
@@ -135,7 +138,8 @@ export async function requestLegalReview(
       actor: input.actor,
       fileFilter: input.fileFilter ?? { mode: 'all' },
       ...(input.fileIds !== undefined ? { fileIds: [...input.fileIds] } : {}),
-      priority: input.priority ?? 'normal',
+      ...(input.priority !== undefined ? { priority: input.priority } : {}),
+      ...(input.routing !== undefined ? { routing: input.routing } : {}),
       note: input.note ? input.note.slice(0, MAX_NOTE) : null,
       ...(input.callbackId !== undefined ? { callbackId: input.callbackId } : {}),
       requestedAt: new Date().toISOString(),

@@ -7,6 +7,15 @@ const FileFilterSchema = z.discriminatedUnion('mode', [
   z.object({ mode: z.literal('matching'), pattern: z.string().min(1).max(200) }),
 ]);
 
+/** What routing decided for a send: the rule (null = the default), priority and queue. */
+export const RoutedSchema = z.object({
+  rulesVersion: z.number().int().nonnegative(),
+  rule: z.object({ id: z.string(), name: z.string() }).nullable(),
+  priority: z.enum(['low', 'normal', 'high', 'urgent']),
+  queue: z.string(),
+});
+export type Routed = z.infer<typeof RoutedSchema>;
+
 /** Retries of one import after a transient failure (HubSpot down, timeouts, a crash). */
 export const IMPORT_RETRY_LIMIT = 4;
 
@@ -22,11 +31,14 @@ export const importDealJob = defineJob({
     portalId: z.string().regex(/^\d+$/),
     dealId: z.string().min(1),
     contractId: z.uuid(),
-    trigger: z.enum(['workflow', 'card']),
+    trigger: z.enum(['workflow', 'card', 'stage_rule']),
     actor: z.string().min(1),
     fileFilter: FileFilterSchema.default({ mode: 'all' }),
     fileIds: z.array(z.string()).optional(),
-    priority: z.enum(['low', 'normal', 'high', 'urgent']).default('normal'),
+    /** An explicit priority (the workflow action's input); else the routing rules decide. */
+    priority: z.enum(['low', 'normal', 'high', 'urgent']).optional(),
+    /** The routing decided before the job (an automatic send keeps the rule that sent it). */
+    routing: RoutedSchema.optional(),
     note: z.string().nullable().default(null),
     callbackId: z.string().optional(),
     requestedAt: z.string(),

@@ -19,7 +19,9 @@ import { getHubSpotSettings } from '../legal-review/settings-store.ts';
 import { contractUrl } from '../../core/contracts/contract.ts';
 import { hubspotContractHooks } from '../legal-review/contract-hooks.ts';
 import { enqueueDealSync } from '../outbox/deal-sync-outbox.ts';
-import { isClosedLost, type DealStageCache } from './deal-stages.ts';
+import type { DealStageCache } from '../legal-review/pipeline-stages.ts';
+import { isClosedLost } from '../legal-review/routing-rules.ts';
+import { autoSendOnStageEntry } from './auto-send.ts';
 
 /**
  * The inbound half of the status sync: a portal's stored webhook events, oldest
@@ -32,7 +34,8 @@ import { isClosedLost, type DealStageCache } from './deal-stages.ts';
  *   any other manual value is overwritten with the true status (outbox) and audited.
  * - `dealstage` moved to a closed-lost stage → open contracts cancelled, unless the
  *   organization's closed-lost option says `do_nothing`; the deal deleted → always cancelled.
- * - Events for deals we never imported are marked and ignored.
+ * - Events for deals we never imported are marked and ignored, except a stage change that a
+ *   routing rule "sends automatically" (`auto-send.ts`).
  */
 
 export interface EventDeps {
@@ -177,7 +180,17 @@ async function handleEvent(deps: EventDeps, event: EventRow): Promise<string> {
   }
   const contracts = await dealContracts(deps.db, event);
   const latest = contracts[0];
-  if (!latest) return 'unknown_deal';
+  if (!latest) {
+    // A deal never sent: a routing rule may send it on entering this stage.
+    if (event.property_name !== 'dealstage') return 'unknown_deal';
+    try {
+      return await autoSendOnStageEntry(deps, event);
+    } catch (error) {
+      if (error instanceof PortalNeedsReconnectError || error instanceof PortalNotConnectedError)
+        return 'stage_unknown_not_connected';
+      throw error;
+    }
+  }
 
   if (isDeletion) {
     const n = await cancelOpenContracts(deps, event, contracts, 'deal deleted');

@@ -7,6 +7,8 @@ import { z } from 'zod';
 export const PipelineStageSchema = z.object({
   id: z.string(),
   label: z.string(),
+  /** The stage's place in its pipeline (routing rules' "this stage or any later one"). */
+  displayOrder: z.number().optional(),
   metadata: z.record(z.string(), z.string()),
 });
 export type PipelineStage = z.infer<typeof PipelineStageSchema>;

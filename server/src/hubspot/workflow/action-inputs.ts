@@ -5,7 +5,8 @@ import { ACTION_INPUT_FIELDS } from './action-definition.ts';
 export interface ActionInputs {
   readonly ok: true;
   readonly fileFilter: FileFilter;
-  readonly priority: ReviewPriority;
+  /** Undefined when left empty: the routing rules decide (their default is normal). */
+  readonly priority: ReviewPriority | undefined;
   readonly note: string | null;
 }
 
@@ -19,14 +20,15 @@ function text(value: unknown): string | undefined {
 
 /**
  * Reads the action's input fields as HubSpot sends them (strings; absent when left empty).
- * Empty values fall back to the defaults (all attachments, normal priority, no note).
+ * Empty values fall back to the defaults (all attachments, the routing rules' priority, no
+ * note).
  */
 export function parseActionInputs(
   fields: Record<string, unknown>,
 ): ActionInputs | { ok: false; problem: string } {
   const attachments = text(fields[ACTION_INPUT_FIELDS.attachments]) || 'all';
   const pattern = text(fields[ACTION_INPUT_FIELDS.namePattern]) ?? '';
-  const priorityText = (text(fields[ACTION_INPUT_FIELDS.priority]) || 'normal').toLowerCase();
+  const priorityText = (text(fields[ACTION_INPUT_FIELDS.priority]) ?? '').toLowerCase();
   const note = text(fields[ACTION_INPUT_FIELDS.note]) ?? '';
 
   let fileFilter: FileFilter;
@@ -39,13 +41,13 @@ export function parseActionInputs(
     fileFilter = { mode: 'matching', pattern };
   } else return { ok: false, problem: `unknown attachments choice ${attachments.slice(0, 40)}` };
 
-  if (!(REVIEW_PRIORITIES as readonly string[]).includes(priorityText)) {
+  if (priorityText !== '' && !(REVIEW_PRIORITIES as readonly string[]).includes(priorityText)) {
     return { ok: false, problem: `unknown priority ${priorityText.slice(0, 40)}` };
   }
   return {
     ok: true,
     fileFilter,
-    priority: priorityText as ReviewPriority,
+    priority: priorityText === '' ? undefined : (priorityText as ReviewPriority),
     note: note.length > 0 ? note.slice(0, MAX_NOTE) : null,
   };
 }

@@ -36,6 +36,9 @@ export type AttachmentFilterMode = 'all' | 'matching';
 
 export type ContractFileOrigin = 'imported' | 'uploaded';
 
+/** `hubspot_auto_send_claims.outcome` (migration 0016). */
+export type AutoSendOutcome = 'sent' | 'already_in_review';
+
 export type FileWriteBackState = 'pending' | 'uploaded' | 'written' | 'failed' | 'skipped';
 
 /** `hubspot_timeline_notes.state`. */

@@ -14,6 +14,7 @@ import * as m0012 from './migrations/0012_reviewed_files_write_back.ts';
 import * as m0013 from './migrations/0013_retention_indexes.ts';
 import * as m0014 from './migrations/0014_report_properties_and_timeline.ts';
 import * as m0015 from './migrations/0015_deal_context_field_mapping.ts';
+import * as m0016 from './migrations/0016_hubspot_routing_rules.ts';
 
 /**
  * Numbered, forward-only migrations. Listed explicitly (rather than read from disk) so the
@@ -33,6 +34,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0013_retention_indexes': m0013,
   '0014_report_properties_and_timeline': m0014,
   '0015_deal_context_field_mapping': m0015,
+  '0016_hubspot_routing_rules': m0016,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -10,6 +10,7 @@
 import type {
   AttachmentFilterMode,
   AuditOutcome,
+  AutoSendOutcome,
   ClosedLostBehavior,
   ConnectionStatus,
   ContractFileOrigin,
@@ -115,6 +116,19 @@ export interface EncryptionKeys {
   id: string;
 }
 
+export interface HubspotAutoSendClaims {
+  claimed_at: Generated<Timestamp>;
+  contract_id: string | null;
+  deal_id: string;
+  organization_id: string;
+  outcome: AutoSendOutcome;
+  portal_id: string;
+  rule_id: string;
+  rules_version: number;
+  stage_id: string;
+  webhook_event_id: number | null;
+}
+
 export interface HubspotCardRequests {
   contract_id: string | null;
   created_at: Generated<Timestamp>;
@@ -217,6 +231,15 @@ export interface HubspotRateSends {
   lane: string;
   portal_id: string;
   sent_at: Timestamp;
+}
+
+export interface HubspotRoutingRuleSets {
+  created_at: Generated<Timestamp>;
+  created_by: string;
+  default_outcome: ColumnType<unknown, string, string>;
+  organization_id: string;
+  rules: ColumnType<unknown, string, string>;
+  version: number;
 }
 
 export interface HubspotTimelineNotes {
@@ -350,6 +373,7 @@ export interface DB {
   contract_status_changes: ContractStatusChanges;
   contracts: Contracts;
   encryption_keys: EncryptionKeys;
+  hubspot_auto_send_claims: HubspotAutoSendClaims;
   hubspot_card_requests: HubspotCardRequests;
   hubspot_deal_sync: HubspotDealSync;
   hubspot_decision_callbacks: HubspotDecisionCallbacks;
@@ -359,6 +383,7 @@ export interface DB {
   hubspot_primary_company_choices: HubspotPrimaryCompanyChoices;
   hubspot_rate_pauses: HubspotRatePauses;
   hubspot_rate_sends: HubspotRateSends;
+  hubspot_routing_rule_sets: HubspotRoutingRuleSets;
   hubspot_timeline_notes: HubspotTimelineNotes;
   hubspot_webhook_events: HubspotWebhookEvents;
   hubspot_workflow_executions: HubspotWorkflowExecutions;
@@ -375,6 +400,7 @@ export interface DB {
 export type {
   AttachmentFilterMode,
   AuditOutcome,
+  AutoSendOutcome,
   ClosedLostBehavior,
   ConnectionStatus,
   ContractFileOrigin,
