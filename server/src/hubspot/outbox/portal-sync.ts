@@ -57,8 +57,14 @@ export const LEASE_SECONDS = 30;
 /** Per-attempt HTTP timeout; well below the lease. */
 export const SEND_TIMEOUT_MS = 10_000;
 export const MAX_SEND_ATTEMPTS = 6;
-/** Concurrent batches per job. */
-export const DEFAULT_LANES = 4;
+/** Concurrent batches per job (the paced 10.6 calls/s need ~4 in flight at 250 ms each). */
+export const DEFAULT_LANES = 6;
+/**
+ * A helper job (likely in another process) joins only for a backlog this big: a smaller one
+ * is sent by one job within a couple of seconds, and a helper would only take a job slot
+ * another portal could use.
+ */
+const HELPER_MIN_READY_ROWS = 20 * BATCH_INPUT_LIMIT;
 /** A job hands over to a fresh one after this long. */
 const RUN_BUDGET_MS = 120_000;
 /** Lanes wait in the job for rows that become ready within this long; else the job ends. */
@@ -248,14 +254,17 @@ function retryDelayMs(attempt: number, error: HubSpotApiError): number {
   return backoffDelayMs(attempt, { baseMs: 1000, maxMs: 30_000, retryAfterMs: error.retryAfterMs });
 }
 
-/** Applies a 200/207 answer to the claimed rows. */
+/**
+ * Applies a 200/207 answer to the claimed rows. Returns true when every row was settled
+ * (synced, gone or failed), so no row is left under this claim to release.
+ */
 async function applyBatchResponse(
   deps: SyncDeps,
   portalId: string,
   token: string,
   rows: readonly ClaimedRow[],
   body: BatchResponse,
-): Promise<void> {
+): Promise<boolean> {
   const byId = new Map(rows.map((r) => [r.deal_id, r]));
   const succeeded = new Set(body.results.map((r) => r.id));
   const handled = new Set<string>();
@@ -288,12 +297,13 @@ async function applyBatchResponse(
       'HubSpot refused some deals of a batch',
     );
   }
-  await markSynced(
+  const synced = await markSynced(
     deps.db,
     portalId,
     token,
     rows.filter((r) => succeeded.has(r.deal_id)),
   );
+  return handled.size === 0 && synced === rows.length;
 }
 
 /**
@@ -335,8 +345,12 @@ async function sendBatch(
         { portalId, deals: rows.length, status: response.status },
         'hubspot deal batch sent',
       );
-      await applyBatchResponse(deps, portalId, claim.token, rows, response.body);
-      await releaseClaim(deps.db, portalId, claim.token);
+      const settled = await applyBatchResponse(deps, portalId, claim.token, rows, response.body);
+      // Rows changed while in flight (or not answered) stay pending: hand them back at once.
+      // One round trip fewer per batch in the common case, where every row was marked synced.
+      if (!settled || rows.length < claim.rows.length) {
+        await releaseClaim(deps.db, portalId, claim.token);
+      }
       return calls;
     } catch (error) {
       if (isAbort(error, signal)) {
@@ -477,7 +491,7 @@ export async function syncPortalDeals(
     return { outcome: 'paused', batches: 0 };
   }
   const lanes = options.lanes ?? DEFAULT_LANES;
-  if (!options.helper && (await readyUnclaimed(deps.db, portalId)) > lanes * BATCH_INPUT_LIMIT) {
+  if (!options.helper && (await readyUnclaimed(deps.db, portalId)) > HELPER_MIN_READY_ROWS) {
     // More than this job keeps in flight: let one more job (likely another process) help.
     await deps.jobs.send(
       deps.db,

@@ -12,6 +12,7 @@ import * as m0010 from './migrations/0010_hubspot_rate_slot_function.ts';
 import * as m0011 from './migrations/0011_oauth_state_sealed_verifier.ts';
 import * as m0012 from './migrations/0012_reviewed_files_write_back.ts';
 import * as m0013 from './migrations/0013_retention_indexes.ts';
+import * as m0019 from './migrations/0019_hubspot_sync_pacing.ts';
 
 /**
  * Numbered, forward-only migrations. Listed explicitly (rather than read from disk) so the
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0011_oauth_state_sealed_verifier': m0011,
   '0012_reviewed_files_write_back': m0012,
   '0013_retention_indexes': m0013,
+  '0019_hubspot_sync_pacing': m0019,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

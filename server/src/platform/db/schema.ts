@@ -186,6 +186,11 @@ export interface HubspotPortalSettings {
   write_back_files: Generated<boolean>;
 }
 
+export interface HubspotRatePace {
+  portal_id: string;
+  sync_tat: Timestamp;
+}
+
 export interface HubspotRatePauses {
   paused_until: Timestamp;
   portal_id: string;
@@ -321,6 +326,7 @@ export interface DB {
   hubspot_decision_callbacks: HubspotDecisionCallbacks;
   hubspot_file_writebacks: HubspotFileWritebacks;
   hubspot_portal_settings: HubspotPortalSettings;
+  hubspot_rate_pace: HubspotRatePace;
   hubspot_rate_pauses: HubspotRatePauses;
   hubspot_rate_sends: HubspotRateSends;
   hubspot_webhook_events: HubspotWebhookEvents;
