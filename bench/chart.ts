@@ -83,7 +83,8 @@ export function renderWindowChart(chart: WindowChart): string {
     `<text x="${String(left)}" y="16" font-size="13" font-weight="bold">${escapeXml(chart.title)}</text>`,
     `<text x="${String(left)}" y="32" fill="#555">${escapeXml(chart.subtitle)}</text>`,
   ];
-  for (let n = 0; n <= yMax; n += yMax / 5) {
+  const yStep = yMax <= 160 ? 20 : Math.ceil(yMax / 8 / 20) * 20;
+  for (let n = 0; n <= yMax; n += yStep) {
     parts.push(
       `<line x1="${String(left)}" x2="${String(left + plotW)}" y1="${y(n).toFixed(1)}" y2="${y(n).toFixed(1)}" stroke="#eee"/>`,
       `<text x="${String(left - 6)}" y="${(y(n) + 4).toFixed(1)}" text-anchor="end" fill="#555">${String(Math.round(n))}</text>`,

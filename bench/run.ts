@@ -15,6 +15,7 @@ import { benchNamePattern } from './scenarios/name-pattern.ts';
 import { benchSync } from './scenarios/sync.ts';
 import { BATCH_PATH, runSustained, sustainedRows } from './scenarios/sustained.ts';
 import { benchManyPortals } from './scenarios/many-portals.ts';
+import { benchCardUnderBacklog } from './scenarios/card-backlog.ts';
 import { benchWebhookIntake } from './scenarios/webhook-intake.ts';
 
 /**
@@ -24,7 +25,8 @@ import { benchWebhookIntake } from './scenarios/webhook-intake.ts';
  * and writes it as JSON to bench-results/<timestamp>.json and bench-results/latest.json.
  * `--only=sync,sustained,webhook,workflow,card,pattern,import` runs a subset; `--docs` also
  * writes the SVG charts to docs/bench/ (committed; the README shows them), otherwise only
- * bench-results/ (ignored by git) is written.
+ * bench-results/ (ignored by git) is written. `BENCH_SUSTAINED_CHANGES=N` sizes the sustained
+ * run (default 30,000, `--full` 100,000); `BENCH_DEBUG=1` prints per-second call counts.
  *
  * Placement: the app, the sandbox, the hello-world baseline and (for the sync run) the
  * workers live in this process; the load generator is a child process (autocannon, with a
@@ -34,6 +36,7 @@ import { benchWebhookIntake } from './scenarios/webhook-intake.ts';
 const SCENARIOS = [
   'sync',
   'sustained',
+  'cardbacklog',
   'portals',
   'webhook',
   'workflow',
@@ -112,7 +115,7 @@ async function main(): Promise<void> {
     //    so the HTTP figures measure the web path alone (verify + store + enqueue).
     const syncLatencyMs = 150;
     let workerQueue: ReturnType<BenchEnv['newJobQueue']> | undefined;
-    if (only.has('sync') || only.has('sustained')) {
+    if (only.has('sync') || only.has('sustained') || only.has('cardbacklog')) {
       workerQueue = env.newJobQueue(true);
       await startWorkers({
         config: env.config,
@@ -180,6 +183,35 @@ async function main(): Promise<void> {
               env.sandbox.control.clearFaults();
             }
           },
+        )),
+      );
+    }
+    if (only.has('cardbacklog')) {
+      const options = full
+        ? { backlog: 60_000, cardDeals: 40, cardRate: 2 }
+        : { backlog: 30_000, cardDeals: 20, cardRate: 2 };
+      out(
+        `Card under a sync backlog (${String(options.backlog)} changes, ${String(options.cardRate)} card loads/s)…`,
+      );
+      rows.push(
+        ...(await guarded(
+          'cardbacklog',
+          [
+            notAvailable('Card under a sync backlog', 'repeat card load p99', '≤ 300 ms', ''),
+            notAvailable(
+              'Card under a sync backlog',
+              'sync calls ÷ what the cards left',
+              '≥ 90 %',
+              '',
+            ),
+          ],
+          () =>
+            benchCardUnderBacklog(
+              env,
+              load,
+              { ...options, syncLatencyMs, cardLatencyMs: 100 },
+              out,
+            ),
         )),
       );
     }

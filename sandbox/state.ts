@@ -97,7 +97,7 @@ export interface PortalRecord {
   readonly groups: Map<string, PropertyGroup>;
   readonly properties: Map<string, PropertyRecord>;
   readonly pipelines: Pipeline[];
-  /** Times (ms) of the API calls counted in the current rolling window. */
+  /** Arrival times (ms) of the API calls counted by the rolling window (the last ~70 s). */
   rateWindow: number[];
 }
 

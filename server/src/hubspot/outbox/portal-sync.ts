@@ -29,8 +29,9 @@ import { hubspotPaths } from '../wire/api-versions.ts';
  * The outbound half of the status sync: one job per portal drains the deal-sync outbox.
  *
  * - Several lanes per job, each claiming up to 100 pending rows (`for update skip locked`,
- *   oldest first) under a short lease, taking a slot of the portal's shared rate budget,
- *   renewing the lease and sending ONE `batch/update`. Lanes keep several requests in flight.
+ *   oldest first) under a short lease, renewing the lease, taking a slot of the portal's
+ *   shared, paced rate budget (10.6 calls/s, interactive calls first: portal-rate-limiter.ts)
+ *   and sending ONE `batch/update` at once. Lanes keep several requests in flight.
  * - Coalescing over time: only rows that are ready are claimed, i.e. quiet for the batching
  *   window (no change for `SYNC_BATCHING_WINDOW_SECONDS`) or waiting for longer than
  *   `SYNC_MAX_DELAY_SECONDS` since their first unsent change (`pending_since`, which the
@@ -57,6 +58,8 @@ export const LEASE_SECONDS = 30;
 /** Per-attempt HTTP timeout; well below the lease. */
 export const SEND_TIMEOUT_MS = 10_000;
 export const MAX_SEND_ATTEMPTS = 6;
+/** A wait for the rate slot longer than this renews the lease again before the send. */
+const RENEW_AFTER_SLOT_WAIT_MS = 5_000;
 /** Concurrent batches per job (the paced 10.6 calls/s need ~4 in flight at 250 ms each). */
 export const DEFAULT_LANES = 6;
 /**
@@ -320,8 +323,11 @@ async function sendBatch(
   let calls = 0;
   for (let attempt = 1; ; attempt += 1) {
     try {
-      await acquireRateSlot(deps.db, portalId, 'sync', { signal });
-      const held = await renewLease(
+      // Lease first, then the rate slot, then at once the send: the slot's recorded time is
+      // what the limiter counts, so the less lies between it and HubSpot seeing the request,
+      // the less skew the window's margin must absorb. A long wait for the slot (a paused
+      // portal) renews the lease again, so a send still starts right after a renewal.
+      let held = await renewLease(
         deps.db,
         portalId,
         claim.token,
@@ -329,6 +335,18 @@ async function sendBatch(
       );
       rows = rows.filter((r) => held.has(r.deal_id));
       if (rows.length === 0) return calls;
+      const renewedAt = Date.now();
+      await acquireRateSlot(deps.db, portalId, 'sync', { signal });
+      if (Date.now() - renewedAt > RENEW_AFTER_SLOT_WAIT_MS) {
+        held = await renewLease(
+          deps.db,
+          portalId,
+          claim.token,
+          rows.map((r) => r.deal_id),
+        );
+        rows = rows.filter((r) => held.has(r.deal_id));
+        if (rows.length === 0) return calls;
+      }
       calls += 1;
       const response = await portalRequest(
         deps.tokenDeps,
