@@ -189,7 +189,7 @@ async function main(): Promise<void> {
     if (only.has('cardbacklog')) {
       const options = full
         ? { backlog: 60_000, cardDeals: 40, cardRate: 2 }
-        : { backlog: 30_000, cardDeals: 20, cardRate: 2 };
+        : { backlog: 35_000, cardDeals: 20, cardRate: 2 };
       out(
         `Card under a sync backlog (${String(options.backlog)} changes, ${String(options.cardRate)} card loads/s)…`,
       );
@@ -205,13 +205,7 @@ async function main(): Promise<void> {
               '',
             ),
           ],
-          () =>
-            benchCardUnderBacklog(
-              env,
-              load,
-              { ...options, syncLatencyMs, cardLatencyMs: 100 },
-              out,
-            ),
+          () => benchCardUnderBacklog(env, { ...options, syncLatencyMs, cardLatencyMs: 100 }, out),
         )),
       );
     }

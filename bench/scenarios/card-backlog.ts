@@ -5,7 +5,6 @@ import {
   type DealSyncRequest,
 } from '../../server/src/hubspot/outbox/deal-sync-outbox.ts';
 import type { BenchEnv } from '../env.ts';
-import type { LoadGenerator } from '../load.ts';
 import type { LoadSummary } from '../load-protocol.ts';
 import { round, verdict, type BenchRow } from '../report.ts';
 import { BATCH_PATH, pendingRows, portalLog, waitDrained } from './sustained.ts';
@@ -27,13 +26,13 @@ const CARD_PATH = '/api/v1/integrations/hubspot/card';
  * The card while its portal works through a sync backlog: the real sync worker drains the
  * backlog (sandbox enforcing 110 / 10 s, batch/update answering after `syncLatencyMs`) while
  * card loads arrive at `cardRate` per second on the same portal, every HubSpot read answering
- * after `cardLatencyMs`: first the first load of each deal, then a repeat load of each.
+ * after `cardLatencyMs`: first the first load of each deal, then a repeat load of each, each
+ * load a signed GET like hubspot.fetch's, timed in this process from its start to its answer.
  * Interactive calls must get their slots ahead of the sync, and the sync must still use
  * most of what the cards leave.
  */
 export async function benchCardUnderBacklog(
   env: BenchEnv,
-  load: LoadGenerator,
   options: CardBacklogOptions,
   log: (line: string) => void,
 ): Promise<BenchRow[]> {
@@ -76,25 +75,75 @@ export async function benchCardUnderBacklog(
   try {
     const since = Date.now();
     await env.db.transaction().execute((trx) => enqueueDealSyncs(trx, env.jobs, requests));
-    // Let the sync reach its pace (the batching window, then the window fills).
-    await sleep(4_000);
-    const cardTarget = {
-      kind: 'card',
-      path: CARD_PATH,
-      publicBaseUrl: env.config.publicBaseUrl,
-      clientSecret: env.config.hubspot.clientSecret,
-      appId: env.config.hubspot.appId,
-      targets,
-    } as const;
-    const common = {
-      origin: env.baseUrl,
-      connections: 4,
-      amount: options.cardDeals,
-      overallRate: options.cardRate,
+    // Cards arrive once the portal is working through its backlog: the sync has run for more
+    // than one window, so the window is in its steady state (full of evenly paced sends).
+    // (In the first window of a new backlog the window starts empty, fills after ~8 s and
+    // frees nothing before 10 s, so cards loaded then wait for the reserve's 2 slots.)
+    await sleep(12_000);
+    // Open loop at `cardRate` per second: each load starts on schedule whether or not the
+    // previous ones have answered, and is timed from its start to its answer.
+    const openLoop = async (): Promise<LoadSummary> => {
+      const latencies: number[] = [];
+      const codes: Record<string, number> = {};
+      let errors = 0;
+      const inFlight: Promise<void>[] = [];
+      const started = performance.now();
+      for (const [i, t] of targets.entries()) {
+        const due = started + (i * 1000) / options.cardRate;
+        const wait = due - performance.now();
+        if (wait > 0) await sleep(wait);
+        inFlight.push(
+          (async () => {
+            const at = performance.now();
+            try {
+              const res = await control.signedCardFetch({
+                portalId: portal,
+                userId: Number(t.userId),
+                userEmail: t.userEmail,
+                method: 'GET',
+                url: `${env.baseUrl}${CARD_PATH}?dealId=${t.dealId}`,
+                retry: false,
+              });
+              codes[String(res.status)] = (codes[String(res.status)] ?? 0) + 1;
+              if (res.status !== 200) errors += 1;
+            } catch {
+              errors += 1;
+            }
+            latencies.push(performance.now() - at);
+          })(),
+        );
+      }
+      await Promise.all(inFlight);
+      if (process.env.BENCH_DEBUG) {
+        log(`    card latencies in answer order: ${latencies.map((l) => Math.round(l)).join(' ')}`);
+      }
+      const sorted = latencies.sort((a, b) => a - b);
+      const at = (p: number) =>
+        Math.round(sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? 0);
+      const seconds = (performance.now() - started) / 1000;
+      return {
+        requests: sorted.length,
+        durationSeconds: seconds,
+        reqPerSec: sorted.length / seconds,
+        latencyMs: {
+          p50: at(0.5),
+          p90: at(0.9),
+          p97_5: at(0.975),
+          p99: at(0.99),
+          max: at(1),
+          mean: Math.round(sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length)),
+        },
+        ok2xx: sorted.length - errors,
+        non2xx: errors,
+        errors: 0,
+        timeouts: 0,
+        statusCodes: codes,
+        unitsPer2xx: 1,
+      };
     };
     const runStart = Date.now();
-    const first = await load.run(common, cardTarget);
-    const repeat = await load.run(common, cardTarget);
+    const first = await openLoop();
+    const repeat = await openLoop();
     const runEnd = Date.now();
     const pendingAtEnd = await pendingRows(env, link.portalId);
     await waitDrained(env, [link.portalId], 60_000 + options.backlog * 2);

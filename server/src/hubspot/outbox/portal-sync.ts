@@ -310,6 +310,35 @@ async function applyBatchResponse(
 }
 
 /**
+ * The sync lanes of one portal in this process queue here for its rate slot, so only one of
+ * them asks the database at a time. Many lanes polling the slot function at once would queue
+ * on its per-portal lock, and an interactive call (a card load) asking for a slot would wait
+ * behind all of them: its priority in the budget would be lost to lock waits.
+ */
+const syncSlotQueues = new Map<string, Promise<void>>();
+
+async function acquireSyncSlot(
+  db: Kysely<DB>,
+  portalId: string,
+  signal: AbortSignal,
+): Promise<void> {
+  const before = syncSlotQueues.get(portalId) ?? Promise.resolve();
+  let release = (): void => undefined;
+  const done = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const tail = before.then(() => done);
+  syncSlotQueues.set(portalId, tail);
+  try {
+    await before;
+    await acquireRateSlot(db, portalId, 'sync', { signal });
+  } finally {
+    release();
+    if (syncSlotQueues.get(portalId) === tail) syncSlotQueues.delete(portalId);
+  }
+}
+
+/**
  * Sends one claimed batch (bounded retries). Returns how many batch calls it made. Throws
  * StopRun when the whole run must stop (portal paused, retries exhausted, aborted).
  */
@@ -336,7 +365,7 @@ async function sendBatch(
       rows = rows.filter((r) => held.has(r.deal_id));
       if (rows.length === 0) return calls;
       const renewedAt = Date.now();
-      await acquireRateSlot(deps.db, portalId, 'sync', { signal });
+      await acquireSyncSlot(deps.db, portalId, signal);
       if (Date.now() - renewedAt > RENEW_AFTER_SLOT_WAIT_MS) {
         held = await renewLease(
           deps.db,
