@@ -26,7 +26,8 @@ function figure(row: BenchRow): string {
   return row.unit ? `${text} ${row.unit}` : text;
 }
 
-const cell = (text: string) => text.replace(/\|/g, '\\|');
+/** Pipes and asterisks (the glob patterns) would otherwise be read as Markdown. */
+const cell = (text: string) => text.replace(/[|*]/g, (c) => `\\${c}`);
 
 const report = JSON.parse(
   await readFile(path.resolve('bench-results', 'latest.json'), 'utf8'),
