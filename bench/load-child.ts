@@ -151,6 +151,7 @@ async function run(message: LoadRequest): Promise<LoadSummary> {
       ? { amount: common.amount }
       : { duration: common.durationSeconds ?? 5 }),
     timeout: 10,
+    ...(common.overallRate !== undefined ? { overallRate: common.overallRate } : {}),
     requests: [setupFor(target)],
   });
   const statusCodes: Record<string, number> = {};

@@ -7,6 +7,8 @@ export interface LoadCommon {
   /** Seconds; ignored when `amount` is set. */
   readonly durationSeconds?: number;
   readonly amount?: number;
+  /** Requests per second over all connections (open-ish loop); unlimited when unset. */
+  readonly overallRate?: number;
 }
 
 export type LoadTarget =

@@ -13,6 +13,9 @@ import { benchImport } from './scenarios/import.ts';
 import { benchCard, benchWorkflowAction } from './scenarios/interactive.ts';
 import { benchNamePattern } from './scenarios/name-pattern.ts';
 import { benchSync } from './scenarios/sync.ts';
+import { BATCH_PATH, runSustained, sustainedRows } from './scenarios/sustained.ts';
+import { benchManyPortals } from './scenarios/many-portals.ts';
+import { benchCardUnderBacklog } from './scenarios/card-backlog.ts';
 import { benchWebhookIntake } from './scenarios/webhook-intake.ts';
 
 /**
@@ -20,18 +23,36 @@ import { benchWebhookIntake } from './scenarios/webhook-intake.ts';
  * longer rounds): measures the SPEC §9 bars against the real app on real Postgres and the
  * HubSpot sandbox, prints a table with each figure beside its same-run baseline and target,
  * and writes it as JSON to bench-results/<timestamp>.json and bench-results/latest.json.
- * `--only=webhook,sync,import,card,workflow,pattern` runs a subset.
+ * `--only=sync,sustained,webhook,workflow,card,pattern,import` runs a subset; `--docs` also
+ * writes the SVG charts to docs/bench/ (committed; the README shows them), otherwise only
+ * bench-results/ (ignored by git) is written. `BENCH_SUSTAINED_CHANGES=N` sizes the sustained
+ * run (default 30,000, `--full` 100,000); `BENCH_DEBUG=1` prints per-second call counts.
  *
  * Placement: the app, the sandbox, the hello-world baseline and (for the sync run) the
  * workers live in this process; the load generator is a child process (autocannon, with a
  * fresh HMAC per request); each import runs in its own child process so its RSS is its own.
  */
 
-const SCENARIOS = ['sync', 'webhook', 'workflow', 'card', 'pattern', 'import'] as const;
+const SCENARIOS = [
+  'sync',
+  'sustained',
+  'cardbacklog',
+  'portals',
+  'webhook',
+  'workflow',
+  'card',
+  'pattern',
+  'import',
+] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
-function parseArgs(argv: readonly string[]): { full: boolean; only: Set<Scenario> } {
+function parseArgs(argv: readonly string[]): {
+  full: boolean;
+  docs: boolean;
+  only: Set<Scenario>;
+} {
   const full = argv.includes('--full');
+  const docs = argv.includes('--docs');
   const onlyArg = argv.find((a) => a.startsWith('--only='));
   const only = new Set<Scenario>(
     onlyArg
@@ -41,7 +62,19 @@ function parseArgs(argv: readonly string[]): { full: boolean; only: Set<Scenario
           .filter((s): s is Scenario => (SCENARIOS as readonly string[]).includes(s))
       : SCENARIOS,
   );
-  return { full, only };
+  return { full, docs, only };
+}
+
+/** SVG charts go beside the JSON; with `--docs` also to docs/bench/ (committed, shown in the README). */
+async function writeChart(name: string, svg: string, docs: boolean): Promise<void> {
+  const dir = path.resolve('bench-results');
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, `${name}.svg`), svg);
+  if (docs) {
+    const docsDir = path.resolve('docs', 'bench');
+    await mkdir(docsDir, { recursive: true });
+    await writeFile(path.join(docsDir, `${name}.svg`), svg);
+  }
 }
 
 function out(line: string): void {
@@ -63,7 +96,7 @@ async function guarded(
 }
 
 async function main(): Promise<void> {
-  const { full, only } = parseArgs(process.argv.slice(2));
+  const { full, docs, only } = parseArgs(process.argv.slice(2));
   const machine = machineInfo();
   const sizes = full ? [50, 200, 600] : [50, 200];
   out(`LexiContract bench (${full ? 'full' : 'default'} size) — ${new Date().toISOString()}`);
@@ -80,15 +113,19 @@ async function main(): Promise<void> {
   try {
     // 1. Sync first, with the workers of this process running; they are stopped afterwards
     //    so the HTTP figures measure the web path alone (verify + store + enqueue).
-    if (only.has('sync')) {
-      out('Sync…');
-      const workerQueue = env.newJobQueue(true);
+    const syncLatencyMs = 150;
+    let workerQueue: ReturnType<BenchEnv['newJobQueue']> | undefined;
+    if (only.has('sync') || only.has('sustained') || only.has('cardbacklog')) {
+      workerQueue = env.newJobQueue(true);
       await startWorkers({
         config: env.config,
         db: env.db,
         jobs: workerQueue,
         log: pino({ level: 'silent' }),
       });
+    }
+    if (only.has('sync')) {
+      out('Sync…');
       rows.push(
         ...(await guarded(
           'sync',
@@ -101,12 +138,125 @@ async function main(): Promise<void> {
           () =>
             benchSync(
               env,
-              { changes: 10_000, coalescedDeals: 500, latencyMs: 150, timeoutMs: 120_000 },
+              {
+                changes: 10_000,
+                coalescedDeals: 500,
+                latencyMs: syncLatencyMs,
+                timeoutMs: 120_000,
+              },
               out,
             ),
         )),
       );
-      await workerQueue.stop(10_000);
+    }
+    if (only.has('sustained')) {
+      const changes = Number(process.env.BENCH_SUSTAINED_CHANGES ?? (full ? 100_000 : 30_000));
+      out(`Sustained sync (${changes.toLocaleString('en-US')} changes, one portal)…`);
+      const scenario = `Sustained sync, one portal (${changes.toLocaleString('en-US')} distinct deals)`;
+      rows.push(
+        ...(await guarded(
+          'sustained',
+          [
+            notAvailable(
+              scenario,
+              '% of the sustained ceiling over the whole backlog',
+              '≥ 95 %',
+              '',
+            ),
+            notAvailable(scenario, '429s from the sandbox (110 / 10 s)', '0', ''),
+          ],
+          async () => {
+            env.sandbox.control.injectFault({
+              path: BATCH_PATH,
+              method: 'POST',
+              latencyMs: syncLatencyMs,
+              count: 1_000_000,
+            });
+            try {
+              const figures = await runSustained(env, changes, 60_000 + changes * 2);
+              out(
+                `  sustained: ${String(figures.calls)} calls, ${String(figures.rate429)} 429s, ${String(Math.round(figures.updatesPerSec))} updates/s over ${String(Math.round(figures.spanMs / 1000))} s, median ${String(figures.steadyCallsPerWindow)} calls per 10 s, wrong ${String(figures.wrong)}`,
+              );
+              await writeChart('sustained', figures.svg, docs);
+              return sustainedRows(changes, figures, syncLatencyMs);
+            } finally {
+              env.sandbox.control.clearFaults();
+            }
+          },
+        )),
+      );
+    }
+    if (only.has('cardbacklog')) {
+      const options = full
+        ? { backlog: 60_000, cardDeals: 40, cardRate: 2 }
+        : { backlog: 35_000, cardDeals: 20, cardRate: 2 };
+      out(
+        `Card under a sync backlog (${String(options.backlog)} changes, ${String(options.cardRate)} card loads/s)…`,
+      );
+      rows.push(
+        ...(await guarded(
+          'cardbacklog',
+          [
+            notAvailable('Card under a sync backlog', 'repeat card load p99', '≤ 300 ms', ''),
+            notAvailable(
+              'Card under a sync backlog',
+              'sync calls ÷ what the cards left',
+              '≥ 90 %',
+              '',
+            ),
+          ],
+          () => benchCardUnderBacklog(env, { ...options, syncLatencyMs, cardLatencyMs: 100 }, out),
+        )),
+      );
+    }
+    await workerQueue?.stop(10_000);
+    if (only.has('portals')) {
+      const options = full
+        ? { portals: 50, changesPerPortal: 2_000, busyBacklog: 100_000, quietChanges: 100 }
+        : { portals: 50, changesPerPortal: 1_000, busyBacklog: 20_000, quietChanges: 40 };
+      out(
+        `Many portals (${String(options.portals)} × ${String(options.changesPerPortal)}, two worker processes; fairness with a ${String(options.busyBacklog)}-change backlog)…`,
+      );
+      rows.push(
+        ...(await guarded(
+          'portals',
+          [
+            notAvailable(
+              'Many portals',
+              'aggregate updates/s vs the sum of ceilings',
+              'reported',
+              '',
+            ),
+            notAvailable(
+              'Fairness',
+              'a quiet portal’s single change reaches HubSpot, p99',
+              '≤ 3,000 ms',
+              '',
+            ),
+          ],
+          async () => {
+            env.sandbox.control.injectFault({
+              path: BATCH_PATH,
+              method: 'POST',
+              latencyMs: syncLatencyMs,
+              count: 10_000_000,
+            });
+            try {
+              const result = await benchManyPortals(
+                env,
+                { ...options, latencyMs: syncLatencyMs },
+                out,
+              );
+              for (const [name, svg] of Object.entries(result.charts)) {
+                await writeChart(name, svg, docs);
+              }
+              return result.rows;
+            } finally {
+              env.sandbox.control.clearFaults();
+            }
+          },
+        )),
+      );
     }
     if (only.has('webhook')) {
       out('Webhook intake…');

@@ -35,6 +35,8 @@ export class SandboxRuntime {
   /** Portal a request was attributed to (for the request log). */
   readonly requestPortal = new WeakMap<FastifyRequest, number>();
   readonly faultedRequests = new WeakSet<FastifyRequest>();
+  /** When each API request arrived (before any injected latency): what the limit counts. */
+  readonly arrivals = new WeakMap<FastifyRequest, number>();
   /** Lean answers (`lean.ts`): leave out every answer field the app does not read. */
   leanAnswers = false;
   private faults: ActiveFault[] = [];
@@ -81,6 +83,7 @@ export class SandboxRuntime {
   }
 
   async applyFault(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    this.arrivals.set(request, this.state.now());
     const path = request.url.split('?')[0] ?? request.url;
     const fault = this.takeFault(request.method, path);
     if (!fault) return;
@@ -146,19 +149,24 @@ export class SandboxRuntime {
     }
     const portal = this.state.portal(token.portalId);
     this.requestPortal.set(request, portal.portalId);
-    const windowStart = now - this.rateLimit.windowMs;
-    portal.rateWindow = portal.rateWindow.filter((t) => t > windowStart);
-    if (portal.rateWindow.length >= this.rateLimit.max) {
+    // Like HubSpot's edge, the rolling window counts requests by when they ARRIVED: an
+    // injected latency delays the answer, not the moment the request is counted. Requests
+    // that arrived later but were answered sooner are not counted against this one.
+    const arrived = Math.min(this.arrivals.get(request) ?? now, now);
+    const windowStart = arrived - this.rateLimit.windowMs;
+    portal.rateWindow = portal.rateWindow.filter((t) => t > now - this.rateLimit.windowMs - 60_000);
+    const inWindow = portal.rateWindow.filter((t) => t > windowStart && t <= arrived).length;
+    if (inWindow >= this.rateLimit.max) {
       throw new SandboxHttpError(429, rateLimitBody(), {
         [RATE_LIMIT_HEADERS.max]: String(this.rateLimit.max),
         [RATE_LIMIT_HEADERS.remaining]: '0',
         [RATE_LIMIT_HEADERS.intervalMs]: String(this.rateLimit.windowMs),
       });
     }
-    portal.rateWindow.push(now);
+    portal.rateWindow.push(arrived);
     void reply
       .header(RATE_LIMIT_HEADERS.max, String(this.rateLimit.max))
-      .header(RATE_LIMIT_HEADERS.remaining, String(this.rateLimit.max - portal.rateWindow.length))
+      .header(RATE_LIMIT_HEADERS.remaining, String(this.rateLimit.max - inWindow - 1))
       .header(RATE_LIMIT_HEADERS.intervalMs, String(this.rateLimit.windowMs));
     if (anyOfScopes.length > 0 && !anyOfScopes.some((s) => token.scopes.includes(s))) {
       throw hubspotError(

@@ -111,7 +111,7 @@ export interface PortalRecord {
   readonly associationLabels: Map<string, AssociationLabelRecord>;
   /** Property definitions of companies, contacts and line items (deals: `properties`). */
   readonly objectProperties: Map<CrmObjectType, Map<string, PropertyRecord>>;
-  /** Times (ms) of the API calls counted in the current rolling window. */
+  /** Arrival times (ms) of the API calls counted by the rolling window (the last ~70 s). */
   rateWindow: number[];
 }
 

@@ -143,31 +143,35 @@ export async function benchImport(
       note: `median of ${String(r.deltas.length)} fresh processes [${r.deltas.join(', ')}] MB; median run: idle ${String(round(r.stream.idleMaxRssKiB / 1024))} MB, peak ${String(round(r.stream.peakMaxRssKiB / 1024))} MB (${r.stream.method}), ${String(round(r.stream.ms / 1000, 1))} s; ${r.stream.detail}`,
     });
   }
+  // Flatness: the streamed import's memory must not grow with the file. The SPEC bar is
+  // 600 MB vs 50 MB (`--full`); the default run shows the same difference at 200 MB.
   const small = results.find((r) => r.sizeMb === 50);
-  const large = results.find((r) => r.sizeMb === 600);
-  if (small && large) {
-    const diff = deltaMb(large.stream) - deltaMb(small.stream);
-    rows.push({
-      scenario: 'Import',
-      metric: 'peak RSS delta 600 MB − 50 MB',
-      value: round(diff),
-      unit: 'MB',
-      baseline: `buffered ${String(round(deltaMb(large.buffered) - deltaMb(small.buffered)))} MB`,
-      target: '≤ 16 MB',
-      verdict: verdict(diff <= 16),
-      note: `medians of ${String(IMPORT_RUNS_PER_SIZE)} runs each: 600 MB [${large.deltas.join(', ')}], 50 MB [${small.deltas.join(', ')}]`,
-    });
-  } else {
-    rows.push({
-      scenario: 'Import',
-      metric: 'peak RSS delta 600 MB − 50 MB',
-      value: null,
-      unit: '',
-      baseline: '—',
-      target: '≤ 16 MB',
-      verdict: 'not available',
-      note: 'the 600 MB import runs with --full',
-    });
+  for (const largeMb of [200, 600]) {
+    const large = results.find((r) => r.sizeMb === largeMb);
+    if (small && large) {
+      const diff = deltaMb(large.stream) - deltaMb(small.stream);
+      rows.push({
+        scenario: 'Import',
+        metric: `peak RSS delta ${String(largeMb)} MB − 50 MB`,
+        value: round(diff),
+        unit: 'MB',
+        baseline: `buffered ${String(round(deltaMb(large.buffered) - deltaMb(small.buffered)))} MB`,
+        target: '≤ 16 MB',
+        verdict: verdict(diff <= 16),
+        note: `medians of ${String(IMPORT_RUNS_PER_SIZE)} runs each: ${String(largeMb)} MB [${large.deltas.join(', ')}], 50 MB [${small.deltas.join(', ')}]`,
+      });
+    } else if (largeMb === 600) {
+      rows.push({
+        scenario: 'Import',
+        metric: 'peak RSS delta 600 MB − 50 MB',
+        value: null,
+        unit: '',
+        baseline: '—',
+        target: '≤ 16 MB',
+        verdict: 'not available',
+        note: 'the 600 MB import runs with --full; the 200 MB − 50 MB row above is the same bar at a size the default run fits',
+      });
+    }
   }
   return rows;
 }

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import pg from 'pg';
 
 import type { BenchEnv } from '../env.ts';
 import { sampleWaits } from '../wait-sampler.ts';
@@ -54,9 +55,24 @@ export async function benchWebhookIntake(
     { ...common, origin: env.baseUrl, durationSeconds: options.warmupSeconds },
     webhookTarget,
   );
+  const organizationId = await organizationOf(env, portalId);
+  const floorPool = new pg.Pool({
+    connectionString: env.databaseUrl,
+    max: options.connections,
+  });
+  const floorRun = (seconds: number) =>
+    insertFloor(floorPool, {
+      portalId,
+      organizationId,
+      connections: options.connections,
+      eventsPerBatch: options.eventsPerBatch,
+      seconds,
+    });
+  await floorRun(1);
   const hello: LoadSummary[] = [];
   const hooks: LoadSummary[] = [warm];
   const measured: LoadSummary[] = [];
+  const floors: FloorResult[] = [];
   for (let round = 1; round <= options.rounds; round += 1) {
     const h = await load.run(
       { ...common, origin: helloUrl, durationSeconds: options.seconds },
@@ -68,15 +84,19 @@ export async function benchWebhookIntake(
       webhookTarget,
     );
     if (sampler) log(`    Postgres waits during round 1:\n${await sampler.stop()}`);
+    const f = await floorRun(options.seconds);
+    floors.push(f);
     hello.push(h);
     hooks.push(w);
     measured.push(w);
     log(
       `  round ${String(round)}: hello ${String(Math.round(h.reqPerSec))} req/s p99 ${String(h.latencyMs.p99)} ms; ` +
         `webhook ${String(Math.round(w.reqPerSec * options.eventsPerBatch))} events/s ` +
-        `p50 ${String(w.latencyMs.p50)} p99 ${String(w.latencyMs.p99)} ms, non-2xx ${String(w.non2xx)}, errors ${String(w.errors + w.timeouts)}`,
+        `p50 ${String(w.latencyMs.p50)} p99 ${String(w.latencyMs.p99)} ms, non-2xx ${String(w.non2xx)}, errors ${String(w.errors + w.timeouts)}; ` +
+        `raw INSERT floor ${String(Math.round(f.eventsPerSec))} events/s`,
     );
   }
+  await floorPool.end();
 
   const eventsPerSec = median(measured.map((w) => w.reqPerSec * options.eventsPerBatch));
   const p50 = median(measured.map((w) => w.latencyMs.p50));
@@ -86,6 +106,13 @@ export async function benchWebhookIntake(
   const helloP99 = median(hello.map((h) => h.latencyMs.p99));
   const ratio = median(measured.map((w, i) => w.reqPerSec / (hello[i]?.reqPerSec ?? Number.NaN)));
   const failures = measured.reduce((n, w) => n + w.non2xx + w.errors + w.timeouts, 0);
+  const floorEventsPerSec = median(floors.map((f) => f.eventsPerSec));
+  // Per round, against that round's floor, then the median (like the hello ratio).
+  const floorRatio = median(
+    measured.map(
+      (w, i) => (w.reqPerSec * options.eventsPerBatch) / (floors[i]?.eventsPerSec ?? Number.NaN),
+    ),
+  );
 
   // Durability: every acknowledged event is stored (fresh event ids, so none deduped).
   const acknowledged = hooks.reduce((n, w) => n + w.ok2xx * options.eventsPerBatch, 0);
@@ -101,6 +128,16 @@ export async function benchWebhookIntake(
       target: '≥ 5,000 ev/s',
       verdict: verdict(eventsPerSec >= 5_000),
       note: `median of ${String(options.rounds)} interleaved ${String(options.seconds)} s rounds; request rate ${String(Math.round(eventsPerSec / options.eventsPerBatch))} req/s`,
+    },
+    {
+      scenario,
+      metric: `events/s against the storage floor (raw multi-row INSERT, c=${String(options.connections)})`,
+      value: round(floorRatio * 100, 1),
+      unit: '%',
+      baseline: `floor ${Math.round(floorEventsPerSec).toLocaleString('en-US')} events/s`,
+      target: '≥ 50 % (aim)',
+      verdict: verdict(floorRatio >= 0.5),
+      note: `the floor inserts the same ${String(options.eventsPerBatch)}-event batches (fresh event ids, same table, same dedupe index, ON CONFLICT DO NOTHING, one statement and commit per batch) from ${String(options.connections)} connections in this process, after each webhook round; median of per-round ratios`,
     },
     {
       scenario,
@@ -144,6 +181,87 @@ export async function benchWebhookIntake(
 async function countEvents(env: BenchEnv): Promise<number> {
   const row = await sql<{
     n: string;
-  }>`select count(*)::text as n from hubspot_webhook_events`.execute(env.db);
+  }>`select count(*)::text as n from hubspot_webhook_events
+      where event_id < ${FLOOR_FIRST_EVENT_ID}`.execute(env.db);
   return Number(row.rows[0]?.n ?? 0);
+}
+
+async function organizationOf(env: BenchEnv, portalId: string): Promise<string> {
+  const row = await env.db
+    .selectFrom('organization_integrations')
+    .select('organization_id')
+    .where('integration_id', '=', 'hubspot')
+    .where('external_account_id', '=', portalId)
+    .executeTakeFirstOrThrow();
+  return row.organization_id;
+}
+
+interface FloorResult {
+  readonly eventsPerSec: number;
+}
+
+/**
+ * The floor's event ids start here, far above the load generator's (seconds since the epoch
+ * × 1,000 and counting), so counts can tell the two apart.
+ */
+const FLOOR_FIRST_EVENT_ID = 8_000_000_000_000_000;
+let floorEventId = FLOOR_FIRST_EVENT_ID;
+
+/**
+ * The storage floor of webhook intake: the same events written by a raw multi-row INSERT
+ * into the same table (same unique index, ON CONFLICT DO NOTHING), one statement and commit
+ * per batch, from `connections` connections for `seconds`, with no HTTP, signature, parsing
+ * or queueing: what Postgres alone allows on this machine in this run.
+ */
+async function insertFloor(
+  pool: pg.Pool,
+  options: {
+    portalId: string;
+    organizationId: string;
+    connections: number;
+    eventsPerBatch: number;
+    seconds: number;
+  },
+): Promise<FloorResult> {
+  const columns = 11;
+  const placeholders = Array.from(
+    { length: options.eventsPerBatch },
+    (_, r) =>
+      `(${Array.from({ length: columns }, (_, c) => `$${String(r * columns + c + 1)}`).join(', ')})`,
+  ).join(', ');
+  const text = `insert into hubspot_webhook_events (portal_id, organization_id, subscription_id,
+      event_id, occurred_at, object_id, property_name, subscription_type, property_value,
+      change_source, source_id) values ${placeholders}
+    on conflict (portal_id, subscription_id, event_id, occurred_at, object_id, property_name)
+      do nothing`;
+  const deadline = performance.now() + options.seconds * 1000;
+  let events = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: options.connections }, async () => {
+      while (performance.now() < deadline) {
+        const now = Date.now();
+        const values: unknown[] = [];
+        for (let i = 0; i < options.eventsPerBatch; i += 1) {
+          floorEventId += 1;
+          values.push(
+            options.portalId,
+            options.organizationId,
+            4242,
+            floorEventId,
+            now,
+            String(1 + (floorEventId % 5_000)),
+            'dealstage',
+            'deal.propertyChange',
+            'contractsent',
+            'CRM_UI',
+            null,
+          );
+        }
+        await pool.query(text, values);
+        events += options.eventsPerBatch;
+      }
+    }),
+  );
+  return { eventsPerSec: events / ((performance.now() - started) / 1000) };
 }

@@ -206,17 +206,24 @@ describe('every page in a real browser at 1280 px', () => {
     });
     const errors: string[] = [];
     const page = await newPage(errors);
-    const pages: Array<{ path: string; ready?: string }> = [
+    // `ready`: what each extension on the page draws once its script has run.
+    const pages: Array<{ path: string; ready?: string[] }> = [
       { path: `${sandbox}/` },
-      { path: `${sandbox}/deals/${portalId}/${deal.id}`, ready: 'send' },
-      { path: `${sandbox}/settings/${portalId}`, ready: 'connection-state' },
+      {
+        path: `${sandbox}/deals/${portalId}/${deal.id}`,
+        ready: [
+          '[data-testid="extension-legal_review_card"] [data-testid="send"]',
+          '[data-testid="extension-deal_sidebar_card"] [data-testid="send"]',
+        ],
+      },
+      { path: `${sandbox}/settings/${portalId}`, ready: ['[data-testid="connection-state"]'] },
     ];
     for (const { path, ready } of pages) {
       const seen = await visit(page, path, errors);
       expect(seen.status, path).toBe(200);
       expect(seen.contentType, path).toContain('text/html');
       // The app's extension has rendered (its script ran under the page's CSP).
-      if (ready) await page.getByTestId(ready).waitFor();
+      for (const selector of ready ?? []) await page.locator(selector).waitFor();
       const width = Number(await page.evaluate('document.documentElement.scrollWidth'));
       expect(width, path).toBeLessThanOrEqual(1280);
       expect(errors, path).toEqual([]);

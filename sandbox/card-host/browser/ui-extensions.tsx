@@ -701,6 +701,43 @@ export function Select(
   );
 }
 
+export function MultiSelect(
+  props: FieldProps & {
+    value?: readonly OptionValue[];
+    placeholder?: string;
+    options: ReadonlyArray<{ label: string; value: OptionValue }>;
+    onChange?: (value: OptionValue[]) => void;
+  },
+) {
+  const id = useFieldId(props.name);
+  const chosen = new Set((props.value ?? []).map(String));
+  return (
+    <Field {...props} id={id}>
+      <select
+        id={id}
+        className="hs-input"
+        name={props.name}
+        multiple
+        value={[...chosen]}
+        disabled={props.readOnly === true}
+        onChange={(event) => {
+          const picked = new Set(Array.from(event.target.selectedOptions, (o) => o.value));
+          props.onChange?.(
+            props.options.filter((o) => picked.has(String(o.value))).map((o) => o.value),
+          );
+        }}
+        {...tid(props.testId)}
+      >
+        {props.options.map((option) => (
+          <option key={String(option.value)} value={String(option.value)}>
+            {option.label}
+          </option>
+        ))}
+      </select>
+    </Field>
+  );
+}
+
 export function Checkbox(
   props: Children &
     TestId & {

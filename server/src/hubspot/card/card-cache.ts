@@ -1,5 +1,5 @@
 import type { FileMetadataCache } from '../legal-review/deal-reader.ts';
-import type { FileMetadata } from '../wire/index.ts';
+import type { CrmObject, FileMetadata } from '../wire/index.ts';
 
 /**
  * Small in-process caches that let a repeated Deal card load make fewer sequential HubSpot
@@ -10,9 +10,10 @@ import type { FileMetadata } from '../wire/index.ts';
  * - File metadata (name, extension, size, access): files are effectively immutable, but a
  *   rename or an access change can happen, so entries live `fileTtlMs` (default 60 s). Only
  *   the card's display uses it; the import reads the metadata again before downloading.
- * - The deal's note ids from the previous load: only a hint of which notes to read while
- *   the deal read is in flight. The notes themselves are read fresh each time, and the
- *   deal read's association list decides which ones count.
+ * - Notes as read (their `hs_attachment_ids`), for `noteTtlMs` (default 60 s): a note's
+ *   attachments are set when it is logged and rarely edited, so a repeat load within the
+ *   minute reads only the deal (one HubSpot call, which is also the ownership check and
+ *   brings the current note ids: a new note is read, a removed one no longer counts).
  */
 export class TtlCache<V> {
   readonly #entries = new Map<string, { value: V; expiresAt: number }>();
@@ -52,22 +53,19 @@ export class TtlCache<V> {
 
 export interface CardCaches {
   readonly fileMetadata: FileMetadataCache;
-  /** The deal's note ids seen on its last load (a prefetch hint, never trusted as data). */
-  readonly dealNotes: {
-    get(portalId: string, dealId: string): readonly string[] | undefined;
-    set(portalId: string, dealId: string, noteIds: readonly string[]): void;
+  /** Notes of the portal as last read, by note id. */
+  readonly notes: {
+    get(portalId: string, noteId: string): CrmObject | undefined;
+    set(portalId: string, note: CrmObject): void;
   };
 }
 
 export function createCardCaches(
-  options: { fileTtlMs?: number; hintTtlMs?: number; maxEntries?: number } = {},
+  options: { fileTtlMs?: number; noteTtlMs?: number; maxEntries?: number } = {},
 ): CardCaches {
   const maxEntries = options.maxEntries ?? 10_000;
   const files = new TtlCache<FileMetadata>({ ttlMs: options.fileTtlMs ?? 60_000, maxEntries });
-  const notes = new TtlCache<readonly string[]>({
-    ttlMs: options.hintTtlMs ?? 10 * 60_000,
-    maxEntries,
-  });
+  const notes = new TtlCache<CrmObject>({ ttlMs: options.noteTtlMs ?? 60_000, maxEntries });
   return {
     fileMetadata: {
       get: (portalId, fileId) => files.get(`${portalId}:${fileId}`),
@@ -75,10 +73,10 @@ export function createCardCaches(
         files.set(`${portalId}:${fileId}`, metadata);
       },
     },
-    dealNotes: {
-      get: (portalId, dealId) => notes.get(`${portalId}:${dealId}`),
-      set: (portalId, dealId, noteIds) => {
-        notes.set(`${portalId}:${dealId}`, [...noteIds]);
+    notes: {
+      get: (portalId, noteId) => notes.get(`${portalId}:${noteId}`),
+      set: (portalId, note) => {
+        notes.set(`${portalId}:${note.id}`, note);
       },
     },
   };

@@ -12,7 +12,10 @@ import type {
   CardNeedsReconnect,
 } from '../../../../hubspot-app/app/cards/api-schemas.ts';
 import { HubSpotApiError } from '../client/hubspot-http.ts';
-import { DealNotFoundError, fetchDealWithNoteIds } from '../legal-review/deal-reader.ts';
+import { DealNotFoundError, fetchDealWithNoteIds, readNotes } from '../legal-review/deal-reader.ts';
+import type { PortalClientOptions } from '../client/portal-client.ts';
+import type { CrmObject } from '../wire/index.ts';
+import type { CardCaches } from './card-cache.ts';
 import {
   PortalNeedsReconnectError,
   PortalNotConnectedError,
@@ -118,4 +121,30 @@ export function toCardContract(
     lastChangedAt: contract.updatedAt.toISOString(),
     url: contractUrl(publicBaseUrl, contract.id),
   };
+}
+
+/**
+ * The deal's notes (in the deal's order): the ones read within the note cache's lifetime
+ * from the cache, the others in one batch read, which then fills the cache.
+ */
+export async function readDealNotes(
+  tokenDeps: HubSpotTokenDeps,
+  portalId: string,
+  noteIds: readonly string[],
+  caches: Pick<CardCaches, 'notes'>,
+  options: PortalClientOptions = {},
+): Promise<CrmObject[]> {
+  const known = new Map<string, CrmObject>();
+  for (const id of noteIds) {
+    const note = caches.notes.get(portalId, id);
+    if (note) known.set(id, note);
+  }
+  const missing = noteIds.filter((id) => !known.has(id));
+  if (missing.length > 0) {
+    for (const note of await readNotes(tokenDeps, portalId, missing, options)) {
+      caches.notes.set(portalId, note);
+      known.set(note.id, note);
+    }
+  }
+  return noteIds.map((id) => known.get(id)).filter((n) => n !== undefined);
 }

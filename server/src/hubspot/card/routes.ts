@@ -15,18 +15,13 @@ import {
 } from '../../../../hubspot-app/app/cards/api-schemas.ts';
 import { HubSpotApiError } from '../client/hubspot-http.ts';
 import { acceptRawJson, requireHubSpotSignature, signedJson } from '../inbound/signed-request.ts';
-import {
-  attachmentRefsOf,
-  classifyAttachmentRefs,
-  readNotes,
-} from '../legal-review/deal-reader.ts';
+import { attachmentRefsOf, classifyAttachmentRefs } from '../legal-review/deal-reader.ts';
 import { requestLegalReview } from '../legal-review/import-service.ts';
 import {
   hubSpotTokenDeps,
   PortalNeedsReconnectError,
   PortalNotConnectedError,
 } from '../client/access-tokens.ts';
-import type { CrmObject } from '../wire/index.ts';
 import { SIGNATURE_HEADERS } from '../signature/index.ts';
 import { getHubSpotSettings } from '../legal-review/settings-store.ts';
 import { toCardAttachments } from './attachments.ts';
@@ -35,6 +30,7 @@ import {
   connectionProblem,
   listDealContracts,
   needsReconnectData,
+  readDealNotes,
   readPortalDeal,
   toCardContract,
 } from './card-service.ts';
@@ -94,9 +90,9 @@ function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
 /**
  * One card load, with as few sequential HubSpot round trips as the data allows:
  * 1. together: the deal read with its note ids (the ownership check), our contracts and
- *    settings from Postgres, and — when the deal was loaded before — a fresh read of the
- *    notes it had then (only a prefetch: the deal read decides which notes count);
- * 2. notes not prefetched (new ones), then file metadata not cached, in parallel.
+ *    settings from Postgres;
+ * 2. the notes not read within the last minute (`readDealNotes`), then file metadata not
+ *    cached, in parallel. A repeat load therefore makes one HubSpot call: the deal read.
  * Nothing is returned unless the deal read succeeded for the signed portal.
  */
 async function loadCard(request: FastifyRequest, caches: CardCaches): Promise<CardData> {
@@ -108,11 +104,6 @@ async function loadCard(request: FastifyRequest, caches: CardCaches): Promise<Ca
   const tokenDeps = hubSpotTokenDeps(request.server);
   const hubspotOptions = { maxAttempts: 2, baseDelayMs: 200 } as const;
   try {
-    const hinted = caches.dealNotes.get(query.portalId, query.dealId) ?? [];
-    const prefetch =
-      hinted.length > 0
-        ? settle(readNotes(tokenDeps, query.portalId, hinted, hubspotOptions))
-        : Promise.resolve<Settled<CrmObject[]>>({ ok: true, value: [] });
     const [deal, contracts, settings] = await Promise.all([
       readPortalDeal(tokenDeps, query.portalId, query.dealId),
       listDealContracts(db, config, {
@@ -123,17 +114,15 @@ async function loadCard(request: FastifyRequest, caches: CardCaches): Promise<Ca
       getHubSpotSettings(db, connection.organizationId),
     ]);
     const notice = await writeBackNotice(db, connection.organizationId, config.publicBaseUrl);
-    caches.dealNotes.set(query.portalId, deal.id, deal.noteIds);
     const attachments = await settle(
       (async () => {
-        const fetched = await prefetch;
-        const current = new Set(deal.noteIds);
-        const notes = fetched.ok ? fetched.value.filter((n) => current.has(n.id)) : [];
-        const have = new Set(notes.map((n) => n.id));
-        const missing = deal.noteIds.filter((id) => !have.has(id));
-        if (missing.length > 0) {
-          notes.push(...(await readNotes(tokenDeps, query.portalId, missing, hubspotOptions)));
-        }
+        const notes = await readDealNotes(
+          tokenDeps,
+          query.portalId,
+          deal.noteIds,
+          caches,
+          hubspotOptions,
+        );
         return classifyAttachmentRefs(tokenDeps, query.portalId, attachmentRefsOf(notes), {
           ...hubspotOptions,
           metadataCache: caches.fileMetadata,

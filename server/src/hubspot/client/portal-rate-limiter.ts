@@ -14,8 +14,15 @@ import type { DB } from '../../platform/db/schema.ts';
  * then sends, so the lock is never held across an HTTP call and many requests can be in
  * flight at once.
  *
- * Lanes: background sync may use at most `syncBudget` of the window, so interactive calls
- * (cards, workflow actions, imports) always find `totalBudget - syncBudget` slots free.
+ * Lanes: background sync may fill the window only up to `syncBudget`, a little below the
+ * total, and is paced: at most `syncPerSecond` on average (a GCRA with `syncBurst` sends of
+ * tolerance, its state in `hubspot_rate_pace`), so its sends, and therefore the moments a
+ * slot frees, are spread evenly over the window instead of replaying one burst per window.
+ * An interactive call (cards, workflow actions, imports) finds the `totalBudget - syncBudget`
+ * reserve free, and when even that is used it gets the next slot that frees (about every
+ * 100 ms), because sync may not take a slot until the window is back below its budget:
+ * interactive calls go first, sync keeps what is left. 10.6 sync calls/s is 96 % of
+ * HubSpot's 11/s and, over the widened window, stays within `syncBudget`.
  * `marginMs` widens the window a little: a request reaches HubSpot slightly after we record
  * it, and the margin absorbs that skew at the window edge.
  */
@@ -29,6 +36,10 @@ export interface RateLimitPolicy {
   readonly totalBudget: number;
   /** The sync lane only takes a slot while fewer than this were sent in the window. */
   readonly syncBudget: number;
+  /** The sync lane's average pace (calls per second)… */
+  readonly syncPerSecond: number;
+  /** …with this many sends of tolerance: a late lane may catch up by up to this many. */
+  readonly syncBurst: number;
   /** Pause after a 429 without a usable Retry-After. */
   readonly pauseAfter429Ms: number;
 }
@@ -37,9 +48,17 @@ export const DEFAULT_RATE_LIMIT_POLICY: RateLimitPolicy = {
   windowMs: 10_000,
   marginMs: 150,
   totalBudget: 110,
-  syncBudget: 100,
+  syncBudget: 108,
+  syncPerSecond: 10.6,
+  syncBurst: 2,
   pauseAfter429Ms: 2_000,
 };
+
+export interface RecordedSend {
+  /** ms since the epoch, on the database clock. */
+  readonly time: number;
+  readonly lane: RateLane;
+}
 
 export interface SlotDecision {
   /** True when a slot was taken (and recorded). */
@@ -48,31 +67,51 @@ export interface SlotDecision {
   readonly waitMs: number;
 }
 
+/** The sync pace's interval and tolerance, ms. */
+export function syncPace(policy: RateLimitPolicy): { intervalMs: number; toleranceMs: number } {
+  const intervalMs = 1000 / policy.syncPerSecond;
+  return { intervalMs, toleranceMs: intervalMs * policy.syncBurst };
+}
+
 /**
- * Pure decision: given the send times still inside the window (ascending, ms), may one more
- * request of `lane` go now, and if not, when will it.
+ * Pure decision: given the sends still inside the window (ascending by time) and the sync
+ * pace's theoretical next send time (`syncTatMs`, undefined before the first), may one more
+ * request of `lane` go now; if not, when will it; if so, the pace's next `syncTatMs`.
  */
 export function decideSlot(
   nowMs: number,
-  sendTimesAsc: readonly number[],
+  sendsAsc: readonly RecordedSend[],
   lane: RateLane,
   policy: RateLimitPolicy = DEFAULT_RATE_LIMIT_POLICY,
   pausedUntilMs?: number,
-): SlotDecision {
+  syncTatMs?: number,
+): SlotDecision & { syncTatMs?: number } {
   if (pausedUntilMs !== undefined && pausedUntilMs > nowMs) {
     return { granted: false, waitMs: pausedUntilMs - nowMs };
   }
   const span = policy.windowMs + policy.marginMs;
-  const inWindow = sendTimesAsc.filter((t) => t > nowMs - span);
+  const inWindow = sendsAsc.filter((s) => s.time > nowMs - span);
   const budget = lane === 'sync' ? policy.syncBudget : policy.totalBudget;
-  if (inWindow.length < budget) return { granted: true, waitMs: 0 };
-  // Enough of the oldest sends must leave the window to bring the count below the budget.
-  const leaving = inWindow[inWindow.length - budget];
-  const waitMs = leaving === undefined ? policy.windowMs : leaving + span - nowMs;
-  return { granted: false, waitMs: Math.max(1, waitMs) };
+  let waitMs = 0;
+  if (inWindow.length >= budget) {
+    // Enough of the oldest sends must leave the window to bring the count below the budget.
+    const leaving = inWindow[inWindow.length - budget];
+    waitMs = Math.max(1, leaving === undefined ? policy.windowMs : leaving.time + span - nowMs);
+  }
+  if (lane !== 'sync') return waitMs > 0 ? { granted: false, waitMs } : { granted: true, waitMs };
+  const { intervalMs, toleranceMs } = syncPace(policy);
+  if (syncTatMs !== undefined && nowMs < syncTatMs - toleranceMs) {
+    waitMs = Math.max(waitMs, 1, Math.ceil(syncTatMs - toleranceMs - nowMs));
+  }
+  if (waitMs > 0) return { granted: false, waitMs };
+  return {
+    granted: true,
+    waitMs: 0,
+    syncTatMs: Math.max(syncTatMs ?? nowMs, nowMs) + intervalMs,
+  };
 }
 
-/** One round trip: `hubspot_take_rate_slot` (migration 0010) applies `decideSlot`'s rule. */
+/** One round trip: `hubspot_take_rate_slot` (migration 0019) applies `decideSlot`'s rule. */
 export async function tryTakeSlot(
   db: Kysely<DB>,
   portalId: string,
@@ -80,9 +119,11 @@ export async function tryTakeSlot(
   policy: RateLimitPolicy = DEFAULT_RATE_LIMIT_POLICY,
 ): Promise<SlotDecision> {
   const budget = lane === 'sync' ? policy.syncBudget : policy.totalBudget;
+  const pace = syncPace(policy);
   const { rows } = await sql<{ granted: boolean; wait_ms: number }>`
     select granted, wait_ms from hubspot_take_rate_slot(
-      ${portalId}, ${lane}, ${policy.windowMs + policy.marginMs}::integer, ${budget}::integer)
+      ${portalId}, ${lane}, ${policy.windowMs + policy.marginMs}::integer, ${budget}::integer,
+      ${lane === 'sync' ? pace.intervalMs : 0}::float8, ${pace.toleranceMs}::float8)
   `.execute(db);
   const row = rows[0];
   if (!row) throw new Error('hubspot_take_rate_slot returned no row');

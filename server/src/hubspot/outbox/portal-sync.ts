@@ -30,8 +30,9 @@ import { hubspotPaths } from '../wire/api-versions.ts';
  * The outbound half of the status sync: one job per portal drains the deal-sync outbox.
  *
  * - Several lanes per job, each claiming up to 100 pending rows (`for update skip locked`,
- *   oldest first) under a short lease, taking a slot of the portal's shared rate budget,
- *   renewing the lease and sending ONE `batch/update`. Lanes keep several requests in flight.
+ *   oldest first) under a short lease, renewing the lease, taking a slot of the portal's
+ *   shared, paced rate budget (10.6 calls/s, interactive calls first: portal-rate-limiter.ts)
+ *   and sending ONE `batch/update` at once. Lanes keep several requests in flight.
  * - Coalescing over time: only rows that are ready are claimed, i.e. quiet for the batching
  *   window (no change for `SYNC_BATCHING_WINDOW_SECONDS`) or waiting for longer than
  *   `SYNC_MAX_DELAY_SECONDS` since their first unsent change (`pending_since`, which the
@@ -58,8 +59,16 @@ export const LEASE_SECONDS = 30;
 /** Per-attempt HTTP timeout; well below the lease. */
 export const SEND_TIMEOUT_MS = 10_000;
 export const MAX_SEND_ATTEMPTS = 6;
-/** Concurrent batches per job. */
-export const DEFAULT_LANES = 4;
+/** A wait for the rate slot longer than this renews the lease again before the send. */
+const RENEW_AFTER_SLOT_WAIT_MS = 5_000;
+/** Concurrent batches per job (the paced 10.6 calls/s need ~4 in flight at 250 ms each). */
+export const DEFAULT_LANES = 6;
+/**
+ * A helper job (likely in another process) joins only for a backlog this big: a smaller one
+ * is sent by one job within a couple of seconds, and a helper would only take a job slot
+ * another portal could use.
+ */
+const HELPER_MIN_READY_ROWS = 20 * BATCH_INPUT_LIMIT;
 /** A job hands over to a fresh one after this long. */
 const RUN_BUDGET_MS = 120_000;
 /** Lanes wait in the job for rows that become ready within this long; else the job ends. */
@@ -255,14 +264,17 @@ function retryDelayMs(attempt: number, error: HubSpotApiError): number {
   return backoffDelayMs(attempt, { baseMs: 1000, maxMs: 30_000, retryAfterMs: error.retryAfterMs });
 }
 
-/** Applies a 200/207 answer to the claimed rows. */
+/**
+ * Applies a 200/207 answer to the claimed rows. Returns true when every row was settled
+ * (synced, gone or failed), so no row is left under this claim to release.
+ */
 async function applyBatchResponse(
   deps: SyncDeps,
   portalId: string,
   token: string,
   rows: readonly ClaimedRow[],
   body: BatchResponse,
-): Promise<void> {
+): Promise<boolean> {
   const byId = new Map(rows.map((r) => [r.deal_id, r]));
   const succeeded = new Set(body.results.map((r) => r.id));
   const handled = new Set<string>();
@@ -295,12 +307,42 @@ async function applyBatchResponse(
       'HubSpot refused some deals of a batch',
     );
   }
-  await markSynced(
+  const synced = await markSynced(
     deps.db,
     portalId,
     token,
     rows.filter((r) => succeeded.has(r.deal_id)),
   );
+  return handled.size === 0 && synced === rows.length;
+}
+
+/**
+ * The sync lanes of one portal in this process queue here for its rate slot, so only one of
+ * them asks the database at a time. Many lanes polling the slot function at once would queue
+ * on its per-portal lock, and an interactive call (a card load) asking for a slot would wait
+ * behind all of them: its priority in the budget would be lost to lock waits.
+ */
+const syncSlotQueues = new Map<string, Promise<void>>();
+
+async function acquireSyncSlot(
+  db: Kysely<DB>,
+  portalId: string,
+  signal: AbortSignal,
+): Promise<void> {
+  const before = syncSlotQueues.get(portalId) ?? Promise.resolve();
+  let release = (): void => undefined;
+  const done = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const tail = before.then(() => done);
+  syncSlotQueues.set(portalId, tail);
+  try {
+    await before;
+    await acquireRateSlot(db, portalId, 'sync', { signal });
+  } finally {
+    release();
+    if (syncSlotQueues.get(portalId) === tail) syncSlotQueues.delete(portalId);
+  }
 }
 
 /**
@@ -319,7 +361,7 @@ async function sendBatch(
   // Read once per claim: the values are current as of the claim, like the status. Only for
   // a provisioned portal: HubSpot refuses a whole input naming a property it lacks, so a
   // portal whose setup (which creates them) has not run again yet still gets its status.
-  // Read while the lane waits for its rate slot, so it costs no throughput at the ceiling.
+  // Started at the claim, so it is mostly done by the time the lane's lease is renewed.
   const reading = withReport
     ? reportPropertiesFor(
         deps.db,
@@ -330,9 +372,12 @@ async function sendBatch(
   reading.catch(() => undefined);
   for (let attempt = 1; ; attempt += 1) {
     try {
-      await acquireRateSlot(deps.db, portalId, 'sync', { signal });
       const report = await reading;
-      const held = await renewLease(
+      // Lease first, then the rate slot, then at once the send: the slot's recorded time is
+      // what the limiter counts, so the less lies between it and HubSpot seeing the request,
+      // the less skew the window's margin must absorb. A long wait for the slot (a paused
+      // portal) renews the lease again, so a send still starts right after a renewal.
+      let held = await renewLease(
         deps.db,
         portalId,
         claim.token,
@@ -340,6 +385,18 @@ async function sendBatch(
       );
       rows = rows.filter((r) => held.has(r.deal_id));
       if (rows.length === 0) return calls;
+      const renewedAt = Date.now();
+      await acquireSyncSlot(deps.db, portalId, signal);
+      if (Date.now() - renewedAt > RENEW_AFTER_SLOT_WAIT_MS) {
+        held = await renewLease(
+          deps.db,
+          portalId,
+          claim.token,
+          rows.map((r) => r.deal_id),
+        );
+        rows = rows.filter((r) => held.has(r.deal_id));
+        if (rows.length === 0) return calls;
+      }
       calls += 1;
       const response = await portalRequest(
         deps.tokenDeps,
@@ -356,8 +413,12 @@ async function sendBatch(
         { portalId, deals: rows.length, status: response.status },
         'hubspot deal batch sent',
       );
-      await applyBatchResponse(deps, portalId, claim.token, rows, response.body);
-      await releaseClaim(deps.db, portalId, claim.token);
+      const settled = await applyBatchResponse(deps, portalId, claim.token, rows, response.body);
+      // Rows changed while in flight (or not answered) stay pending: hand them back at once.
+      // One round trip fewer per batch in the common case, where every row was marked synced.
+      if (!settled || rows.length < claim.rows.length) {
+        await releaseClaim(deps.db, portalId, claim.token);
+      }
       return calls;
     } catch (error) {
       if (isAbort(error, signal)) {
@@ -501,7 +562,7 @@ export async function syncPortalDeals(
   }
   const lanes = options.lanes ?? DEFAULT_LANES;
   const withReport = integration.provisioning_status === 'done';
-  if (!options.helper && (await readyUnclaimed(deps.db, portalId)) > lanes * BATCH_INPUT_LIMIT) {
+  if (!options.helper && (await readyUnclaimed(deps.db, portalId)) > HELPER_MIN_READY_ROWS) {
     // More than this job keeps in flight: let one more job (likely another process) help.
     await deps.jobs.send(
       deps.db,

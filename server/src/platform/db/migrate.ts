@@ -15,6 +15,7 @@ import * as m0013 from './migrations/0013_retention_indexes.ts';
 import * as m0014 from './migrations/0014_report_properties_and_timeline.ts';
 import * as m0015 from './migrations/0015_deal_context_field_mapping.ts';
 import * as m0016 from './migrations/0016_hubspot_routing_rules.ts';
+import * as m0019 from './migrations/0019_hubspot_sync_pacing.ts';
 
 /**
  * Numbered, forward-only migrations. Listed explicitly (rather than read from disk) so the
@@ -35,6 +36,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0014_report_properties_and_timeline': m0014,
   '0015_deal_context_field_mapping': m0015,
   '0016_hubspot_routing_rules': m0016,
+  '0019_hubspot_sync_pacing': m0019,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -220,6 +220,11 @@ export interface HubspotPrimaryCompanyChoices {
   organization_id: string;
 }
 
+export interface HubspotRatePace {
+  portal_id: string;
+  sync_tat: Timestamp;
+}
+
 export interface HubspotRatePauses {
   paused_until: Timestamp;
   portal_id: string;
@@ -381,6 +386,7 @@ export interface DB {
   hubspot_file_writebacks: HubspotFileWritebacks;
   hubspot_portal_settings: HubspotPortalSettings;
   hubspot_primary_company_choices: HubspotPrimaryCompanyChoices;
+  hubspot_rate_pace: HubspotRatePace;
   hubspot_rate_pauses: HubspotRatePauses;
   hubspot_rate_sends: HubspotRateSends;
   hubspot_routing_rule_sets: HubspotRoutingRuleSets;
