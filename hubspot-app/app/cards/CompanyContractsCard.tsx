@@ -1,9 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import {
   Alert,
-  Button,
   EmptyState,
-  ErrorState,
   Flex,
   Link,
   LoadingSpinner,
@@ -20,7 +18,7 @@ import {
 } from '@hubspot/ui-extensions';
 
 import { callBackend } from './backend.ts';
-import { NeedsReconnectAlert, STATUS_VARIANTS, formatDate } from './card-parts.tsx';
+import { LoadFailed, NeedsReconnectAlert, STATUS_VARIANTS, formatDate } from './card-parts.tsx';
 import {
   COMPANY_CARD_LOAD_TIMEOUT_MS,
   COMPANY_CARD_PATH,
@@ -73,18 +71,14 @@ export function CompanyContractsCard() {
   }
   if (load.kind === 'error') {
     return (
-      <ErrorState title="Contracts could not be loaded" testId="error">
-        <Text>{load.message}</Text>
-        <Button
-          testId="retry"
-          onClick={() => {
-            setLoad({ kind: 'loading' });
-            reload();
-          }}
-        >
-          Try again
-        </Button>
-      </ErrorState>
+      <LoadFailed
+        title="Contracts could not be loaded"
+        message={load.message}
+        onRetry={() => {
+          setLoad({ kind: 'loading' });
+          reload();
+        }}
+      />
     );
   }
   const data = load.data;

@@ -1,7 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import {
   Button,
-  ErrorState,
   Flex,
   LoadingButton,
   LoadingSpinner,
@@ -30,6 +29,7 @@ import {
   STATUS_VARIANTS,
   WriteBackNotice,
   formatDate,
+  LoadFailed,
 } from './card-parts.tsx';
 
 hubspot.extend<'crm.record.sidebar'>(() => <DealSidebarCard />);
@@ -114,18 +114,14 @@ export function DealSidebarCard() {
   }
   if (load.kind === 'error') {
     return (
-      <ErrorState title="Legal review could not be loaded" testId="error">
-        <Text>{load.message}</Text>
-        <Button
-          testId="retry"
-          onClick={() => {
-            setLoad({ kind: 'loading' });
-            reload();
-          }}
-        >
-          Try again
-        </Button>
-      </ErrorState>
+      <LoadFailed
+        title="Legal review could not be loaded"
+        message={load.message}
+        onRetry={() => {
+          setLoad({ kind: 'loading' });
+          reload();
+        }}
+      />
     );
   }
   if (load.data.state === 'needs_reconnect') return <NeedsReconnectAlert data={load.data} />;

@@ -4,7 +4,6 @@ import {
   Checkbox,
   Divider,
   EmptyState,
-  ErrorState,
   Flex,
   Heading,
   Link,
@@ -18,7 +17,6 @@ import {
   TableHeader,
   TableRow,
   Text,
-  Button,
   hubspot,
   useExtensionActions,
   useExtensionContext,
@@ -35,11 +33,16 @@ import {
   type CardAttachment,
   type CardContract,
   type CardData,
-  type CardNeedsReconnect,
   type CardReady,
 } from './api-schemas.ts';
 import { callBackend, newRequestId } from './backend.ts';
-import { WriteBackNotice } from './card-parts.tsx';
+import {
+  LoadFailed,
+  NeedsReconnectAlert,
+  STATUS_VARIANTS,
+  WriteBackNotice,
+  formatDate,
+} from './card-parts.tsx';
 
 hubspot.extend<'crm.record.tab'>(() => <LegalReviewCard />);
 
@@ -47,25 +50,6 @@ type Load =
   | { readonly kind: 'loading' }
   | { readonly kind: 'error'; readonly message: string }
   | { readonly kind: 'data'; readonly data: CardData };
-
-type TagVariant = 'danger' | 'warning' | 'info' | 'success' | 'default';
-
-const STATUS_VARIANTS: Record<CardContract['status'], TagVariant> = {
-  pending_review: 'info',
-  in_review: 'info',
-  changes_requested: 'warning',
-  approved: 'success',
-  signed: 'success',
-  rejected: 'danger',
-  cancelled: 'default',
-};
-
-function formatDate(iso: string): string {
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime())
-    ? iso
-    : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-}
 
 function formatSize(bytes: number | null): string {
   if (bytes === null) return '';
@@ -155,21 +139,17 @@ export function LegalReviewCard() {
   }
   if (load.kind === 'error') {
     return (
-      <ErrorState title="Legal review could not be loaded" testId="error">
-        <Text>{load.message}</Text>
-        <Button
-          testId="retry"
-          onClick={() => {
-            setLoad({ kind: 'loading' });
-            reload();
-          }}
-        >
-          Try again
-        </Button>
-      </ErrorState>
+      <LoadFailed
+        title="Legal review could not be loaded"
+        message={load.message}
+        onRetry={() => {
+          setLoad({ kind: 'loading' });
+          reload();
+        }}
+      />
     );
   }
-  if (load.data.state === 'needs_reconnect') return <NeedsReconnect data={load.data} />;
+  if (load.data.state === 'needs_reconnect') return <NeedsReconnectAlert data={load.data} />;
   const data = load.data;
   return (
     <Flex direction="column" gap="md">
@@ -204,27 +184,6 @@ export function LegalReviewCard() {
         ) : null}
       </Flex>
     </Flex>
-  );
-}
-
-function NeedsReconnect({ data }: { data: CardNeedsReconnect }) {
-  return (
-    <Alert
-      title={
-        data.reason === 'not_connected' ? 'LexiContract is not connected' : 'Reconnect LexiContract'
-      }
-      variant="warning"
-      testId="needs-reconnect"
-    >
-      <Flex direction="column" gap="xs">
-        <Text>{data.message}</Text>
-        <Link href={data.reconnectUrl} testId="reconnect-link">
-          {data.reason === 'not_connected'
-            ? 'Connect HubSpot in LexiContract'
-            : 'Open LexiContract integrations'}
-        </Link>
-      </Flex>
-    </Alert>
   );
 }
 

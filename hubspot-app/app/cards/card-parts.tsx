@@ -1,11 +1,8 @@
-import { Alert, Flex, Link, Text } from '@hubspot/ui-extensions';
+import { Alert, Button, ErrorState, Flex, Link, Text } from '@hubspot/ui-extensions';
 
 import type { CardNeedsReconnect, ContractStatus } from './api-schemas.ts';
 
-/**
- * Pieces the deal sidebar card and the company card share (the tab card predates them and
- * keeps its own copies of the status colours and date format; they say the same).
- */
+/** Pieces the deal cards (tab and sidebar) and the company card share. */
 
 export type TagVariant = 'danger' | 'warning' | 'info' | 'success' | 'default';
 
@@ -64,5 +61,25 @@ export function NeedsReconnectAlert({ data }: { data: CardNeedsReconnect }) {
         </Link>
       </Flex>
     </Alert>
+  );
+}
+
+/** A load that failed: what went wrong and a way to try again. */
+export function LoadFailed({
+  title,
+  message,
+  onRetry,
+}: {
+  title: string;
+  message: string;
+  onRetry: () => void;
+}) {
+  return (
+    <ErrorState title={title} testId="error">
+      <Text>{message}</Text>
+      <Button testId="retry" onClick={onRetry}>
+        Try again
+      </Button>
+    </ErrorState>
   );
 }

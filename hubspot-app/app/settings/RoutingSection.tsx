@@ -774,7 +774,7 @@ function DryRunReport({ result }: { result: DryRunResult }) {
         </Text>
       ) : (
         <Text testId="dry-run-fields">
-          No field mapping yet: contracts get the deal's own fields.
+          No field mapping yet: contracts get the deal&apos;s own fields.
         </Text>
       )}
       <Table testId="dry-run-attachments">
