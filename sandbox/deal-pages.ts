@@ -5,6 +5,12 @@ import { cardHostRoutes } from './card-host-routes.ts';
 import { createCardHost, SANDBOX_PAGE_CSP, type CardHost } from './card-host/card-host.ts';
 import { CARD_HOST_STYLE } from './card-host/style.ts';
 import {
+  ASSOCIATION_TYPE_IDS,
+  dealLinks,
+  type CrmRecord,
+  type DealAssociationRecord,
+} from './crm-objects.ts';
+import {
   STATUS_PROPERTY,
   StatusEditWatch,
   actionRunsOf,
@@ -27,7 +33,7 @@ import type { SandboxControl } from './types.ts';
  * over HTTP, signed, exactly as from HubSpot.
  */
 
-function esc(text: unknown): string {
+export function esc(text: unknown): string {
   return String(text)
     .replaceAll('&', '&amp;')
     .replaceAll('<', '&lt;')
@@ -68,9 +74,10 @@ export interface LayoutOptions {
 }
 
 /**
- * The sandbox's record-page frame. Another record page (a company's) draws its cards the same
- * way: `createCardHost(…).cardPanels({ objectType: 'companies', … })` gives the tab and sidebar
- * panels and the scripts; `sendPage` serves the page under the CSP the scripts need.
+ * The sandbox's record-page frame, shared by the company record (company-pages.ts), which draws
+ * its cards the same way: `cardPanels({ objectType: 'companies', … })` of the one card host
+ * gives the tab and sidebar panels and the scripts; `sendPage` serves the page under the CSP
+ * the scripts need.
  */
 export function layout(title: string, body: string, options: LayoutOptions = {}): string {
   const message = options.message;
@@ -123,6 +130,62 @@ export interface DealPagesOptions {
   /** The home page's "Start over" panel (`start-over.ts`). */
   readonly startOverForm?: string;
 }
+
+/** The deal↔company link is the deal's primary company (HubSpot's type 5). */
+export function isPrimaryCompany(link: DealAssociationRecord): boolean {
+  return link.types.some(
+    (t) =>
+      t.category === 'HUBSPOT_DEFINED' && t.typeId === ASSOCIATION_TYPE_IDS.dealToCompanyPrimary,
+  );
+}
+
+export function companyName(company: CrmRecord): string {
+  return company.properties.get('name') ?? `Company ${company.id}`;
+}
+
+/** A company's record page (sandbox/company-pages.ts). */
+export function companyUrl(portalId: number, companyId: string): string {
+  return `/companies/${portalId}/${encodeURIComponent(companyId)}`;
+}
+
+/** The deal page's "Companies" panel: each company of the deal, "Primary" where it is. */
+export function dealCompaniesPanel(portal: PortalRecord, dealId: string): string {
+  const items = dealLinks(portal, dealId, 'companies').flatMap((link) => {
+    const company = portal.companies.get(link.toId);
+    if (!company) return [];
+    const primary = isPrimaryCompany(link) ? ' <span class="tag">Primary</span>' : '';
+    return [
+      `<li><a href="${esc(companyUrl(portal.portalId, company.id))}" data-testid="company-link">${esc(companyName(company))}</a>${primary}</li>`,
+    ];
+  });
+  return `<div class="panel" data-testid="deal-companies"><h2>Companies</h2>${
+    items.length > 0 ? `<ul>${items.join('')}</ul>` : '<p class="muted">No companies.</p>'
+  }</div>`;
+}
+
+/** The home page's line of a portal's companies. */
+export function portalCompaniesLine(portal: PortalRecord): string {
+  const links = [...portal.companies.values()].map(
+    (company) =>
+      `<a href="${esc(companyUrl(portal.portalId, company.id))}" data-testid="home-company-link">${esc(companyName(company))}</a>`,
+  );
+  return links.length > 0 ? `<p>Companies: ${links.join(' · ')}</p>` : '';
+}
+
+/** The sandbox's 404 page, for a record, account or id that does not exist. */
+export function notFound(reply: FastifyReply, what: string): FastifyReply {
+  return sendPage(
+    reply,
+    layout('Not found', `<div class="panel"><p>No such ${what}.</p></div>`),
+    404,
+  );
+}
+
+/** What a portal id in a sandbox page's path is. */
+export const PortalIdParam = z
+  .string()
+  .regex(/^[1-9][0-9]{0,15}$/)
+  .transform(Number);
 
 export async function dealPages(
   app: FastifyInstance,
@@ -200,7 +263,7 @@ export async function dealPages(
           ? `<span class="tag">app installed</span> · <a href="/settings/${portal.portalId}" data-testid="settings-link">App settings</a>`
           : '<span class="tag">app not installed</span>';
         return `<div class="panel"><h2>${esc(portal.name)} · account ${portal.portalId} · ${installed}</h2>
-          <table class="list"><tr><th>Deal</th><th>Amount</th><th>Stage</th><th>LexiContract status</th></tr>${rows || '<tr><td colspan="4" class="muted">No deals.</td></tr>'}</table></div>`;
+          <table class="list"><tr><th>Deal</th><th>Amount</th><th>Stage</th><th>LexiContract status</th></tr>${rows || '<tr><td colspan="4" class="muted">No deals.</td></tr>'}</table>${portalCompaniesLine(portal)}</div>`;
       })
       .join('');
     return sendPage(
@@ -209,25 +272,13 @@ export async function dealPages(
     );
   });
 
-  const PortalId = z
-    .string()
-    .regex(/^[1-9][0-9]{0,15}$/)
-    .transform(Number);
-  const DealParams = z.object({ portalId: PortalId, dealId: z.string().max(40) });
-  const PortalParams = z.object({ portalId: PortalId });
+  const DealParams = z.object({ portalId: PortalIdParam, dealId: z.string().max(40) });
+  const PortalParams = z.object({ portalId: PortalIdParam });
 
   function found(portalId: number, dealId: string) {
     const portal = state.portals.get(portalId);
     const deal = portal?.deals.get(dealId);
     return portal && deal ? { portal, deal } : undefined;
-  }
-
-  function notFound(reply: FastifyReply, what: string): FastifyReply {
-    return sendPage(
-      reply,
-      layout('Not found', `<div class="panel"><p>No such ${what}.</p></div>`),
-      404,
-    );
   }
 
   function revertNote(portal: PortalRecord, dealId: string): string {
@@ -326,6 +377,7 @@ export async function dealPages(
 
     const left = `<div class="panel"><h1 data-testid="deal-name">${esc(deal.properties.get('dealname') ?? deal.id)}</h1><p class="muted">Deal ${esc(deal.id)} · ${esc(portal.name)}</p>
       <div data-card-host-properties data-testid="deal-properties">${propertiesTable(portal, deal)}</div>${revertNote(portal, dealId)}</div>
+      ${dealCompaniesPanel(portal, dealId)}
       <div class="panel"><h2>Move stage</h2><form method="post" action="/deals/${portalId}/${esc(dealId)}/stage">
         <select name="stageId" data-testid="stage-select" aria-label="Deal stage">${stages}</select> <button class="secondary" type="submit" data-testid="move-stage">Move</button></form>
         <p class="muted">Moving to “Legal Review” runs the workflow action “Send to LexiContract legal review”.</p></div>

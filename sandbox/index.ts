@@ -2,6 +2,8 @@ import Fastify, { type FastifyError, type FastifyRequest } from 'fastify';
 
 import { SandboxControlError, SandboxHttpError, hubspotError, oauthError } from './errors.ts';
 import { controlRoutes, createControl, guardControlRequest } from './control.ts';
+import { companyPages } from './company-pages.ts';
+import { createCardHost } from './card-host/card-host.ts';
 import { dealPages } from './deal-pages.ts';
 import { seedDemoPortal, type DemoPortal } from './demo.ts';
 import { WebhookDispatcher } from './outbound.ts';
@@ -233,9 +235,12 @@ export async function startSandbox(options: SandboxOptions): Promise<SandboxHand
       controlToken: options.controlToken,
       startOver: () => startOver(),
     });
+    const cardHost = createCardHost({ appId: state.app.appId });
     await dealPages(scope, runtime, control, {
+      cardHost,
       startOverForm: startOverForm(options.controlToken !== undefined, writer !== undefined),
     });
+    await companyPages(scope, runtime, cardHost);
   });
 
   await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });

@@ -197,12 +197,21 @@ describe('every page in a real browser at 1280 px', () => {
     await page.close();
   });
 
-  it('the sandbox: deal list, deal record with the real card, app settings, wrong ids', async () => {
+  it('the sandbox: deal list, deal record with the real card, app settings, company record with its card, wrong ids', async () => {
     const sandbox = env.sandbox.url;
     const deal = env.sandbox.control.createDeal(Number(portalId), {
       dealname: 'Initrode — a deal with a rather long name to wrap on the record page',
       amount: '1234567.5',
       deal_currency_code: 'EUR',
+    });
+    const acme = env.sandbox.control.createCrmObject(Number(portalId), 'companies', {
+      name: 'Acme',
+      domain: 'acme.example',
+      city: 'London',
+      country: 'United Kingdom',
+    });
+    env.sandbox.control.associateWithDeal(Number(portalId), deal.id, 'companies', acme.id, {
+      primary: true,
     });
     const errors: string[] = [];
     const page = await newPage(errors);
@@ -217,6 +226,11 @@ describe('every page in a real browser at 1280 px', () => {
         ],
       },
       { path: `${sandbox}/settings/${portalId}`, ready: ['[data-testid="connection-state"]'] },
+      {
+        path: `${sandbox}/companies/${portalId}/${acme.id}`,
+        // The Company card has asked the app and drawn its answer: no contracts on Acme yet.
+        ready: ['[data-testid="extension-company_contracts_card"] [data-testid="empty"]'],
+      },
     ];
     for (const { path, ready } of pages) {
       const seen = await visit(page, path, errors);
@@ -231,14 +245,27 @@ describe('every page in a real browser at 1280 px', () => {
     await visit(page, `${sandbox}/`, errors);
     const list = (await page.locator('main').textContent()) ?? '';
     expect(list).toContain('€1,234,567.50');
+    // From the deal to its company and back, as a HubSpot user goes.
+    await visit(page, `${sandbox}/deals/${portalId}/${deal.id}`, errors);
+    await expect(page.getByTestId('deal-companies').textContent()).resolves.toContain(
+      'Acme Primary',
+    );
+    await page.getByTestId('company-link').click();
+    await page.waitForURL(`${sandbox}/companies/${portalId}/${acme.id}`);
+    await expect(page.getByTestId('company-properties').textContent()).resolves.toContain('London');
+    await page.getByTestId('company-deal-link').click();
+    await page.waitForURL(`${sandbox}/deals/${portalId}/${deal.id}`);
     for (const path of [
       `${sandbox}/deals/${portalId}/999999999`,
       `${sandbox}/deals/not-a-portal/1`,
       `${sandbox}/settings/123`,
+      `${sandbox}/companies/${portalId}/999999999`,
+      `${sandbox}/companies/not-a-portal/${acme.id}`,
     ]) {
       const seen = await visit(page, path, errors);
       expect(seen.status, path).toBe(404);
       expect(seen.contentType, path).toContain('text/html');
+      expect(seen.scrollWidth, path).toBeLessThanOrEqual(1280);
     }
     await page.close();
   });

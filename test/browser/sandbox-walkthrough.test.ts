@@ -38,7 +38,7 @@ function watchErrors(page: Page): string[] {
 }
 
 describe('sandbox mode walk-through in a real browser', () => {
-  it('installs, sends a deal with the real Legal review card, sends a new version, follows status changes, and shows the settings page', async () => {
+  it('installs, sends a deal with the real Legal review card, sends a new version, follows status changes on the deal and its company, and shows the settings page', async () => {
     const demo = demoPortalOf(env.sandbox);
     if (!demo) throw new Error('no demo portal');
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -105,6 +105,32 @@ describe('sandbox mode walk-through in a real browser', () => {
       'In review',
     );
     await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'sandbox-deal.png'), fullPage: true });
+
+    // The deal's primary company: its record shows the app's Company card, which lists the
+    // contract with its status by its label.
+    await page
+      .getByTestId('deal-companies')
+      .locator('li', { hasText: 'Primary' })
+      .getByTestId('company-link')
+      .click();
+    await page.waitForURL(
+      `${env.sandbox.url}/companies/${demo.portalId}/${demo.acmeContext.primaryCompanyId}`,
+    );
+    const companyCard = page.getByTestId('extension-company_contracts_card');
+    await companyCard.getByTestId('contracts').waitFor();
+    await expect(companyCard.getByTestId('contracts').textContent()).resolves.toContain(
+      'Acme Corp',
+    );
+    await expect(
+      companyCard.locator('[data-testid^="status-"]').first().textContent(),
+    ).resolves.toBe('In review');
+    await page.screenshot({
+      path: path.join(ARTIFACTS_DIR, 'sandbox-company.png'),
+      fullPage: true,
+    });
+    // Back to the deal, through the company's list of deals.
+    await page.getByTestId('company-deal-link').click();
+    await page.waitForURL(dealUrl);
 
     // "Send new version" on the open contract.
     await card.getByTestId('send').filter({ hasText: 'Send new version' }).click();

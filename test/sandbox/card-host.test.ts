@@ -220,3 +220,67 @@ describe('hubspot.fetch through the sandbox', () => {
     expect(app.received).toHaveLength(0);
   });
 });
+
+describe('the company record page', () => {
+  it('shows the company, its deals, and the app’s Company card with the company as its record', async () => {
+    const sandbox = await testSandbox();
+    const { portalId } = installedPortal(sandbox);
+    const deal = sandbox.control.createDeal(portalId, { dealname: 'Acme <renewal>' });
+    const company = sandbox.control.createCrmObject(portalId, 'companies', {
+      name: 'Acme & Co',
+      domain: 'acme.example',
+      city: 'London',
+      country: 'United Kingdom',
+    });
+    const other = sandbox.control.createCrmObject(portalId, 'companies', { name: 'Acme Holdings' });
+    sandbox.control.associateWithDeal(portalId, deal.id, 'companies', company.id, {
+      primary: true,
+    });
+    sandbox.control.associateWithDeal(portalId, deal.id, 'companies', other.id);
+
+    const page = await fetch(`${sandbox.url}/companies/${portalId}/${company.id}`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const html = await page.text();
+    expect(html).toContain('Acme &amp; Co');
+    expect(html).toContain('acme.example');
+    expect(html).toContain('United Kingdom');
+    expect(html).toContain(
+      `href="/deals/${portalId}/${deal.id}" data-testid="company-deal-link">Acme &lt;renewal&gt;</a> <span class="tag">Primary</span>`,
+    );
+    expect(html).toContain('data-card-host-mount="company_contracts_card"');
+    expect(html).toContain('/card-host/extensions/company_contracts_card.js');
+    expect(html).not.toContain('data-card-host-mount="legal_review_card"');
+    const context = /data-card-host-mount="company_contracts_card" data-context="([^"]*)"/.exec(
+      html,
+    )?.[1];
+    if (!context) throw new Error('no Company card on the company page');
+    expect(JSON.parse(context.replaceAll('&quot;', '"'))).toMatchObject({
+      portalId,
+      location: 'crm.record.tab',
+      crm: { objectId: Number(company.id), objectTypeId: '0-2' },
+    });
+
+    // The deal page lists the deal's companies, the primary one marked, linking to their pages.
+    const dealHtml = await (await fetch(`${sandbox.url}/deals/${portalId}/${deal.id}`)).text();
+    expect(dealHtml).toContain(
+      `<a href="/companies/${portalId}/${company.id}" data-testid="company-link">Acme &amp; Co</a> <span class="tag">Primary</span>`,
+    );
+    expect(dealHtml).toContain(
+      `<a href="/companies/${portalId}/${other.id}" data-testid="company-link">Acme Holdings</a></li>`,
+    );
+    const home = await (await fetch(`${sandbox.url}/`)).text();
+    expect(home).toContain(`href="/companies/${portalId}/${other.id}"`);
+
+    for (const path of [
+      `/companies/${portalId}/999999999`,
+      `/companies/not-a-portal/${company.id}`,
+      `/companies/123/${company.id}`,
+    ]) {
+      const missing = await fetch(`${sandbox.url}${path}`);
+      expect(missing.status, path).toBe(404);
+      expect(missing.headers.get('content-type'), path).toContain('text/html');
+      expect(await missing.text(), path).toContain('No such company.');
+    }
+  });
+});
