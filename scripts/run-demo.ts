@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import pg from 'pg';
 import pino from 'pino';
+import { z } from 'zod';
 
 import { buildApp } from '../server/src/app.ts';
 import { resolveAppConfig } from '../server/src/platform/config/runtime.ts';
@@ -22,7 +23,8 @@ import { JobQueue } from '../server/src/platform/jobs/queue.ts';
 import { createApiKey } from '../server/src/core/organizations/api-keys.ts';
 import { demoPortalOf, SANDBOX_STAGE_IDS, startSandbox } from '../sandbox/index.ts';
 import { startWorkers } from '../server/src/worker.ts';
-import { hubSpotTokenDeps, withPortalToken } from '../server/src/hubspot/client/access-tokens.ts';
+import { hubSpotTokenDeps } from '../server/src/hubspot/client/access-tokens.ts';
+import { portalRequest } from '../server/src/hubspot/client/portal-client.ts';
 import { writeBackFiles } from '../server/src/hubspot/legal-review/file-write-back.ts';
 import { writeTimelineNote } from '../server/src/hubspot/legal-review/timeline-notes.ts';
 
@@ -498,14 +500,18 @@ async function main(): Promise<number> {
   // first deal's contract).
   const reviewedDealId = demo.deals.withoutAttachments;
   const tokenDeps = hubSpotTokenDeps({ db: database.db, config });
-  const hubspotGet = (apiPath: string) =>
-    withPortalToken(tokenDeps, String(portalId), async (token) => {
-      const response = await fetch(`${sandbox.url}${apiPath}`, {
-        headers: { authorization: `Bearer ${token}` },
-      });
-      check(response.status === 200, `${apiPath} answered ${response.status}`);
-      return (await response.json()) as Record<string, unknown>;
-    });
+  // Through the app's own portal client, so these checks take their slots in the portal's
+  // rate budget like any interactive call instead of racing the sync for HubSpot's window.
+  const hubspotGet = async (apiPath: string) => {
+    const response = await portalRequest(
+      tokenDeps,
+      String(portalId),
+      { method: 'GET', path: apiPath },
+      z.record(z.string(), z.unknown()),
+    );
+    check(response.status === 200, `${apiPath} answered ${response.status}`);
+    return response.body;
+  };
   const dealNotes = async () => {
     const deal = (await hubspotGet(
       `/crm/objects/2026-03/deals/${reviewedDealId}?associations=notes`,
