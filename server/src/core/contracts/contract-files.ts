@@ -145,7 +145,10 @@ export async function writeContractFile(
   let total = 0;
   try {
     let seq = 0;
-    let pending = Buffer.allocUnsafe(CONTRACT_FILE_CHUNK_BYTES);
+    // One chunk buffer for the whole file: the driver has copied it into its wire message by
+    // the time the insert answers, so it is refilled rather than allocated again per MiB,
+    // which keeps the garbage (and the peak RSS) from growing with the file.
+    const pending = Buffer.allocUnsafe(CONTRACT_FILE_CHUNK_BYTES);
     let filled = 0;
     const flush = async (data: Buffer) => {
       await db.insertInto('contract_file_chunks').values({ file_id: fileId, seq, data }).execute();
@@ -166,7 +169,6 @@ export async function writeContractFile(
         offset += n;
         if (filled === CONTRACT_FILE_CHUNK_BYTES) {
           await flush(pending);
-          pending = Buffer.allocUnsafe(CONTRACT_FILE_CHUNK_BYTES);
           filled = 0;
         }
       }
