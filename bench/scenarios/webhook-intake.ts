@@ -9,6 +9,9 @@ import { median, round, verdict, type BenchRow } from '../report.ts';
 
 export const WEBHOOK_PATH = '/api/v1/integrations/hubspot/events';
 
+/** The intake bar's throughput (SPEC §9), at which its p99 is read. */
+const PACED_EVENTS_PER_SEC = 5_000;
+
 export interface WebhookOptions {
   readonly rounds: number;
   readonly seconds: number;
@@ -72,6 +75,11 @@ export async function benchWebhookIntake(
   const hello: LoadSummary[] = [];
   const hooks: LoadSummary[] = [warm];
   const measured: LoadSummary[] = [];
+  // The latency bar is read at the bar's own rate: unpaced, 10 connections keep the server
+  // saturated and each request's latency is simply connections ÷ throughput (Little's law),
+  // which says how fast intake drains, not how long HubSpot waits for an answer.
+  const pacedRate = Math.ceil(PACED_EVENTS_PER_SEC / options.eventsPerBatch);
+  const paced: LoadSummary[] = [];
   const floors: FloorResult[] = [];
   for (let round = 1; round <= options.rounds; round += 1) {
     const h = await load.run(
@@ -84,15 +92,26 @@ export async function benchWebhookIntake(
       webhookTarget,
     );
     if (sampler) log(`    Postgres waits during round 1:\n${await sampler.stop()}`);
+    const p = await load.run(
+      {
+        ...common,
+        origin: env.baseUrl,
+        durationSeconds: options.seconds,
+        overallRate: pacedRate,
+      },
+      webhookTarget,
+    );
     const f = await floorRun(options.seconds);
     floors.push(f);
     hello.push(h);
-    hooks.push(w);
+    hooks.push(w, p);
     measured.push(w);
+    paced.push(p);
     log(
       `  round ${String(round)}: hello ${String(Math.round(h.reqPerSec))} req/s p99 ${String(h.latencyMs.p99)} ms; ` +
         `webhook ${String(Math.round(w.reqPerSec * options.eventsPerBatch))} events/s ` +
         `p50 ${String(w.latencyMs.p50)} p99 ${String(w.latencyMs.p99)} ms, non-2xx ${String(w.non2xx)}, errors ${String(w.errors + w.timeouts)}; ` +
+        `paced at ${String(pacedRate * options.eventsPerBatch)} events/s p50 ${String(p.latencyMs.p50)} p99 ${String(p.latencyMs.p99)} ms; ` +
         `raw INSERT floor ${String(Math.round(f.eventsPerSec))} events/s`,
     );
   }
@@ -105,7 +124,13 @@ export async function benchWebhookIntake(
   const helloP50 = median(hello.map((h) => h.latencyMs.p50));
   const helloP99 = median(hello.map((h) => h.latencyMs.p99));
   const ratio = median(measured.map((w, i) => w.reqPerSec / (hello[i]?.reqPerSec ?? Number.NaN)));
-  const failures = measured.reduce((n, w) => n + w.non2xx + w.errors + w.timeouts, 0);
+  const pacedP50 = median(paced.map((p) => p.latencyMs.p50));
+  const pacedP99 = median(paced.map((p) => p.latencyMs.p99));
+  const pacedEventsPerSec = median(paced.map((p) => p.reqPerSec * options.eventsPerBatch));
+  const failures = [...measured, ...paced].reduce(
+    (n, w) => n + w.non2xx + w.errors + w.timeouts,
+    0,
+  );
   const floorEventsPerSec = median(floors.map((f) => f.eventsPerSec));
   // Per round, against that round's floor, then the median (like the hello ratio).
   const floorRatio = median(
@@ -141,21 +166,23 @@ export async function benchWebhookIntake(
     },
     {
       scenario,
-      metric: `p50 latency at c=${String(options.connections)}`,
-      value: p50,
+      metric: `p99 latency at c=${String(options.connections)}, unpaced (saturated)`,
+      value: p99,
       unit: 'ms',
-      baseline: `hello p50 ${String(helloP50)} ms`,
+      baseline: `hello p99 ${String(helloP99)} ms; p50 ${String(p50)} ms (hello ${String(helloP50)})`,
       target: '—',
       verdict: 'info',
+      note: `as fast as the server answers: ${String(options.connections)} connections ÷ ${String(Math.round(eventsPerSec / options.eventsPerBatch))} req/s is ${String(round((options.connections / (eventsPerSec / options.eventsPerBatch)) * 1000, 1))} ms mean by Little's law`,
     },
     {
       scenario,
-      metric: `p99 latency at c=${String(options.connections)}`,
-      value: p99,
+      metric: `p99 latency at c=${String(options.connections)}, paced at ${PACED_EVENTS_PER_SEC.toLocaleString('en-US')} events/s`,
+      value: pacedP99,
       unit: 'ms',
-      baseline: `hello p99 ${String(helloP99)} ms`,
+      baseline: `hello p99 ${String(helloP99)} ms; p50 ${String(pacedP50)} ms`,
       target: '≤ 50 ms',
-      verdict: verdict(p99 <= 50),
+      verdict: verdict(pacedP99 <= 50),
+      note: `${String(pacedRate)} signed ${String(options.eventsPerBatch)}-event batches per second over ${String(options.connections)} connections (measured ${Math.round(pacedEventsPerSec).toLocaleString('en-US')} events/s), the throughput the bar asks for; median of rounds`,
     },
     {
       scenario,
