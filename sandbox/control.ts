@@ -219,6 +219,12 @@ export function createControl(deps: ControlDeps): SandboxControl {
     setLeanAnswers(on) {
       runtime.leanAnswers = on;
     },
+    setSearchIndexDelay(ms) {
+      if (!Number.isSafeInteger(ms) || ms < 0) {
+        throw new SandboxControlError('search index delay must be a whole number of ms ≥ 0', 400);
+      }
+      runtime.searchIndexDelayMs = ms;
+    },
     reset() {
       runtime.reset();
       webhooks.deliveries.length = 0;
@@ -508,6 +514,11 @@ export async function controlRoutes(
     const input = parse(z.object({ on: z.boolean() }), request.body);
     control.setLeanAnswers(input.on);
     return reply.send({ leanAnswers: input.on });
+  });
+  app.post('/_sandbox/search-index-delay', async (request, reply) => {
+    const input = parse(z.object({ ms: z.number().int().nonnegative() }), request.body);
+    control.setSearchIndexDelay(input.ms);
+    return reply.send({ searchIndexDelayMs: input.ms });
   });
   app.post('/_sandbox/faults', async (request, reply) => {
     const input = parse(

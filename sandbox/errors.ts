@@ -63,6 +63,19 @@ export function rateLimitBody(): RateLimitError {
   };
 }
 
+/** The 429 body of the CRM search endpoints' 5-per-second limit. */
+export function secondlyLimitBody(): RateLimitError {
+  return {
+    status: 'error',
+    message: 'You have reached your secondly limit.',
+    errorType: 'RATE_LIMIT',
+    correlationId: randomUUID(),
+    category: 'RATE_LIMITS',
+    policyName: 'SECONDLY',
+    requestId: randomUUID(),
+  };
+}
+
 /** The `category` HubSpot's `Error` schema requires, by HTTP status. */
 function oauthCategory(statusCode: number): string {
   if (statusCode === 401) return 'INVALID_AUTHENTICATION';

@@ -10,6 +10,7 @@ import { WebhookDispatcher } from './outbound.ts';
 import { apiRoutes } from './api-routes.ts';
 import { crmObjectsControlRoutes, crmObjectsRoutes } from './crm-objects-routes.ts';
 import { filesUploadRoutes } from './files-upload-routes.ts';
+import { notesSearchRoutes } from './notes-search.ts';
 import { oauthRoutes } from './oauth-routes.ts';
 import { SandboxRuntime } from './runtime.ts';
 import {
@@ -68,6 +69,8 @@ export async function startSandbox(options: SandboxOptions): Promise<SandboxHand
   const state = new SandboxState(stateOptions);
   const runtime = new SandboxRuntime(state, options.rateLimit ?? { ...DEFAULT_RATE_LIMIT });
   runtime.leanAnswers = options.leanAnswers ?? false;
+  if (options.searchRateLimit) runtime.searchRateLimit = { ...options.searchRateLimit };
+  runtime.searchIndexDelayMs = options.searchIndexDelayMs ?? 0;
   const webhooks = new WebhookDispatcher(
     runtime,
     options.webhooks ?? {},
@@ -227,6 +230,7 @@ export async function startSandbox(options: SandboxOptions): Promise<SandboxHand
     await oauthRoutes(scope, runtime, { controlToken: options.controlToken });
     await apiRoutes(scope, runtime);
     await filesUploadRoutes(scope, runtime);
+    await notesSearchRoutes(scope, runtime);
     await crmObjectsRoutes(scope, runtime);
     await controlRoutes(scope, control, runtime);
     await crmObjectsControlRoutes(scope, control);

@@ -45,6 +45,10 @@ export const LEAN_OMISSIONS: Readonly<Record<string, Omissions>> = {
   },
   'POST /crm/objects/:version/:objectType/batch/read': BATCH,
   'POST /crm/objects/:version/:objectType/batch/update': BATCH,
+  'POST /crm/objects/:version/:objectType/search': {
+    top: ['total', 'paging'],
+    results: CRM_OBJECT_UNREAD,
+  },
   'GET /crm/objects/:version/:objectType/:objectId/associations/:toObjectType': {
     results: ['associationTypes'],
   },

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { RATE_LIMIT_HEADERS } from './wire.ts';
-import { SandboxHttpError, hubspotError, rateLimitBody } from './errors.ts';
+import { SandboxHttpError, hubspotError, rateLimitBody, secondlyLimitBody } from './errors.ts';
 import type { AccessTokenRecord, PortalRecord, SandboxState } from './state.ts';
 import type {
   CallbackCompletionRecord,
@@ -39,6 +39,15 @@ export class SandboxRuntime {
   readonly arrivals = new WeakMap<FastifyRequest, number>();
   /** Lean answers (`lean.ts`): leave out every answer field the app does not read. */
   leanAnswers = false;
+  /**
+   * The CRM search endpoints' own limit (5 per second per portal, usage guidelines); the
+   * spec marks them exempt from the ten-secondly one, so they are counted only here.
+   */
+  searchRateLimit: { max: number; windowMs: number } = { max: 5, windowMs: 1_000 };
+  /** How long a new note stays out of search results (HubSpot indexes records late). */
+  searchIndexDelayMs = 0;
+  /** Arrival times of each portal's search requests, by portal id. */
+  private readonly searchWindows = new Map<number, number[]>();
   private faults: ActiveFault[] = [];
   private nextFaultId = 1;
   origin = '';
@@ -116,17 +125,20 @@ export class SandboxRuntime {
     this.completions.length = 0;
     this.clearFaults();
     for (const portal of this.state.portals.values()) portal.rateWindow = [];
+    this.searchWindows.clear();
   }
 
   /**
    * Bearer authentication like HubSpot's: 401 for a missing/unknown/revoked token, 401
    * EXPIRED_AUTHENTICATION once expired, then the per-portal rolling rate limit (429), then
-   * scopes (403, any one of `anyOfScopes`).
+   * scopes (403, any one of `anyOfScopes`). `limit` says which rate limit counts the request:
+   * the portal's ten-secondly one, or the search endpoints' secondly one.
    */
   authenticate(
     request: FastifyRequest,
     reply: FastifyReply,
     anyOfScopes: readonly string[],
+    limit: 'ten-secondly' | 'search' = 'ten-secondly',
   ): { portal: PortalRecord; token: AccessTokenRecord } {
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
@@ -153,21 +165,8 @@ export class SandboxRuntime {
     // injected latency delays the answer, not the moment the request is counted. Requests
     // that arrived later but were answered sooner are not counted against this one.
     const arrived = Math.min(this.arrivals.get(request) ?? now, now);
-    const windowStart = arrived - this.rateLimit.windowMs;
-    portal.rateWindow = portal.rateWindow.filter((t) => t > now - this.rateLimit.windowMs - 60_000);
-    const inWindow = portal.rateWindow.filter((t) => t > windowStart && t <= arrived).length;
-    if (inWindow >= this.rateLimit.max) {
-      throw new SandboxHttpError(429, rateLimitBody(), {
-        [RATE_LIMIT_HEADERS.max]: String(this.rateLimit.max),
-        [RATE_LIMIT_HEADERS.remaining]: '0',
-        [RATE_LIMIT_HEADERS.intervalMs]: String(this.rateLimit.windowMs),
-      });
-    }
-    portal.rateWindow.push(arrived);
-    void reply
-      .header(RATE_LIMIT_HEADERS.max, String(this.rateLimit.max))
-      .header(RATE_LIMIT_HEADERS.remaining, String(this.rateLimit.max - inWindow - 1))
-      .header(RATE_LIMIT_HEADERS.intervalMs, String(this.rateLimit.windowMs));
+    if (limit === 'search') this.countSearch(portal.portalId, arrived, now);
+    else this.countTenSecondly(portal, arrived, now, reply);
     if (anyOfScopes.length > 0 && !anyOfScopes.some((s) => token.scopes.includes(s))) {
       throw hubspotError(
         403,
@@ -185,5 +184,41 @@ export class SandboxRuntime {
       );
     }
     return { portal, token };
+  }
+
+  private countTenSecondly(
+    portal: PortalRecord,
+    arrived: number,
+    now: number,
+    reply: FastifyReply,
+  ): void {
+    const windowStart = arrived - this.rateLimit.windowMs;
+    portal.rateWindow = portal.rateWindow.filter((t) => t > now - this.rateLimit.windowMs - 60_000);
+    const inWindow = portal.rateWindow.filter((t) => t > windowStart && t <= arrived).length;
+    if (inWindow >= this.rateLimit.max) {
+      throw new SandboxHttpError(429, rateLimitBody(), {
+        [RATE_LIMIT_HEADERS.max]: String(this.rateLimit.max),
+        [RATE_LIMIT_HEADERS.remaining]: '0',
+        [RATE_LIMIT_HEADERS.intervalMs]: String(this.rateLimit.windowMs),
+      });
+    }
+    portal.rateWindow.push(arrived);
+    void reply
+      .header(RATE_LIMIT_HEADERS.max, String(this.rateLimit.max))
+      .header(RATE_LIMIT_HEADERS.remaining, String(this.rateLimit.max - inWindow - 1))
+      .header(RATE_LIMIT_HEADERS.intervalMs, String(this.rateLimit.windowMs));
+  }
+
+  /** The search limit answers 429 "secondly" and, like HubSpot, sends no rate headers. */
+  private countSearch(portalId: number, arrived: number, now: number): void {
+    const { max, windowMs } = this.searchRateLimit;
+    const kept = (this.searchWindows.get(portalId) ?? []).filter((t) => t > now - windowMs - 1_000);
+    const inWindow = kept.filter((t) => t > arrived - windowMs && t <= arrived).length;
+    if (inWindow >= max) {
+      this.searchWindows.set(portalId, kept);
+      throw new SandboxHttpError(429, secondlyLimitBody());
+    }
+    kept.push(arrived);
+    this.searchWindows.set(portalId, kept);
   }
 }

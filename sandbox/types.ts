@@ -54,6 +54,10 @@ export interface SandboxOptions {
   accessTokenTtlSeconds?: number;
   /** Default 110 per 10_000 ms, per portal. */
   rateLimit?: { max: number; windowMs: number };
+  /** CRM search's own limit; default 5 per 1_000 ms, per portal. */
+  searchRateLimit?: { max: number; windowMs: number };
+  /** How long a new note stays out of search results; default 0. */
+  searchIndexDelayMs?: number;
   /** Default false. */
   seedDemoPortal?: boolean;
   /** Leave out of every answer the fields the app does not read (`lean.ts`). Default false. */
@@ -277,6 +281,8 @@ export interface SandboxControl {
   reset(): void;
   /** Switches lean answers (`lean.ts`) on or off. */
   setLeanAnswers(on: boolean): void;
+  /** How long a new note stays out of search results from now on (HubSpot indexes late). */
+  setSearchIndexDelay(ms: number): void;
   /** Creates a company, contact or line item (`objectType`: `companies`, `contacts`, `line_items`). */
   createCrmObject(
     portalId: number,
