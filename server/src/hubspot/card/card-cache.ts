@@ -14,6 +14,8 @@ import type { CrmObject, FileMetadata } from '../wire/index.ts';
  *   attachments are set when it is logged and rarely edited, so a repeat load within the
  *   minute reads only the deal (one HubSpot call, which is also the ownership check and
  *   brings the current note ids: a new note is read, a removed one no longer counts).
+ * - Which deals were loaded within that minute (`loadedDeals`): a deal not among them is a
+ *   cold load, whose notes are also looked for by search beside the deal read.
  */
 export class TtlCache<V> {
   readonly #entries = new Map<string, { value: V; expiresAt: number }>();
@@ -51,7 +53,36 @@ export class TtlCache<V> {
   }
 }
 
+/**
+ * Shares one running read among the callers that ask for the same key while it runs; the
+ * entry is gone once it settles, so nothing is cached beyond the read itself. A deal page
+ * shows the Legal review tab and the sidebar card at once, and both ask for the same deal:
+ * the second load joins the first instead of spending its own HubSpot calls.
+ */
+export class InFlight<V> {
+  readonly #running = new Map<string, Promise<V>>();
+
+  run(key: string, read: () => Promise<V>): Promise<V> {
+    const running = this.#running.get(key);
+    if (running) return running;
+    const started = read().finally(() => {
+      this.#running.delete(key);
+    });
+    this.#running.set(key, started);
+    return started;
+  }
+
+  get size(): number {
+    return this.#running.size;
+  }
+}
+
 export interface CardCaches {
+  /**
+   * Deals loaded within the notes' lifetime, by `portalId:dealId`: their notes are most
+   * likely cached, so a load of one of them reads by id and does not spend a search.
+   */
+  readonly loadedDeals: TtlCache<true>;
   readonly fileMetadata: FileMetadataCache;
   /** Notes of the portal as last read, by note id. */
   readonly notes: {
@@ -67,6 +98,7 @@ export function createCardCaches(
   const files = new TtlCache<FileMetadata>({ ttlMs: options.fileTtlMs ?? 60_000, maxEntries });
   const notes = new TtlCache<CrmObject>({ ttlMs: options.noteTtlMs ?? 60_000, maxEntries });
   return {
+    loadedDeals: new TtlCache<true>({ ttlMs: options.noteTtlMs ?? 60_000, maxEntries }),
     fileMetadata: {
       get: (portalId, fileId) => files.get(`${portalId}:${fileId}`),
       set: (portalId, fileId, metadata) => {

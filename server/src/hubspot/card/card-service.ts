@@ -12,9 +12,17 @@ import type {
   CardNeedsReconnect,
 } from '../../../../hubspot-app/app/cards/api-schemas.ts';
 import { HubSpotApiError } from '../client/hubspot-http.ts';
-import { DealNotFoundError, fetchDealWithNoteIds, readNotes } from '../legal-review/deal-reader.ts';
+import {
+  DealNotFoundError,
+  fetchDealWithNoteIds,
+  NOTE_PROPERTIES,
+  readNotes,
+} from '../legal-review/deal-reader.ts';
 import type { PortalClientOptions } from '../client/portal-client.ts';
-import type { CrmObject } from '../wire/index.ts';
+import { SearchResponseSchema, type CrmObject, type SearchRequest } from '../wire/index.ts';
+import { portalRequest } from '../client/portal-client.ts';
+import { tryTakeSearchSlot } from '../client/portal-rate-limiter.ts';
+import { hubspotPaths } from '../wire/api-versions.ts';
 import type { CardCaches } from './card-cache.ts';
 import {
   PortalNeedsReconnectError,
@@ -147,4 +155,47 @@ export async function readDealNotes(
     }
   }
   return noteIds.map((id) => known.get(id)).filter((n) => n !== undefined);
+}
+
+/** One page of a deal's notes by search; more (rare) are read by id like any not found. */
+const NOTE_SEARCH_LIMIT = 100;
+
+/**
+ * The deal's notes as HubSpot's CRM search finds them (`associations.deal`), in one call
+ * that needs no note ids, so it runs beside the deal read and a cold card load reaches the
+ * file metadata one round trip sooner. It only ever saves work, never decides anything:
+ * search has its own limit (5 requests/s per portal, outside the portal's 110 per 10 s, so
+ * it costs the portal's budget nothing) and shows a note logged moments ago late, so the deal read's note ids stay the truth and every note search did not bring is
+ * read by id as before. Undefined when no search slot is free now or the search failed.
+ */
+export async function searchDealNotes(
+  tokenDeps: HubSpotTokenDeps,
+  portalId: string,
+  dealId: string,
+): Promise<CrmObject[] | undefined> {
+  try {
+    if (!(await tryTakeSearchSlot(tokenDeps.db, portalId))) return undefined;
+    const json: SearchRequest = {
+      filterGroups: [
+        { filters: [{ propertyName: 'associations.deal', operator: 'EQ', value: dealId }] },
+      ],
+      properties: [...NOTE_PROPERTIES],
+      // Required by the spec (as strings there, as objects in HubSpot's guide); the order
+      // comes from the deal's note ids, so none is asked for.
+      sorts: [],
+      limit: NOTE_SEARCH_LIMIT,
+      after: '0',
+    };
+    const { body } = await portalRequest(
+      tokenDeps,
+      portalId,
+      { method: 'POST', path: hubspotPaths.notesSearch(), json },
+      SearchResponseSchema,
+      { maxAttempts: 1, timeoutMs: 3_000, rateLane: false },
+    );
+    return body.results;
+  } catch {
+    // The deal read beside it reports whatever is really wrong (reconnect, not found).
+    return undefined;
+  }
 }

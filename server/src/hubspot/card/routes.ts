@@ -15,7 +15,11 @@ import {
 } from '../../../../hubspot-app/app/cards/api-schemas.ts';
 import { HubSpotApiError } from '../client/hubspot-http.ts';
 import { acceptRawJson, requireHubSpotSignature, signedJson } from '../inbound/signed-request.ts';
-import { attachmentRefsOf, classifyAttachmentRefs } from '../legal-review/deal-reader.ts';
+import {
+  attachmentRefsOf,
+  classifyAttachmentRefs,
+  type DealAttachment,
+} from '../legal-review/deal-reader.ts';
 import { requestLegalReview } from '../legal-review/import-service.ts';
 import {
   hubSpotTokenDeps,
@@ -25,13 +29,14 @@ import {
 import { SIGNATURE_HEADERS } from '../signature/index.ts';
 import { getHubSpotSettings } from '../legal-review/settings-store.ts';
 import { toCardAttachments } from './attachments.ts';
-import { createCardCaches, type CardCaches } from './card-cache.ts';
+import { createCardCaches, InFlight, type CardCaches } from './card-cache.ts';
 import {
   connectionProblem,
   listDealContracts,
   needsReconnectData,
   readDealNotes,
   readPortalDeal,
+  searchDealNotes,
   toCardContract,
 } from './card-service.ts';
 import {
@@ -87,43 +92,48 @@ function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
   );
 }
 
+interface DealView {
+  readonly deal: { readonly id: string; readonly name: string };
+  readonly attachments: Settled<DealAttachment[]>;
+}
+
 /**
- * One card load, with as few sequential HubSpot round trips as the data allows:
- * 1. together: the deal read with its note ids (the ownership check), our contracts and
- *    settings from Postgres;
- * 2. the notes not read within the last minute (`readDealNotes`), then file metadata not
- *    cached, in parallel. A repeat load therefore makes one HubSpot call: the deal read.
- * Nothing is returned unless the deal read succeeded for the signed portal.
+ * What a card load reads from HubSpot, in as few dependent round trips as HubSpot's API
+ * allows. The deal read with its note ids is the ownership check and the truth about which
+ * notes are the deal's. A cold load (the deal not loaded within the notes' minute) also
+ * searches the deal's notes beside it (`searchDealNotes`), so the notes usually arrive with
+ * the deal; the notes neither brought nor cached are read by id (`readDealNotes`); then the
+ * metadata of files not cached, in parallel. Attachments are hidden files, which the files
+ * search leaves out, so each file's metadata is its own GET. A repeat load makes one call.
  */
-async function loadCard(request: FastifyRequest, caches: CardCaches): Promise<CardData> {
-  const query = signedQuery(request, CardQuerySchema);
-  const { config, db } = request.server;
-  const connection = await portalConnection(request, query.portalId);
-  if (connection.kind !== 'connected')
-    return needsReconnectData(config.publicBaseUrl, connection.kind);
+function readDealView(
+  request: FastifyRequest,
+  portalId: string,
+  dealId: string,
+  caches: CardCaches,
+  running: InFlight<DealView>,
+): Promise<DealView> {
+  const { config } = request.server;
   const tokenDeps = hubSpotTokenDeps(request.server);
   const hubspotOptions = { maxAttempts: 2, baseDelayMs: 200 } as const;
-  try {
-    const [deal, contracts, settings] = await Promise.all([
-      readPortalDeal(tokenDeps, query.portalId, query.dealId),
-      listDealContracts(db, config, {
-        organizationId: connection.organizationId,
-        portalId: query.portalId,
-        dealId: query.dealId,
-      }),
-      getHubSpotSettings(db, connection.organizationId),
+  const key = `${portalId}:${dealId}`;
+  return running.run(key, async () => {
+    const cold = caches.loadedDeals.get(key) === undefined;
+    const [deal, searched] = await Promise.all([
+      readPortalDeal(tokenDeps, portalId, dealId),
+      cold ? searchDealNotes(tokenDeps, portalId, dealId) : undefined,
     ]);
-    const notice = await writeBackNotice(db, connection.organizationId, config.publicBaseUrl);
+    for (const note of searched ?? []) caches.notes.set(portalId, note);
     const attachments = await settle(
       (async () => {
         const notes = await readDealNotes(
           tokenDeps,
-          query.portalId,
+          portalId,
           deal.noteIds,
           caches,
           hubspotOptions,
         );
-        return classifyAttachmentRefs(tokenDeps, query.portalId, attachmentRefsOf(notes), {
+        return classifyAttachmentRefs(tokenDeps, portalId, attachmentRefsOf(notes), {
           ...hubspotOptions,
           metadataCache: caches.fileMetadata,
           ...(config.importMaxFileBytes !== undefined
@@ -132,6 +142,38 @@ async function loadCard(request: FastifyRequest, caches: CardCaches): Promise<Ca
         });
       })(),
     );
+    if (attachments.ok) caches.loadedDeals.set(key, true);
+    return { deal: { id: deal.id, name: deal.name }, attachments };
+  });
+}
+
+/**
+ * One card load: the HubSpot reads (`readDealView`, shared with a load of the same deal
+ * already running) together with our contracts and settings from Postgres. Nothing is
+ * returned unless the deal read succeeded for the signed portal.
+ */
+async function loadCard(
+  request: FastifyRequest,
+  caches: CardCaches,
+  running: InFlight<DealView>,
+): Promise<CardData> {
+  const query = signedQuery(request, CardQuerySchema);
+  const { config, db } = request.server;
+  const connection = await portalConnection(request, query.portalId);
+  if (connection.kind !== 'connected')
+    return needsReconnectData(config.publicBaseUrl, connection.kind);
+  try {
+    const [view, contracts, settings] = await Promise.all([
+      readDealView(request, query.portalId, query.dealId, caches, running),
+      listDealContracts(db, config, {
+        organizationId: connection.organizationId,
+        portalId: query.portalId,
+        dealId: query.dealId,
+      }),
+      getHubSpotSettings(db, connection.organizationId),
+    ]);
+    const notice = await writeBackNotice(db, connection.organizationId, config.publicBaseUrl);
+    const { attachments } = view;
     let attachmentsError: string | null = null;
     if (!attachments.ok) {
       if (connectionProblem(attachments.error)) throw attachments.error;
@@ -141,7 +183,7 @@ async function loadCard(request: FastifyRequest, caches: CardCaches): Promise<Ca
     }
     return {
       state: 'ready',
-      deal: { id: deal.id, name: deal.name },
+      deal: view.deal,
       contracts: contracts.contracts,
       openContractId: contracts.openContractId,
       attachments: attachments.ok
@@ -263,10 +305,11 @@ export const hubspotCardRoutes: FastifyPluginAsync = async (app) => {
   acceptRawJson(app, { bodyLimit: 64 * 1024 });
   app.addHook('preHandler', requireHubSpotSignature('v3'));
   const caches = createCardCaches();
+  const running = new InFlight<DealView>();
 
   app.get('/card', async (request, reply) => {
     noStore(reply);
-    return loadCard(request, caches);
+    return loadCard(request, caches, running);
   });
 
   app.post('/card/send', async (request, reply) => {

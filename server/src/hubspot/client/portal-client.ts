@@ -33,7 +33,8 @@ export interface PortalClientOptions {
   /**
    * Which share of the portal's rate budget this call uses: `interactive` (default) may use
    * the whole budget, `sync` leaves a reserve for interactive calls, `false` skips the
-   * limiter (only for calls HubSpot does not count, such as the OAuth endpoints).
+   * limiter (only for calls HubSpot does not count, such as the OAuth endpoints and CRM
+   * search, whose own 5 per second the caller keeps with `tryTakeSearchSlot`).
    */
   readonly rateLane?: RateLane | false;
   /** Per-attempt timeout (default: hubspotRequest's). */

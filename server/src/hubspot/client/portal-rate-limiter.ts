@@ -131,6 +131,35 @@ export async function tryTakeSlot(
 }
 
 /**
+ * HubSpot's CRM search endpoints allow 5 requests per second per portal and are exempt from
+ * the 110 per 10 s (the spec's `x-hubspot-rate-limit-exemptions: ten-secondly`), so a search
+ * takes no slot of the portal's budget, only one of these. Four per widened second leaves
+ * room for the clock skew between our record and HubSpot's count. Kept in the same log as
+ * the portal's budget, under its own key.
+ */
+export const SEARCH_RATE_LIMIT_POLICY: RateLimitPolicy = {
+  ...DEFAULT_RATE_LIMIT_POLICY,
+  windowMs: 1_000,
+  marginMs: 150,
+  totalBudget: 4,
+  syncBudget: 0,
+};
+
+/**
+ * Takes one of the portal's search slots if one is free now, never waiting: search only
+ * ever saves a round trip, so a caller without a slot takes the way that needs none.
+ */
+export async function tryTakeSearchSlot(db: Kysely<DB>, portalId: string): Promise<boolean> {
+  const decision = await tryTakeSlot(
+    db,
+    `${portalId}:search`,
+    'interactive',
+    SEARCH_RATE_LIMIT_POLICY,
+  );
+  return decision.granted;
+}
+
+/**
  * Waits until the portal's shared budget has room for one request of `lane`, records it and
  * returns. The caller sends right after. Honours `signal` while waiting.
  */

@@ -195,6 +195,9 @@ async function listDealNoteIds(
   return [...new Set(ids)];
 }
 
+/** The note properties read for attachments, by id or by search alike. */
+export const NOTE_PROPERTIES: readonly string[] = ['hs_attachment_ids', 'hs_timestamp'];
+
 export interface AttachmentRef {
   readonly fileId: string;
   readonly noteId: string;
@@ -262,7 +265,7 @@ export async function readNotes(
           path: hubspotPaths.notesBatchRead(),
           json: {
             inputs: batch.map((id) => ({ id })),
-            properties: ['hs_attachment_ids', 'hs_timestamp'],
+            properties: [...NOTE_PROPERTIES],
             propertiesWithHistory: [],
           },
         },

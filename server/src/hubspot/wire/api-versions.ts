@@ -51,6 +51,8 @@ export const hubspotPaths = {
   deal: (dealId: string) => `/crm/objects/${CRM_OBJECTS_API_VERSION}/deals/${seg(dealId)}`,
   dealsBatchUpdate: () => `/crm/objects/${CRM_OBJECTS_API_VERSION}/deals/batch/update`,
   notesBatchRead: () => `/crm/objects/${CRM_OBJECTS_API_VERSION}/notes/batch/read`,
+  /** CRM search over notes (the card finds a deal's notes without their ids). */
+  notesSearch: () => `/crm/objects/${CRM_OBJECTS_API_VERSION}/notes/search`,
   dealNoteAssociations: (dealId: string) =>
     `/crm/objects/${CRM_ASSOCIATIONS_API_VERSION}/deals/${seg(dealId)}/associations/notes`,
   /** A company's deals (the company card), the same associations GET as the deal's notes. */

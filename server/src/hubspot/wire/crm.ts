@@ -92,6 +92,35 @@ export const BatchResponseSchema = z.object({
 });
 export type BatchResponse = z.infer<typeof BatchResponseSchema>;
 
+/**
+ * `PublicObjectSearchRequest` (`POST .../{objectType}/search`); the spec lists `after`,
+ * `filterGroups`, `limit`, `properties` and `sorts` as required, so all are sent. `limit` is
+ * at most 200. The filter's `propertyName` may be the pseudo-property `associations.deal`.
+ */
+export const SearchRequestSchema = z.object({
+  filterGroups: z.array(
+    z.object({
+      filters: z.array(
+        z.object({
+          propertyName: z.string(),
+          operator: z.enum(['EQ', 'IN', 'HAS_PROPERTY']),
+          value: z.string().optional(),
+        }),
+      ),
+    }),
+  ),
+  properties: z.array(z.string()),
+  sorts: z.array(z.string()),
+  limit: z.number().int().min(1).max(200),
+  after: z.string(),
+});
+export type SearchRequest = z.input<typeof SearchRequestSchema>;
+
+/** `CollectionResponseWithTotal…ForwardPaging`: what the card reads of a search answer. */
+export const SearchResponseSchema = z.object({
+  results: z.array(CrmObjectSchema),
+});
+
 /** `AssociationSpecWithLabel`. */
 export const AssociationTypeSchema = z.object({
   category: z.enum(['HUBSPOT_DEFINED', 'INTEGRATOR_DEFINED', 'USER_DEFINED', 'WORK']),

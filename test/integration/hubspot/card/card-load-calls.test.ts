@@ -7,9 +7,12 @@ import { hubspotPaths } from '../../../../server/src/hubspot/wire/api-versions.t
 
 /**
  * The HubSpot calls one card load makes (counted in the sandbox's request log): a first load
- * reads the deal with its note ids in one call, then the notes, then each file's metadata; a
- * repeat load within the caches' minute makes ONE call, the deal read (the ownership check,
- * which also brings the current note ids), so a portal's 110 calls per 10 s serve 11 loads/s.
+ * reads the deal with its note ids and, beside it, searches the deal's notes, then reads each
+ * file's metadata; notes the search did not bring are read by id. A repeat load within the
+ * caches' minute makes ONE call, the deal read (the ownership check, which also brings the
+ * current note ids), so a portal's 110 calls per 10 s serve 11 loads/s.
+ * Two loads of one deal at the same moment (a deal page shows the tab and the sidebar card)
+ * share one set of reads.
  */
 
 const { db } = await createTestDatabase();
@@ -40,7 +43,7 @@ function ready(body: unknown): CardReady {
 }
 
 describe('card load HubSpot calls', () => {
-  it('a first load reads deal+notes ids, the notes and each file; a repeat reads only the deal', async () => {
+  it('a first load reads the deal beside a notes search, then each file; a repeat reads only the deal', async () => {
     const { portalId } = await env.connectPortal();
     const deal = control.createDeal(Number(portalId), { dealname: 'Calls deal' });
     const { fileIds } = control.attachNoteWithFiles(Number(portalId), deal.id, [
@@ -55,7 +58,7 @@ describe('card load HubSpot calls', () => {
     expect(first.calls.sort()).toEqual(
       [
         `GET ${hubspotPaths.deal(deal.id)}`,
-        `POST ${hubspotPaths.notesBatchRead()}`,
+        `POST ${hubspotPaths.notesSearch()}`,
         ...fileIds.map((id) => `GET ${hubspotPaths.file(id)}`),
       ].sort(),
     );
@@ -63,6 +66,36 @@ describe('card load HubSpot calls', () => {
     const second = await loadCard(portalId, deal.id);
     expect(ready(second.response.body).attachments.map((a) => a.id)).toEqual(fileIds);
     expect(second.calls).toEqual([`GET ${hubspotPaths.deal(deal.id)}`]);
+  });
+
+  it('the tab and the sidebar card opening the same deal at once share one set of reads', async () => {
+    const { portalId } = await env.connectPortal();
+    const deal = control.createDeal(Number(portalId), { dealname: 'Deal page' });
+    const { fileIds } = control.attachNoteWithFiles(Number(portalId), deal.id, [
+      { name: 'MSA.pdf', text: 'Master services agreement' },
+    ]);
+    // The deal read answers slowly, so the second load starts while the first still waits.
+    control.injectFault({ path: hubspotPaths.deal(deal.id), latencyMs: 400 });
+    const since = Date.now();
+    const [tab, sidebar] = await Promise.all([
+      loadCard(portalId, deal.id),
+      loadCard(portalId, deal.id),
+    ]);
+    for (const load of [tab, sidebar]) {
+      expect(load.response.status).toBe(200);
+      expect(ready(load.response.body).attachments.map((a) => a.id)).toEqual(fileIds);
+    }
+    const calls = control
+      .requestLog({ since })
+      .filter((e) => e.portalId === Number(portalId))
+      .map((e) => `${e.method} ${e.path.replace(/\?.*$/, '')}`);
+    expect(calls.sort()).toEqual(
+      [
+        `GET ${hubspotPaths.deal(deal.id)}`,
+        `POST ${hubspotPaths.notesSearch()}`,
+        `GET ${hubspotPaths.file(fileIds[0] ?? '')}`,
+      ].sort(),
+    );
   });
 
   it('a note added since the last load shows its files on the next load', async () => {
@@ -88,6 +121,76 @@ describe('card load HubSpot calls', () => {
     expect(next.calls.filter((c) => c.includes('/notes/'))).toEqual([
       `POST ${hubspotPaths.notesBatchRead()}`,
     ]);
+  });
+
+  it('a note the search has not indexed yet is read by id, so a just-logged file is listed', async () => {
+    const { portalId } = await env.connectPortal();
+    const deal = control.createDeal(Number(portalId), { dealname: 'Fresh note deal' });
+    const older = control.attachNoteWithFiles(Number(portalId), deal.id, [
+      { name: 'MSA.pdf', text: 'Master services agreement' },
+    ]);
+    // HubSpot's search shows new records late: the note logged now is not found by it for
+    // 1.5 s, the one logged 1.6 s ago is.
+    await new Promise((resolve) => setTimeout(resolve, 1_600));
+    control.setSearchIndexDelay(1_500);
+    try {
+      const fresh = control.attachNoteWithFiles(Number(portalId), deal.id, [
+        { name: 'Order form.pdf', text: 'Order form' },
+      ]);
+      const load = await loadCard(portalId, deal.id);
+      expect(ready(load.response.body).attachments.map((a) => a.id)).toEqual([
+        ...older.fileIds,
+        ...fresh.fileIds,
+      ]);
+      // The search brought the older note; the fresh one was read by id.
+      expect(load.calls.filter((c) => c.includes('/notes/')).sort()).toEqual(
+        [`POST ${hubspotPaths.notesBatchRead()}`, `POST ${hubspotPaths.notesSearch()}`].sort(),
+      );
+    } finally {
+      control.setSearchIndexDelay(0);
+    }
+  });
+
+  it('with the portal’s search budget taken, cold loads read the notes by id and see no 429', async () => {
+    const { portalId } = await env.connectPortal();
+    const deals = Array.from({ length: 7 }, (_, i) => {
+      const deal = control.createDeal(Number(portalId), { dealname: `Burst ${String(i)}` });
+      control.attachNoteWithFiles(Number(portalId), deal.id, [
+        { name: `MSA ${String(i)}.pdf`, text: 'Master services agreement' },
+      ]);
+      return deal;
+    });
+    const since = Date.now();
+    const loads = await Promise.all(deals.map((deal) => loadCard(portalId, deal.id)));
+    for (const load of loads) {
+      expect(load.response.status).toBe(200);
+      expect(ready(load.response.body).attachments).toHaveLength(1);
+    }
+    const log = control.requestLog({ since }).filter((e) => e.portalId === Number(portalId));
+    const searches = log.filter((e) => e.path.startsWith(hubspotPaths.notesSearch()));
+    const byId = log.filter((e) => e.path.startsWith(hubspotPaths.notesBatchRead()));
+    // HubSpot allows 5 searches per second per portal; the app takes at most 4 of them.
+    expect(searches.length).toBeLessThanOrEqual(4);
+    expect(searches.length + byId.length).toBe(deals.length);
+    expect(log.filter((e) => e.status === 429)).toEqual([]);
+  });
+
+  it('a 429 from the search is not taken for the portal’s limit: the load goes on by id', async () => {
+    const { portalId } = await env.connectPortal();
+    const deal = control.createDeal(Number(portalId), { dealname: 'Search refused' });
+    const { fileIds } = control.attachNoteWithFiles(Number(portalId), deal.id, [
+      { name: 'MSA.pdf', text: 'Master services agreement' },
+    ]);
+    control.injectFault({ path: hubspotPaths.notesSearch(), status: 429 });
+    const load = await loadCard(portalId, deal.id);
+    expect(ready(load.response.body).attachments.map((a) => a.id)).toEqual(fileIds);
+    expect(load.calls).toContain(`POST ${hubspotPaths.notesBatchRead()}`);
+    const pauses = await db
+      .selectFrom('hubspot_rate_pauses')
+      .select('portal_id')
+      .where('portal_id', '=', portalId)
+      .execute();
+    expect(pauses).toEqual([]);
   });
 
   it('a deal deleted since the last load is not found, and nothing of it is shown', async () => {
