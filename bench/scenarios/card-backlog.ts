@@ -187,13 +187,13 @@ export async function benchCardUnderBacklog(
       },
       {
         scenario,
-        metric: 'first card load p99 (deal → notes → file: 3 dependent calls)',
+        metric: 'first card load p99 (deal read beside the notes search, then the file)',
         value: first.latencyMs.p99,
         unit: 'ms',
         baseline,
         target: '≤ 300 ms',
         verdict: verdict(first.latencyMs.p99 <= 300 && failed(first) === 0),
-        note: `p50 ${String(first.latencyMs.p50)} ms; non-2xx/errors ${String(failed(first))}; three dependent reads at +${String(options.cardLatencyMs)} ms cannot finish in 300 ms`,
+        note: `p50 ${String(first.latencyMs.p50)} ms; non-2xx/errors ${String(failed(first))}; 3 calls in 2 dependent steps at +${String(options.cardLatencyMs)} ms each`,
       },
       {
         scenario,

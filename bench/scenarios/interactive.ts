@@ -120,6 +120,10 @@ export async function benchCard(
   });
   const calls = control.requestLog({ since }).filter((e) => e.portalId === Number(probe.portalId));
   const callsPerLoad = Math.max(1, calls.length);
+  // CRM search is exempt from the portal's 110 per 10 s (it has its own 5 per second), so
+  // what a load costs the portal's budget is its calls other than searches.
+  const searchCalls = calls.filter((c) => c.path.endsWith('/search')).length;
+  const budgetCallsPerLoad = Math.max(1, calls.length - searchCalls);
   // A repeat load of the same deal (the card reloads after every send): known file metadata
   // is not read again; the deal and its notes are.
   const sinceRepeat = Date.now();
@@ -183,19 +187,31 @@ export async function benchCard(
   log(
     `  card (sandbox local): p50 ${String(localRun.latencyMs.p50)} p99 ${String(localRun.latencyMs.p99)} ms, codes ${JSON.stringify(localRun.statusCodes)}`,
   );
-  // First loads only: every request opens a deal not loaded before (30 deals per portal,
-  // so no portal's budget binds: 3 calls each).
-  const coldTargets: CardTarget[] = [];
+  // First loads only: every request opens a deal not loaded before, a few per portal with
+  // the portals taken in turn, as the reps of many portals would. A cold load searches the
+  // deal's notes beside the deal read, and a portal's search allows 5 per second; 4 loads of
+  // 3 calls each leave its 110 per 10 s untouched as well.
+  const coldPerPortal = 4;
   const coldCount = Math.min(options.cardRequests, 200);
-  while (coldTargets.length < coldCount) {
+  const coldByPortal: CardTarget[][] = [];
+  for (let made = 0; made < coldCount;) {
     const base = await makeTarget();
-    coldTargets.push(base);
-    for (let i = 1; i < 30 && coldTargets.length < coldCount; i += 1) {
+    const group = [base];
+    made += 1;
+    for (let i = 1; i < coldPerPortal && made < coldCount; i += 1, made += 1) {
       const deal = control.createDeal(Number(base.portalId), { dealname: `Cold ${String(i)}` });
       control.attachNoteWithFiles(Number(base.portalId), deal.id, [
         { name: `MSA ${String(i)}.pdf`, kind: 'pdf', text: 'Master services agreement' },
       ]);
-      coldTargets.push({ ...base, dealId: deal.id });
+      group.push({ ...base, dealId: deal.id });
+    }
+    coldByPortal.push(group);
+  }
+  const coldTargets: CardTarget[] = [];
+  for (let i = 0; i < coldPerPortal; i += 1) {
+    for (const group of coldByPortal) {
+      const target = group[i];
+      if (target) coldTargets.push(target);
     }
   }
   control.injectFault({
@@ -205,11 +221,13 @@ export async function benchCard(
   });
   let slowRun;
   let coldRun;
+  const coldWindow = { since: 0 };
   try {
     slowRun = await load.run(
       { ...common, origin: env.baseUrl, amount: options.cardRequests },
       cardTarget(targets.slice(perRun)),
     );
+    coldWindow.since = Date.now();
     coldRun = await load.run(
       { ...common, origin: env.baseUrl, amount: coldTargets.length },
       cardTarget(coldTargets),
@@ -221,6 +239,12 @@ export async function benchCard(
     `  card first loads only (+${String(options.cardHubSpotLatencyMs)} ms per HubSpot call): p50 ${String(coldRun.latencyMs.p50)} p99 ${String(coldRun.latencyMs.p99)} ms, codes ${JSON.stringify(coldRun.statusCodes)}`,
   );
   const failCold = coldRun.non2xx + coldRun.errors + coldRun.timeouts;
+  // How the cold loads found their notes: by search beside the deal read, or (no search slot
+  // free, or a note search had not indexed yet) by id after it.
+  const coldCalls = control.requestLog({ since: coldWindow.since });
+  const coldSearches = coldCalls.filter((c) => c.path.includes('/notes/search')).length;
+  const coldNoteReads = coldCalls.filter((c) => c.path.includes('/notes/batch/read')).length;
+  const cold429s = coldCalls.filter((c) => c.status === 429).length;
   log(
     `  card (+${String(options.cardHubSpotLatencyMs)} ms per HubSpot call): p50 ${String(slowRun.latencyMs.p50)} p99 ${String(slowRun.latencyMs.p99)} ms, codes ${JSON.stringify(slowRun.statusCodes)}`,
   );
@@ -256,27 +280,27 @@ export async function benchCard(
       baseline,
       target: '≤ 300 ms',
       verdict: verdict(coldRun.latencyMs.p99 <= 300 && failCold === 0),
-      note: `${String(coldTargets.length)} loads, each of a deal not loaded before; ${String(callsPerLoad)} HubSpot calls each, in ${String(callsPerLoad)} dependent steps (deal → notes → file), so at +${String(options.cardHubSpotLatencyMs)} ms each the floor is ${String(callsPerLoad * options.cardHubSpotLatencyMs)} ms; p50 ${String(coldRun.latencyMs.p50)} ms; non-2xx/errors ${String(failCold)}`,
+      note: `${String(coldTargets.length)} loads over ${String(coldByPortal.length)} portals, each of a deal not loaded before; ${String(callsPerLoad)} HubSpot calls each, in 2 dependent steps (deal read beside the notes search, then the file), so at +${String(options.cardHubSpotLatencyMs)} ms each the floor is ${String(2 * options.cardHubSpotLatencyMs)} ms; ${String(coldSearches)} note searches, ${String(coldNoteReads)} notes read by id after the deal read, ${String(cold429s)} 429s; p50 ${String(coldRun.latencyMs.p50)} ms; non-2xx/errors ${String(failCold)}`,
     },
     {
       scenario,
-      metric: 'HubSpot calls: first load / repeat load',
-      value: callsPerLoad,
+      metric: "HubSpot calls in the portal's 110 / 10 s: first load / repeat load",
+      value: budgetCallsPerLoad,
       unit: '',
       baseline: `repeat ${String(repeatCalls)}`,
       target: '≤ 2 / ≤ 1',
-      verdict: verdict(callsPerLoad <= 2 && repeatCalls <= 1),
-      note: 'from the sandbox request log of one deal with one note and one file',
+      verdict: verdict(budgetCallsPerLoad <= 2 && repeatCalls <= 1),
+      note: `from the sandbox request log of one deal with one note and one file; in all ${String(callsPerLoad)} calls on a first load, ${String(searchCalls)} of them the notes search, which HubSpot counts under its own 5 per second instead`,
     },
     {
       scenario,
       metric: 'card loads one portal can serve (rate budget)',
       value: round(110 / Math.max(1, repeatCalls) / 10, 1),
       unit: 'loads/s',
-      baseline: `110 req / 10 s ÷ ${String(repeatCalls)} call per repeat load (${String(round(110 / callsPerLoad / 10, 1))} for first loads)`,
-      target: '—',
-      verdict: 'info',
-      note: 'computed: beyond this a single busy portal waits for rate slots',
+      baseline: `110 req / 10 s ÷ ${String(repeatCalls)} call per repeat load (${String(round(110 / budgetCallsPerLoad / 10, 1))} for first loads)`,
+      target: '≥ 10 loads/s',
+      verdict: verdict(110 / Math.max(1, repeatCalls) / 10 >= 10),
+      note: "computed from the calls above: beyond this a single busy portal waits for rate slots; first loads also need a search slot (4 of HubSpot's 5 per second taken) or read the notes by id, one budget call more",
     },
   ];
 }
