@@ -16,7 +16,6 @@ declare module 'autocannon' {
     connections?: number;
     duration?: number;
     amount?: number;
-    overallRate?: number;
     pipelining?: number;
     timeout?: number;
     method?: string;

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import autocannon, { type AutocannonRequest } from 'autocannon';
 
@@ -142,8 +144,118 @@ function setupFor(target: LoadTarget): AutocannonRequest {
   }
 }
 
+/** Exact percentile of sorted values (nearest rank). */
+function percentile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? 0;
+}
+
+const round1 = (ms: number) => Math.round(ms * 10) / 10;
+
+function sendOne(
+  agent: http.Agent,
+  origin: URL,
+  request: AutocannonRequest,
+  timeoutMs: number,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const outgoing = http.request(
+      {
+        host: origin.hostname,
+        port: origin.port,
+        method: request.method ?? 'GET',
+        path: request.path ?? '/',
+        headers: request.headers ?? {},
+        agent,
+        timeout: timeoutMs,
+      },
+      (response) => {
+        response.resume();
+        response.on('end', () => {
+          resolve(response.statusCode ?? 0);
+        });
+        response.on('error', reject);
+      },
+    );
+    outgoing.on('timeout', () => outgoing.destroy(new Error('timeout')));
+    outgoing.on('error', reject);
+    outgoing.end(request.body);
+  });
+}
+
+/**
+ * An evenly paced open loop: request i is due at start + i ÷ rate, over at most
+ * `connections` keep-alive sockets, and its latency counts from when it was DUE, so one that
+ * waits for a free connection is charged for the wait (no coordinated omission).
+ * autocannon's `overallRate` is not used for this: it sends each connection's quota for a
+ * second back to back at the start of the second and then idles, so its "paced" run is a
+ * burst a second, and its omission correction assumes a 1 ms interval at any rate.
+ */
+async function runPaced(common: LoadRequest['common'], target: LoadTarget): Promise<LoadSummary> {
+  const rate = common.overallRate ?? 1;
+  const total = common.amount ?? Math.max(1, Math.round(rate * (common.durationSeconds ?? 5)));
+  const origin = new URL(common.origin);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: common.connections });
+  const setup = setupFor(target);
+  const latencies: number[] = [];
+  const statusCodes: Record<string, number> = {};
+  let ok2xx = 0;
+  let errors = 0;
+  let timeouts = 0;
+  const start = performance.now() + 5;
+  let lastAnswer = start;
+  const sent: Promise<void>[] = [];
+  for (let i = 0; i < total; i += 1) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    const base: AutocannonRequest = { method: setup.method ?? 'GET', path: setup.path ?? '/' };
+    const request = setup.setupRequest ? setup.setupRequest(base, {}) : setup;
+    sent.push(
+      sendOne(agent, origin, request, 10_000).then(
+        (status) => {
+          lastAnswer = performance.now();
+          latencies.push(lastAnswer - due);
+          statusCodes[String(status)] = (statusCodes[String(status)] ?? 0) + 1;
+          if (status >= 200 && status < 300) ok2xx += 1;
+        },
+        (error: unknown) => {
+          lastAnswer = performance.now();
+          if (error instanceof Error && error.message === 'timeout') timeouts += 1;
+          else errors += 1;
+        },
+      ),
+    );
+  }
+  await Promise.all(sent);
+  agent.destroy();
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const seconds = Math.max((lastAnswer - start) / 1000, 0.001);
+  const mean = sorted.reduce((n, v) => n + v, 0) / Math.max(1, sorted.length);
+  return {
+    requests: total,
+    durationSeconds: seconds,
+    reqPerSec: ok2xx / seconds,
+    latencyMs: {
+      p50: round1(percentile(sorted, 0.5)),
+      p90: round1(percentile(sorted, 0.9)),
+      p97_5: round1(percentile(sorted, 0.975)),
+      p99: round1(percentile(sorted, 0.99)),
+      max: round1(sorted.at(-1) ?? 0),
+      mean: round1(mean),
+    },
+    ok2xx,
+    non2xx: latencies.length - ok2xx,
+    errors,
+    timeouts,
+    statusCodes,
+    unitsPer2xx: target.kind === 'webhook' ? target.eventsPerBatch : 1,
+  };
+}
+
 async function run(message: LoadRequest): Promise<LoadSummary> {
   const { common, target } = message;
+  if (common.overallRate !== undefined) return runPaced(common, target);
   const result = await autocannon({
     url: common.origin,
     connections: common.connections,
@@ -151,7 +263,6 @@ async function run(message: LoadRequest): Promise<LoadSummary> {
       ? { amount: common.amount }
       : { duration: common.durationSeconds ?? 5 }),
     timeout: 10,
-    ...(common.overallRate !== undefined ? { overallRate: common.overallRate } : {}),
     requests: [setupFor(target)],
   });
   const statusCodes: Record<string, number> = {};

@@ -7,7 +7,10 @@ export interface LoadCommon {
   /** Seconds; ignored when `amount` is set. */
   readonly durationSeconds?: number;
   readonly amount?: number;
-  /** Requests per second over all connections (open-ish loop); unlimited when unset. */
+  /**
+   * Requests per second over all connections, evenly spaced (an open loop whose latencies
+   * count from each request's due time); unlimited (closed loop, autocannon) when unset.
+   */
   readonly overallRate?: number;
 }
 
