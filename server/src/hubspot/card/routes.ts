@@ -117,15 +117,38 @@ function readDealView(
   const tokenDeps = hubSpotTokenDeps(request.server);
   const hubspotOptions = { maxAttempts: 2, baseDelayMs: 200 } as const;
   const key = `${portalId}:${dealId}`;
+  const classifyOptions = {
+    ...hubspotOptions,
+    metadataCache: caches.fileMetadata,
+    ...(config.importMaxFileBytes !== undefined ? { maxFileBytes: config.importMaxFileBytes } : {}),
+  };
   return running.run(key, async () => {
     const cold = caches.loadedDeals.get(key) === undefined;
-    const [deal, searched] = await Promise.all([
+    const searched = cold ? searchDealNotes(tokenDeps, portalId, dealId) : undefined;
+    // The files of the notes the search found are read as soon as it answers, not after the
+    // deal read too: both are the signed portal's own reads, their metadata only warms the
+    // cache, and nothing is shown unless the deal read succeeds.
+    // A failed prefetch costs nothing but its calls: those files are read again below.
+    const prefetched = searched
+      ?.then(async (notes) => {
+        if (notes && notes.length > 0) {
+          await classifyAttachmentRefs(
+            tokenDeps,
+            portalId,
+            attachmentRefsOf(notes),
+            classifyOptions,
+          );
+        }
+      })
+      .catch(() => undefined);
+    const [deal, found] = await Promise.all([
       readPortalDeal(tokenDeps, portalId, dealId),
-      cold ? searchDealNotes(tokenDeps, portalId, dealId) : undefined,
+      searched,
     ]);
-    for (const note of searched ?? []) caches.notes.set(portalId, note);
+    for (const note of found ?? []) caches.notes.set(portalId, note);
     const attachments = await settle(
       (async () => {
+        await prefetched;
         const notes = await readDealNotes(
           tokenDeps,
           portalId,
@@ -133,13 +156,12 @@ function readDealView(
           caches,
           hubspotOptions,
         );
-        return classifyAttachmentRefs(tokenDeps, portalId, attachmentRefsOf(notes), {
-          ...hubspotOptions,
-          metadataCache: caches.fileMetadata,
-          ...(config.importMaxFileBytes !== undefined
-            ? { maxFileBytes: config.importMaxFileBytes }
-            : {}),
-        });
+        return classifyAttachmentRefs(
+          tokenDeps,
+          portalId,
+          attachmentRefsOf(notes),
+          classifyOptions,
+        );
       })(),
     );
     if (attachments.ok) caches.loadedDeals.set(key, true);
@@ -163,7 +185,7 @@ async function loadCard(
   if (connection.kind !== 'connected')
     return needsReconnectData(config.publicBaseUrl, connection.kind);
   try {
-    const [view, contracts, settings] = await Promise.all([
+    const [view, contracts, settings, notice] = await Promise.all([
       readDealView(request, query.portalId, query.dealId, caches, running),
       listDealContracts(db, config, {
         organizationId: connection.organizationId,
@@ -171,8 +193,8 @@ async function loadCard(
         dealId: query.dealId,
       }),
       getHubSpotSettings(db, connection.organizationId),
+      writeBackNotice(db, connection.organizationId, config.publicBaseUrl),
     ]);
-    const notice = await writeBackNotice(db, connection.organizationId, config.publicBaseUrl);
     const { attachments } = view;
     let attachmentsError: string | null = null;
     if (!attachments.ok) {

@@ -98,6 +98,23 @@ describe('card load HubSpot calls', () => {
     );
   });
 
+  it('reads the files of the searched notes while a slow deal read is still out', async () => {
+    const { portalId } = await env.connectPortal();
+    const deal = control.createDeal(Number(portalId), { dealname: 'Slow deal read' });
+    const { fileIds } = control.attachNoteWithFiles(Number(portalId), deal.id, [
+      { name: 'MSA.pdf', text: 'Master services agreement' },
+    ]);
+    control.injectFault({ path: hubspotPaths.deal(deal.id), latencyMs: 400 });
+    const load = await loadCard(portalId, deal.id);
+    expect(ready(load.response.body).attachments.map((a) => a.id)).toEqual(fileIds);
+    // The log is in order of answers: the file's metadata came back before the deal did.
+    expect(load.calls).toEqual([
+      `POST ${hubspotPaths.notesSearch()}`,
+      `GET ${hubspotPaths.file(fileIds[0] ?? '')}`,
+      `GET ${hubspotPaths.deal(deal.id)}`,
+    ]);
+  });
+
   it('a note added since the last load shows its files on the next load', async () => {
     const { portalId } = await env.connectPortal();
     const deal = control.createDeal(Number(portalId), { dealname: 'Growing deal' });
