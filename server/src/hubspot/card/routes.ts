@@ -114,7 +114,8 @@ function readDealView(
   running: InFlight<DealView>,
 ): Promise<DealView> {
   const { config } = request.server;
-  const tokenDeps = hubSpotTokenDeps(request.server);
+  // One load's calls look the portal's token up once.
+  const tokenDeps = { ...hubSpotTokenDeps(request.server), tokenMemo: new Map() };
   const hubspotOptions = { maxAttempts: 2, baseDelayMs: 200 } as const;
   const key = `${portalId}:${dealId}`;
   const classifyOptions = {

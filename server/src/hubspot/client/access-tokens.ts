@@ -28,6 +28,13 @@ export interface HubSpotTokenDeps {
   readonly hubspot: HubSpotAppConfig;
   /** Refresh when less than this is left. Default 5 minutes (HubSpot tokens live 30). */
   readonly refreshMarginMs?: number;
+  /**
+   * Tokens already looked up by portal, for the calls of ONE short unit of work (a card
+   * load: its deal read, notes search and file reads), so they read the row once. Never
+   * kept beyond that unit, so a disconnect or a refresh elsewhere is seen by the next one;
+   * a token HubSpot refuses (401) is looked up afresh as always.
+   */
+  readonly tokenMemo?: Map<string, Promise<PortalAccessToken>>;
 }
 
 /**
@@ -95,10 +102,27 @@ function isDeadRefreshToken(error: unknown): boolean {
  * A valid access token for the portal. `rejectedToken`: the token HubSpot just answered 401
  * to; it is never handed out again, a refresh happens instead.
  */
-export async function getPortalAccessToken(
+export function getPortalAccessToken(
   deps: HubSpotTokenDeps,
   portalId: string,
   options: { rejectedToken?: string } = {},
+): Promise<PortalAccessToken> {
+  const memo = deps.tokenMemo;
+  if (!memo || options.rejectedToken !== undefined)
+    return lookUpPortalAccessToken(deps, portalId, options);
+  const known = memo.get(portalId);
+  if (known) return known;
+  const looked = lookUpPortalAccessToken(deps, portalId, options);
+  memo.set(portalId, looked);
+  // A failed lookup is not remembered: the unit's next call tries again (and reports).
+  looked.catch(() => memo.delete(portalId));
+  return looked;
+}
+
+async function lookUpPortalAccessToken(
+  deps: HubSpotTokenDeps,
+  portalId: string,
+  options: { rejectedToken?: string },
 ): Promise<PortalAccessToken> {
   const margin = deps.refreshMarginMs ?? DEFAULT_MARGIN_MS;
   const row = usableRow(
