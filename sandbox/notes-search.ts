@@ -12,15 +12,17 @@ import type { CrmObject } from './wire.ts';
  * SimplePublicObject` out. What HubSpot documents of search and the sandbox keeps:
  * - its own limit, 5 requests per second per portal, answered with a `SECONDLY` 429; the
  *   spec marks the endpoint exempt from the ten-secondly limit, so it is not counted there;
- * - at most 200 results a page, 5 filter groups of at most 6 filters, 18 filters in all;
+ * - at most 200 results a page, 6 filter groups of at most 6 filters, 18 filters in all;
  * - records appear in results late: a note younger than `searchIndexDelayMs` is not found.
- * Filters served: `associations.deal` and `hs_object_id` with EQ or IN. Anything else is a
- * 400 naming what the sandbox does not serve, never a silently wrong answer.
+ * Filters served: `associations.deal` and `hs_object_id` with EQ or IN. Anything else (other
+ * filters, a full-text `query`) is a 400 naming what the sandbox does not serve, never a
+ * silently wrong answer.
  */
 
 const NOTES_SEARCH_SCOPES = ['crm.objects.contacts.read'];
 const MAX_LIMIT = 200;
-const MAX_GROUPS = 5;
+// The 2026 specs say "up to 6 groups"; the older search guide said 5.
+const MAX_GROUPS = 6;
 const MAX_FILTERS_PER_GROUP = 6;
 const MAX_FILTERS = 18;
 const SERVED_FILTERS = new Set(['associations.deal', 'hs_object_id']);
@@ -88,6 +90,9 @@ function parseSearch(body: unknown): z.infer<typeof SearchRequestSchema> {
     );
   }
   if (!/^\d{1,9}$/.test(input.after)) throw validationError(`after is not a paging cursor`);
+  if (input.query !== undefined) {
+    throw hubspotError(400, 'VALIDATION_ERROR', 'The sandbox does not serve a full-text query');
+  }
   for (const filter of filters) {
     filterValues(filter);
     if (!SERVED_FILTERS.has(filter.propertyName)) {

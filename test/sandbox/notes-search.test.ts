@@ -75,6 +75,7 @@ describe('notes search', () => {
     const cases: Array<[unknown, string]> = [
       [{ ...byDeal('1'), limit: 201 }, 'limit'],
       [{ filterGroups: [], properties: [], limit: 10 }, 'sorts'],
+      [byDeal('1', { query: 'MSA' }), 'query'],
       [
         byDeal('1', {
           filterGroups: [
