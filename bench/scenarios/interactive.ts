@@ -135,9 +135,10 @@ export async function benchCard(
     url: `${env.baseUrl}${HUBSPOT_PREFIX}/card?dealId=${probe.dealId}`,
     retry: false,
   });
-  const repeatCalls = control
+  const repeatLog = control
     .requestLog({ since: sinceRepeat })
-    .filter((e) => e.portalId === Number(probe.portalId)).length;
+    .filter((e) => e.portalId === Number(probe.portalId));
+  const repeatCalls = repeatLog.length;
   if (first.status !== 200) {
     return [
       {
@@ -157,7 +158,7 @@ export async function benchCard(
     (options.cardRequests * 2 + options.connections * 2) / loadsPerPortal,
   );
   log(
-    `  card: ${String(callsPerLoad)} HubSpot calls on a first load (${calls.map((c) => `${c.method} ${c.path}`).join(', ')}), ${String(repeatCalls)} on a repeat load; ${String(portalsNeeded)} portals`,
+    `  card: ${String(callsPerLoad)} HubSpot calls on a first load (${calls.map((c) => `${c.method} ${c.path}`).join(', ')}), ${String(repeatCalls)} on a repeat load (${repeatLog.map((c) => `${c.method} ${c.path}`).join(', ')}); ${String(portalsNeeded)} portals`,
   );
   const targets: CardTarget[] = [];
   for (let i = 0; i < portalsNeeded; i += 1) targets.push(await makeTarget());
