@@ -71,10 +71,6 @@ export class InFlight<V> {
     this.#running.set(key, started);
     return started;
   }
-
-  get size(): number {
-    return this.#running.size;
-  }
 }
 
 export interface CardCaches {

@@ -165,8 +165,9 @@ const NOTE_SEARCH_LIMIT = 100;
  * that needs no note ids, so it runs beside the deal read and a cold card load reaches the
  * file metadata one round trip sooner. It only ever saves work, never decides anything:
  * search has its own limit (5 requests/s per portal, outside the portal's 110 per 10 s, so
- * it costs the portal's budget nothing) and shows a note logged moments ago late, so the deal read's note ids stay the truth and every note search did not bring is
- * read by id as before. Undefined when no search slot is free now or the search failed.
+ * it costs the portal's budget nothing) and shows a note logged moments ago late, so the
+ * deal read's note ids stay the truth and every note search did not bring is read by id as
+ * before. Undefined when no search slot is free now or the search failed.
  */
 export async function searchDealNotes(
   tokenDeps: HubSpotTokenDeps,

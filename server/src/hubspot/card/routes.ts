@@ -25,6 +25,7 @@ import {
   hubSpotTokenDeps,
   PortalNeedsReconnectError,
   PortalNotConnectedError,
+  type PortalAccessToken,
 } from '../client/access-tokens.ts';
 import { SIGNATURE_HEADERS } from '../signature/index.ts';
 import { getHubSpotSettings } from '../legal-review/settings-store.ts';
@@ -115,7 +116,10 @@ function readDealView(
 ): Promise<DealView> {
   const { config } = request.server;
   // One load's calls look the portal's token up once.
-  const tokenDeps = { ...hubSpotTokenDeps(request.server), tokenMemo: new Map() };
+  const tokenDeps = {
+    ...hubSpotTokenDeps(request.server),
+    tokenMemo: new Map<string, Promise<PortalAccessToken>>(),
+  };
   const hubspotOptions = { maxAttempts: 2, baseDelayMs: 200 } as const;
   const key = `${portalId}:${dealId}`;
   const classifyOptions = {
