@@ -22,6 +22,21 @@ interface ActiveFault {
   remaining: number;
 }
 
+/**
+ * A rolling window's count at `arrived`: the arrivals in (arrived − windowMs, arrived], and
+ * the arrivals still worth keeping (a minute past the window, for requests answered late).
+ */
+function countArrivals(
+  arrivals: readonly number[],
+  arrived: number,
+  now: number,
+  limit: { readonly windowMs: number },
+): { kept: number[]; inWindow: number } {
+  const kept = arrivals.filter((t) => t > now - limit.windowMs - 60_000);
+  const inWindow = kept.filter((t) => t > arrived - limit.windowMs && t <= arrived).length;
+  return { kept, inWindow };
+}
+
 /** Shared mutable context of one running sandbox: state, logs, faults, rate windows. */
 export class SandboxRuntime {
   readonly state: SandboxState;
@@ -192,9 +207,8 @@ export class SandboxRuntime {
     now: number,
     reply: FastifyReply,
   ): void {
-    const windowStart = arrived - this.rateLimit.windowMs;
-    portal.rateWindow = portal.rateWindow.filter((t) => t > now - this.rateLimit.windowMs - 60_000);
-    const inWindow = portal.rateWindow.filter((t) => t > windowStart && t <= arrived).length;
+    const { kept, inWindow } = countArrivals(portal.rateWindow, arrived, now, this.rateLimit);
+    portal.rateWindow = kept;
     if (inWindow >= this.rateLimit.max) {
       throw new SandboxHttpError(429, rateLimitBody(), {
         [RATE_LIMIT_HEADERS.max]: String(this.rateLimit.max),
@@ -211,14 +225,15 @@ export class SandboxRuntime {
 
   /** The search limit answers 429 "secondly" and, like HubSpot, sends no rate headers. */
   private countSearch(portalId: number, arrived: number, now: number): void {
-    const { max, windowMs } = this.searchRateLimit;
-    const kept = (this.searchWindows.get(portalId) ?? []).filter((t) => t > now - windowMs - 1_000);
-    const inWindow = kept.filter((t) => t > arrived - windowMs && t <= arrived).length;
-    if (inWindow >= max) {
-      this.searchWindows.set(portalId, kept);
-      throw new SandboxHttpError(429, secondlyLimitBody());
-    }
-    kept.push(arrived);
+    const limit = this.searchRateLimit;
+    const { kept, inWindow } = countArrivals(
+      this.searchWindows.get(portalId) ?? [],
+      arrived,
+      now,
+      limit,
+    );
     this.searchWindows.set(portalId, kept);
+    if (inWindow >= limit.max) throw new SandboxHttpError(429, secondlyLimitBody());
+    kept.push(arrived);
   }
 }
