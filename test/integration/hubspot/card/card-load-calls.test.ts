@@ -42,6 +42,16 @@ function ready(body: unknown): CardReady {
   return data;
 }
 
+/** A connected portal with a deal whose one note carries one file (MSA.pdf). */
+async function dealWithOneFile(dealname: string) {
+  const { portalId } = await env.connectPortal();
+  const deal = control.createDeal(Number(portalId), { dealname });
+  const { fileIds } = control.attachNoteWithFiles(Number(portalId), deal.id, [
+    { name: 'MSA.pdf', text: 'Master services agreement' },
+  ]);
+  return { portalId, deal, fileIds };
+}
+
 describe('card load HubSpot calls', () => {
   it('a first load reads the deal beside a notes search, then each file; a repeat reads only the deal', async () => {
     const { portalId } = await env.connectPortal();
@@ -69,11 +79,7 @@ describe('card load HubSpot calls', () => {
   });
 
   it('the tab and the sidebar card opening the same deal at once share one set of reads', async () => {
-    const { portalId } = await env.connectPortal();
-    const deal = control.createDeal(Number(portalId), { dealname: 'Deal page' });
-    const { fileIds } = control.attachNoteWithFiles(Number(portalId), deal.id, [
-      { name: 'MSA.pdf', text: 'Master services agreement' },
-    ]);
+    const { portalId, deal, fileIds } = await dealWithOneFile('Deal page');
     // The deal read answers slowly, so the second load starts while the first still waits.
     control.injectFault({ path: hubspotPaths.deal(deal.id), latencyMs: 400 });
     const since = Date.now();
@@ -99,11 +105,7 @@ describe('card load HubSpot calls', () => {
   });
 
   it('reads the files of the searched notes while a slow deal read is still out', async () => {
-    const { portalId } = await env.connectPortal();
-    const deal = control.createDeal(Number(portalId), { dealname: 'Slow deal read' });
-    const { fileIds } = control.attachNoteWithFiles(Number(portalId), deal.id, [
-      { name: 'MSA.pdf', text: 'Master services agreement' },
-    ]);
+    const { portalId, deal, fileIds } = await dealWithOneFile('Slow deal read');
     control.injectFault({ path: hubspotPaths.deal(deal.id), latencyMs: 400 });
     const load = await loadCard(portalId, deal.id);
     expect(ready(load.response.body).attachments.map((a) => a.id)).toEqual(fileIds);
@@ -193,11 +195,7 @@ describe('card load HubSpot calls', () => {
   });
 
   it('a 429 from the search is not taken for the portal’s limit: the load goes on by id', async () => {
-    const { portalId } = await env.connectPortal();
-    const deal = control.createDeal(Number(portalId), { dealname: 'Search refused' });
-    const { fileIds } = control.attachNoteWithFiles(Number(portalId), deal.id, [
-      { name: 'MSA.pdf', text: 'Master services agreement' },
-    ]);
+    const { portalId, deal, fileIds } = await dealWithOneFile('Search refused');
     control.injectFault({ path: hubspotPaths.notesSearch(), status: 429 });
     const load = await loadCard(portalId, deal.id);
     expect(ready(load.response.body).attachments.map((a) => a.id)).toEqual(fileIds);
