@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import pg from 'pg';
 import pino from 'pino';
 
@@ -246,4 +247,15 @@ export async function startBenchEnv(options: { importMaxFileBytes: number }): Pr
       await rm(tempDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Writes out the pages Postgres holds dirty, so a measurement that follows does not pay for
+ * the writes of the one before it. False when refused (needs superuser or pg_checkpoint).
+ */
+export async function checkpoint(env: Pick<BenchEnv, 'db'>): Promise<boolean> {
+  return sql`checkpoint`.execute(env.db).then(
+    () => true,
+    () => false,
+  );
 }

@@ -2,11 +2,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
-import { sql } from 'kysely';
 import pino from 'pino';
 
 import { startWorkers } from '../server/src/worker.ts';
-import { startBenchEnv, type BenchEnv } from './env.ts';
+import { checkpoint, startBenchEnv, type BenchEnv } from './env.ts';
 import { startHelloServer } from './hello.ts';
 import { LoadGenerator } from './load.ts';
 import { formatTable, machineInfo, notAvailable, type BenchRow } from './report.ts';
@@ -93,7 +92,7 @@ function out(line: string): void {
 async function settle(env: BenchEnv): Promise<void> {
   await env.sandbox.startOver();
   (globalThis as { gc?: () => void }).gc?.();
-  await sql`checkpoint`.execute(env.db).catch(() => undefined);
+  await checkpoint(env);
 }
 
 async function guarded(

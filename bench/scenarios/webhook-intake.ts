@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import pg from 'pg';
 
-import type { BenchEnv } from '../env.ts';
+import { checkpoint, type BenchEnv } from '../env.ts';
 import { sampleWaits } from '../wait-sampler.ts';
 import type { LoadGenerator } from '../load.ts';
 import type { LoadSummary } from '../load-protocol.ts';
@@ -102,10 +102,7 @@ export async function benchWebhookIntake(
         { ...common, origin: env.baseUrl, durationSeconds: seconds, overallRate: pacedRate },
         webhookTarget,
       );
-    checkpointed = await sql`checkpoint`.execute(env.db).then(
-      () => checkpointed,
-      () => false, // CHECKPOINT needs superuser or pg_checkpoint: measured without it then
-    );
+    if (!(await checkpoint(env))) checkpointed = false;
     hooks.push(await pacedRun(options.warmupSeconds));
     const p = await pacedRun(options.seconds);
     const f = await floorRun(options.seconds);
