@@ -98,7 +98,20 @@ function generatePassword(): string {
   return randomBytes(24).toString('base64url');
 }
 
-export async function findFreePort(): Promise<number> {
+/**
+ * A port the kernel has just handed out for loopback and released. `avoid` names ports that
+ * are free now but promised elsewhere (the app's own `PORT`): the kernel may hand out a port
+ * it has just released, so without it the embedded server could take the port the app is
+ * about to listen on.
+ */
+export async function findFreePort(avoid: readonly number[] = []): Promise<number> {
+  for (;;) {
+    const port = await kernelAssignedPort();
+    if (!avoid.includes(port)) return port;
+  }
+}
+
+function kernelAssignedPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
@@ -127,6 +140,8 @@ export async function startEmbeddedPostgres(options: {
   dir: string;
   /** Default: a free port. A fixed port lets a stopped server start again at the same URL. */
   port?: number;
+  /** Ports the free one must not be (the app's own `PORT`). */
+  avoidPorts?: readonly number[];
   onLog?: (message: string) => void;
 }): Promise<EmbeddedPostgresHandle> {
   const log = options.onLog ?? (() => undefined);
@@ -144,7 +159,7 @@ export async function startEmbeddedPostgres(options: {
   } else if (password === undefined) {
     legacy = true;
   }
-  const port = options.port ?? (await findFreePort());
+  const port = options.port ?? (await findFreePort(options.avoidPorts));
   const child = spawn(
     binaries.postgres,
     [

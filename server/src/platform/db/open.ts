@@ -38,7 +38,7 @@ export interface OpenDatabaseLogger {
 }
 
 export async function openDatabaseFromConfig(
-  config: Pick<Config, 'databaseUrl' | 'dataDir'>,
+  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'port'>,
   options: { log?: OpenDatabaseLogger; applicationName?: string; maxConnections?: number } = {},
 ): Promise<OpenedDatabase> {
   const poolOptions = {
@@ -86,6 +86,8 @@ export async function openDatabaseFromConfig(
     options.log?.info({ dir }, 'DATABASE_URL not set: starting embedded PostgreSQL');
     embedded = await startEmbeddedPostgres({
       dir,
+      // The app listens on its PORT only after the database is up: keep that port for it.
+      avoidPorts: [config.port],
       onLog: (message) => {
         options.log?.debug({ postgres: message.trim() }, 'embedded postgres');
       },
