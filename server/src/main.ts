@@ -17,6 +17,7 @@ import { migrateToLatest } from './platform/db/migrate.ts';
 import { openDatabaseFromConfig } from './platform/db/open.ts';
 import { REDACTED_PATHS } from './platform/http/logger.ts';
 import { loadDotEnv } from './platform/config/dotenv.ts';
+import { listenOrExplain } from './platform/process/listen.ts';
 import { Shutdown } from './platform/process/shutdown.ts';
 import { OPTIONAL_SCOPES, REQUIRED_SCOPES } from './hubspot/install/scopes.ts';
 import { JobQueue } from './platform/jobs/queue.ts';
@@ -115,12 +116,20 @@ async function start(
   log: pino.Logger,
   shutdown: Shutdown,
 ): Promise<void> {
-  const database = await openDatabaseFromConfig(config, { log });
+  // Sandbox mode: no HubSpot credentials, so a local HubSpot stands in, on the next port (a
+  // stable address across restarts, for the browser tab on its deal records).
+  const sandboxPort = config.port === 0 ? 0 : config.port + 1;
+  // Free now, taken only once the database is up: the embedded server must keep off them.
+  const listenPorts = [
+    config.port,
+    ...(config.hubspot.mode === 'sandbox' ? [sandboxPort] : []),
+    ...(config.metricsPort === undefined ? [] : [config.metricsPort]),
+  ];
+  const database = await openDatabaseFromConfig(config, { log, reservedPorts: listenPorts });
   shutdown.add('database', () => database.close());
   const applied = await migrateToLatest(database.db);
   if (applied.length > 0) log.info({ applied }, 'database migrated');
 
-  // Sandbox mode: no HubSpot credentials, so a local HubSpot stands in, on its own port.
   let sandbox: RunningSandbox | undefined;
   let sandboxSecretsInUse: SandboxSecrets | undefined;
   // Exposed beyond loopback (the operator opted in): the control API and the consent page's
@@ -142,26 +151,33 @@ async function start(
     }
     // Loaded here and only here, so a production process never loads the sandbox's code.
     const { startSandbox } = await import('../../sandbox/index.ts');
-    sandbox = await startSandbox({
-      host: config.host,
-      port: config.port === 0 ? 0 : config.port + 1,
-      seedDemoPortal: true,
-      stateFile,
-      ...(controlToken !== undefined ? { controlToken } : {}),
-      logger: log.child({ component: 'hubspot-sandbox' }),
-      app: {
-        clientId: secrets.clientId,
-        clientSecret: secrets.clientSecret,
-        appId: secrets.appId,
-        name: 'LexiContract (sandbox)',
-        redirectUrls: [`${config.publicBaseUrl}/api/v1/integrations/hubspot/callback`],
-        requiredScopes: [...REQUIRED_SCOPES],
-        optionalScopes: [...OPTIONAL_SCOPES],
-        actionUrl: `${config.publicBaseUrl}/api/v1/integrations/hubspot/webhook`,
-        webhookTargetUrl: `${config.publicBaseUrl}/api/v1/integrations/hubspot/events`,
-        appBaseUrl: config.publicBaseUrl,
-      },
-    });
+    sandbox = await listenOrExplain(
+      sandboxPort,
+      (port) =>
+        `The HubSpot sandbox listens on PORT + 1 (${String(port)}), which another process is using: ` +
+        'stop that process, or set PORT to a port whose next port is free too.',
+      (port) =>
+        startSandbox({
+          host: config.host,
+          port,
+          seedDemoPortal: true,
+          stateFile,
+          ...(controlToken !== undefined ? { controlToken } : {}),
+          logger: log.child({ component: 'hubspot-sandbox' }),
+          app: {
+            clientId: secrets.clientId,
+            clientSecret: secrets.clientSecret,
+            appId: secrets.appId,
+            name: 'LexiContract (sandbox)',
+            redirectUrls: [`${config.publicBaseUrl}/api/v1/integrations/hubspot/callback`],
+            requiredScopes: [...REQUIRED_SCOPES],
+            optionalScopes: [...OPTIONAL_SCOPES],
+            actionUrl: `${config.publicBaseUrl}/api/v1/integrations/hubspot/webhook`,
+            webhookTargetUrl: `${config.publicBaseUrl}/api/v1/integrations/hubspot/events`,
+            appBaseUrl: config.publicBaseUrl,
+          },
+        }),
+    );
     sandboxSecretsInUse = secrets;
     const running = sandbox;
     shutdown.add('sandbox', () => running.close());
@@ -214,16 +230,27 @@ async function start(
   }
 
   if (config.metricsPort !== undefined) {
-    const metrics = await startMetricsServer({
-      host: config.host,
-      port: config.metricsPort,
-      ...(config.metricsToken === undefined ? {} : { token: config.metricsToken }),
-    });
+    const metrics = await listenOrExplain(
+      config.metricsPort,
+      (port) =>
+        `METRICS_PORT ${String(port)} is in use by another process: stop it, or choose another port.`,
+      (port) =>
+        startMetricsServer({
+          host: config.host,
+          port,
+          ...(config.metricsToken === undefined ? {} : { token: config.metricsToken }),
+        }),
+    );
     shutdown.add('metrics', () => metrics.close());
     log.info({ url: `${metrics.url}/metrics` }, 'metrics listening');
   }
   if (role !== 'worker') {
-    await app.listen({ port: config.port, host: config.host });
+    await listenOrExplain(
+      config.port,
+      (port) =>
+        `PORT ${String(port)} is in use by another process: stop it, or choose another port.`,
+      (port) => app.listen({ port, host: config.host }),
+    );
   } else {
     await app.ready();
   }

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 
 import { sql, type Kysely } from 'kysely';
 import { afterAll } from 'vitest';
@@ -8,6 +9,7 @@ import type { WebhookEvent } from '../../server/src/hubspot/wire/index.ts';
 import { SIGNATURE_HEADERS, signV3 } from '../../server/src/hubspot/signature/index.ts';
 import { BATCH_PATH } from '../integration/hubspot/sync/sync-fixtures.ts';
 import type { SandboxHandle } from '../../sandbox/index.ts';
+import { findFreePort } from '../../server/src/platform/db/embedded.ts';
 
 export { BATCH_PATH };
 
@@ -52,6 +54,33 @@ export async function spawnNodeChild(
     });
   });
   return child;
+}
+
+/**
+ * A free port whose next port is free too, for a sandbox-mode app (it listens on PORT and,
+ * for the sandbox, PORT + 1). The kernel hands out listening ports of one parity and
+ * connections' local ports of the other, so PORT + 1 is where the TIME_WAIT sockets of
+ * earlier drills' connections sit: checking only PORT is not enough.
+ */
+export async function findFreePortPair(): Promise<number> {
+  for (;;) {
+    const port = await findFreePort();
+    if (await canListen(port + 1)) return port;
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => {
+      resolve(false);
+    });
+    server.listen(port, '127.0.0.1', () => {
+      server.close(() => {
+        resolve(true);
+      });
+    });
+  });
 }
 
 /** Resolves with the exit code (or signal) once the child has exited. */

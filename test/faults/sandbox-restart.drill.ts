@@ -7,10 +7,9 @@ import { fileURLToPath } from 'node:url';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { findFreePort } from '../../server/src/platform/db/embedded.ts';
 import { DEMO_PORTAL_ID, SANDBOX_STAGE_IDS } from '../../sandbox/index.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-import { exited } from './fault-helpers.ts';
+import { exited, findFreePortPair } from './fault-helpers.ts';
 
 /**
  * Issue 18, item 7: `npm start` twice on the same data directory (the real process, sandbox
@@ -161,7 +160,7 @@ async function sendToLegalReview(sandboxUrl: string, dealId: string): Promise<vo
 
 describe('fault drill: npm start, Ctrl-C, npm start again', () => {
   it('the second start shows the same sandbox deals, statuses and connection', async () => {
-    const port = await findFreePort();
+    const port = await findFreePortPair();
     const appUrl = `http://127.0.0.1:${String(port)}`;
     const sandboxUrl = `http://127.0.0.1:${String(port + 1)}`;
     const first = startApp(port);

@@ -8,8 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { findFreePort } from '../../server/src/platform/db/embedded.ts';
-import { exited } from './fault-helpers.ts';
+import { exited, findFreePortPair } from './fault-helpers.ts';
 
 /**
  * Issue 18, item 1: stopping the real process (`node server/src/main.ts`, sandbox mode, its
@@ -120,7 +119,7 @@ async function postmasterPid(): Promise<number> {
 
 describe('fault drill: stopping the app', () => {
   it('Ctrl-C (SIGINT to the process group) stops it cleanly, Postgres last', async () => {
-    const app = startApp(await findFreePort());
+    const app = startApp(await findFreePortPair());
     expect(await app.ready, app.lines.slice(-20).join('\n')).toBe(true);
     const postgres = await postmasterPid();
     expect(await postgresPidsFor(dataDir)).toContain(postgres);
@@ -132,23 +131,35 @@ describe('fault drill: stopping the app', () => {
     expect(await postgresPidsFor(dataDir)).toEqual([]);
   }, 120_000);
 
-  it('a start that fails (port in use) stops the Postgres it started', async () => {
-    const port = await findFreePort();
-    const holder = createServer();
-    await new Promise<void>((resolve) => holder.listen(port, '127.0.0.1', resolve));
-    try {
-      const app = startApp(port);
-      expect(await app.ready).toBe(false);
-      expect(await exitWithin(app.child, EXIT_BOUND_MS)).toBe(1);
-      expect(app.lines.some((line) => line.includes('EADDRINUSE'))).toBe(true);
-      expect(await postgresPidsFor(dataDir)).toEqual([]);
-    } finally {
-      await new Promise((resolve) => holder.close(resolve));
-    }
-  }, 120_000);
+  it.each([
+    { held: 'PORT', offset: 0, says: (port: number) => `PORT ${String(port)} is in use` },
+    {
+      held: 'the sandbox port, PORT + 1',
+      offset: 1,
+      says: (port: number) => `The HubSpot sandbox listens on PORT + 1 (${String(port + 1)})`,
+    },
+  ])(
+    'a start that fails ($held in use) says which port and stops the Postgres it started',
+    async ({ offset, says }) => {
+      const port = await findFreePortPair();
+      const holder = createServer();
+      await new Promise<void>((resolve) => holder.listen(port + offset, '127.0.0.1', resolve));
+      try {
+        const app = startApp(port);
+        expect(await app.ready).toBe(false);
+        expect(await exitWithin(app.child, EXIT_BOUND_MS)).toBe(1);
+        const failure = app.lines.find((line) => line.startsWith('Failed to start: '));
+        expect(failure, app.lines.slice(-20).join('\n')).toContain(says(port));
+        expect(await postgresPidsFor(dataDir)).toEqual([]);
+      } finally {
+        await new Promise((resolve) => holder.close(resolve));
+      }
+    },
+    120_000,
+  );
 
   it('the next start stops a Postgres orphaned by a SIGKILLed app, and owns its own', async () => {
-    const first = startApp(await findFreePort());
+    const first = startApp(await findFreePortPair());
     expect(await first.ready, first.lines.slice(-20).join('\n')).toBe(true);
     const orphan = await postmasterPid();
     process.kill(-(first.child.pid ?? 0), 'SIGKILL');
@@ -156,7 +167,7 @@ describe('fault drill: stopping the app', () => {
     // Out of the killed group, the server outlives the process that started it.
     expect(await postgresPidsFor(dataDir)).toContain(orphan);
 
-    const second = startApp(await findFreePort());
+    const second = startApp(await findFreePortPair());
     expect(await second.ready, second.lines.slice(-20).join('\n')).toBe(true);
     expect(
       second.lines.some((line) => line.includes('left running by a process that is gone')),

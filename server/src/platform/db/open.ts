@@ -38,8 +38,14 @@ export interface OpenDatabaseLogger {
 }
 
 export async function openDatabaseFromConfig(
-  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'port'>,
-  options: { log?: OpenDatabaseLogger; applicationName?: string; maxConnections?: number } = {},
+  config: Pick<Config, 'databaseUrl' | 'dataDir'>,
+  options: {
+    log?: OpenDatabaseLogger;
+    applicationName?: string;
+    maxConnections?: number;
+    /** Ports this process will listen on once the database is up: the embedded server keeps off them. */
+    reservedPorts?: readonly number[];
+  } = {},
 ): Promise<OpenedDatabase> {
   const poolOptions = {
     ...(options.applicationName === undefined ? {} : { applicationName: options.applicationName }),
@@ -86,8 +92,7 @@ export async function openDatabaseFromConfig(
     options.log?.info({ dir }, 'DATABASE_URL not set: starting embedded PostgreSQL');
     embedded = await startEmbeddedPostgres({
       dir,
-      // The app listens on its PORT only after the database is up: keep that port for it.
-      avoidPorts: [config.port],
+      avoidPorts: options.reservedPorts ?? [],
       onLog: (message) => {
         options.log?.debug({ postgres: message.trim() }, 'embedded postgres');
       },
