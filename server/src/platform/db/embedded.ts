@@ -100,9 +100,9 @@ function generatePassword(): string {
 
 /**
  * A port the kernel has just handed out for loopback and released. `avoid` names ports that
- * are free now but promised elsewhere (the app's own `PORT`): the kernel may hand out a port
- * it has just released, so without it the embedded server could take the port the app is
- * about to listen on.
+ * are free now but promised elsewhere (the ports the app listens on once its database is up):
+ * the kernel may hand out a port that was just free, and the embedded server would then hold
+ * a port the app needs.
  */
 export async function findFreePort(avoid: readonly number[] = []): Promise<number> {
   for (;;) {
@@ -140,7 +140,7 @@ export async function startEmbeddedPostgres(options: {
   dir: string;
   /** Default: a free port. A fixed port lets a stopped server start again at the same URL. */
   port?: number;
-  /** Ports the free one must not be (the app's own `PORT`). */
+  /** Ports the free one must not be (those the app listens on once the database is up). */
   avoidPorts?: readonly number[];
   onLog?: (message: string) => void;
 }): Promise<EmbeddedPostgresHandle> {
