@@ -17,7 +17,7 @@ import { migrateToLatest } from './platform/db/migrate.ts';
 import { openDatabaseFromConfig } from './platform/db/open.ts';
 import { REDACTED_PATHS } from './platform/http/logger.ts';
 import { loadDotEnv } from './platform/config/dotenv.ts';
-import { listenOrExplain } from './platform/process/listen.ts';
+import { listenOrExplain, settingInUse } from './platform/process/listen.ts';
 import { Shutdown } from './platform/process/shutdown.ts';
 import { OPTIONAL_SCOPES, REQUIRED_SCOPES } from './hubspot/install/scopes.ts';
 import { JobQueue } from './platform/jobs/queue.ts';
@@ -153,9 +153,8 @@ async function start(
     const { startSandbox } = await import('../../sandbox/index.ts');
     sandbox = await listenOrExplain(
       sandboxPort,
-      (port) =>
-        `The HubSpot sandbox listens on PORT + 1 (${String(port)}), which another process is using: ` +
-        'stop that process, or set PORT to a port whose next port is free too.',
+      `The HubSpot sandbox listens on PORT + 1 (${String(sandboxPort)}), which another process ` +
+        'is using: stop that process, or set PORT to a port whose next port is free too.',
       (port) =>
         startSandbox({
           host: config.host,
@@ -232,8 +231,7 @@ async function start(
   if (config.metricsPort !== undefined) {
     const metrics = await listenOrExplain(
       config.metricsPort,
-      (port) =>
-        `METRICS_PORT ${String(port)} is in use by another process: stop it, or choose another port.`,
+      settingInUse('METRICS_PORT', config.metricsPort),
       (port) =>
         startMetricsServer({
           host: config.host,
@@ -245,11 +243,8 @@ async function start(
     log.info({ url: `${metrics.url}/metrics` }, 'metrics listening');
   }
   if (role !== 'worker') {
-    await listenOrExplain(
-      config.port,
-      (port) =>
-        `PORT ${String(port)} is in use by another process: stop it, or choose another port.`,
-      (port) => app.listen({ port, host: config.host }),
+    await listenOrExplain(config.port, settingInUse('PORT', config.port), (port) =>
+      app.listen({ port, host: config.host }),
     );
   } else {
     await app.ready();
